@@ -1,0 +1,69 @@
+# bulwark.hardening: every target does its own set-up (venv, collection,
+# Docker Engine, local images). Quick start: `make demo`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/.cache/collections
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := .cache/dist/bulwark-hardening-$(VERSION).tar.gz
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR := false
+export PY_COLORS := 0
+
+.PHONY: help venv collection images demo test test-inner yamllint ansible-lint lint sanity unit integration molecule clean
+
+help:
+	@echo "make demo   harden a disposable Debian 12 target and show compliance before and after (KEEP=1 keeps it)"
+	@echo "make test   lint, sanity, unit and integration tests, Molecule scenario 'default'"
+
+$(BIN)/.installed: requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+# The collection as users get it: built, then installed from the tarball.
+collection: venv
+	@mkdir -p .cache/dist $(COLLECTIONS)
+	$(BIN)/ansible-galaxy collection build --force --output-path .cache/dist >/dev/null
+	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) $(TARBALL) >/dev/null
+	@echo "installed $(TARBALL) into $(COLLECTIONS)"
+
+images:
+	molecule/resources/images/build.sh bookworm trixie
+
+demo: collection
+	scripts/demo.sh
+
+# Starts a Docker Engine only if none answers, and stops only what it started.
+test: collection
+	@scripts/docker-engine.sh start
+	@scripts/run-tests.sh; rc=$$?; scripts/docker-engine.sh stop; exit $$rc
+
+yamllint: venv
+	$(BIN)/yamllint --strict .
+
+ansible-lint: venv
+	$(BIN)/ansible-lint --profile production
+
+lint: yamllint ansible-lint
+
+sanity: venv
+	scripts/ansible-test-sanity.sh
+
+unit: venv
+	$(BIN)/pytest tests/unit -q
+
+integration: venv
+	$(BIN)/pytest tests/integration -q -m integration
+
+molecule: collection images
+	$(BIN)/molecule test -s default
+
+clean:
+	rm -rf .cache/dist .cache/sanity .cache/pytest-collections tests/output
