@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
 
-.PHONY: help venv collection images demo test test-inner yamllint ansible-lint lint sanity unit integration molecule clean
+.PHONY: help venv collection images demo demo-clean test test-inner yamllint ansible-lint lint sanity unit integration molecule clean
 
 help:
 	@echo "make demo   harden a disposable Debian 12 target and show compliance before and after (KEEP=1 keeps it)"
@@ -43,7 +43,7 @@ demo: collection
 # Starts a Docker Engine only if none answers, and stops only what it started.
 test: collection
 	@scripts/docker-engine.sh start
-	@scripts/run-tests.sh; rc=$$?; scripts/docker-engine.sh stop; exit $$rc
+	@scripts/run-tests.sh; rc=$$?; scripts/docker-engine.sh stop; cat .cache/test-summary; exit $$rc
 
 yamllint: venv
 	$(BIN)/yamllint --strict .
@@ -67,3 +67,7 @@ molecule: collection images
 
 clean:
 	rm -rf .cache/dist .cache/sanity .cache/pytest-collections tests/output
+
+demo-clean: venv
+	$(BIN)/molecule destroy -s demo
+	scripts/docker-engine.sh stop

@@ -3,13 +3,15 @@
 # own venvs (not its docker mode). Usage: scripts/ansible-test-sanity.sh [ansible-test args]
 #
 # ansible-test wants the collection under ansible_collections/<ns>/<name>,
-# so the tree is copied (rsync) to .cache/sanity/ansible_collections/bulwark/hardening.
+# so the tree is copied to a folder of that shape outside the checkout.
 # Set BULWARK_SANITY_ROOT to use another copy (parallel runs must not share one).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$top/.venv}
-root=${BULWARK_SANITY_ROOT:-$top/.cache/sanity}
+# Outside this checkout: inside it, ansible-test would see our .gitignore
+# (which ignores .cache) and skip every file.
+root=${BULWARK_SANITY_ROOT:-${TMPDIR:-/tmp}/bulwark-sanity-$(echo "$top" | md5sum | cut -c1-8)}
 dest=$root/ansible_collections/bulwark/hardening
 
 # ansible-test bootstraps pip in its venvs with get-pip.py, downloaded from a
@@ -37,12 +39,34 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", "--upgrade", *arg
 PY
 }
 
+# ansible-test skips its shell lint test when the shellcheck tool is missing;
+# on a root Debian machine it is one small package away.
+ensure_shellcheck() {
+    command -v shellcheck >/dev/null && return
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+        return 0
+    fi
+    echo "installing shellcheck for ansible-test's shellcheck test"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } \
+        || echo "could not install shellcheck; ansible-test will skip its shellcheck test" >&2
+}
+
+# Copy what git would commit (tracked plus untracked, not ignored files).
+copy_tree() {
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$top" ls-files -z --cached --others --exclude-standard \
+            | (cd "$top" && tar --null -T - -c) | tar -x -C "$dest"
+    else
+        tar -C "$top" --exclude=./.venv --exclude=./.cache --exclude=./tests/output \
+            --exclude='__pycache__' -c . | tar -x -C "$dest"
+    fi
+}
+
 seed_get_pip
-mkdir -p "$dest"
-rsync -a --delete \
-    --exclude .git --exclude .venv --exclude .cache --exclude tests/output \
-    --exclude '__pycache__' --exclude '.pytest_cache' --exclude '*.tar.gz' \
-    --exclude 'molecule/*/.molecule' \
-    "$top/" "$dest/"
+ensure_shellcheck
+copy_tree
 cd "$dest"
 exec "$venv/bin/ansible-test" sanity --venv --python 3.11 "$@"

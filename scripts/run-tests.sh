@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Run every test stage, keep going after a failure, and end with one
-# `stages: N passed, N failed` line. Each stage's own output (pytest's
-# counts included) is printed as it runs. Called by `make test` once the
-# venv, the collection, the Docker Engine and the images are in place.
+# Run every test stage, keep going after a failure, and write the closing
+# `stages: N passed, N failed` line to .cache/test-summary (make prints it
+# last, after stopping what it started). Each stage's own output, pytest's
+# counts included, is printed as it runs. Called by `make test` once the
+# venv, the collection and the Docker Engine are in place.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 passed=() failed=()
 
 stage() {
@@ -36,7 +37,12 @@ for name in $stages; do
     esac
 done
 
-echo
-[ ${#failed[@]} -eq 0 ] || echo "failed stages: ${failed[*]}"
-echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
+mkdir -p .cache
+{
+    echo
+    echo "passed stages: ${passed[*]:-none}"
+    [ ${#failed[@]} -eq 0 ] || echo "FAILED stages: ${failed[*]}"
+    echo "test time: $SECONDS s"
+    echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
+} >.cache/test-summary
 [ ${#failed[@]} -eq 0 ]

@@ -27,8 +27,9 @@ ensure_debootstrap() {
     command -v debootstrap >/dev/null && return
     command -v apt-get >/dev/null || die "debootstrap is not installed and there is no apt-get to install it"
     echo "installing debootstrap"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null \
-        || die "could not install debootstrap from Debian's archive"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }; then
+        die "could not install debootstrap from Debian's archive"
+    fi
 }
 
 # Images of older recipes are only disk space now.

@@ -5,7 +5,8 @@
 # so the test instance lifts them before its own dockerd starts.
 # This runs only in disposable test instances, never on a real host.
 set -u
-for target in $(awk '$5 ~ "^/proc/" || $5 == "/sys/firmware" {print $5}' /proc/self/mountinfo | sort -r); do
+awk '$5 ~ "^/proc/" || $5 == "/sys/firmware" {print $5}' /proc/self/mountinfo | sort -r |
+while read -r target; do
     umount -l "$target" 2>/dev/null || true
 done
 exit 0
