@@ -1,46 +1,7 @@
-"""Verify, inside each instance, that the hardened daemon settings are in effect.
+"""The hardened daemon's settings are in effect, read from the running daemon
+(docker info, docker inspect) and from inside containers it starts."""
 
-Everything is read from the running daemon (docker info, docker inspect) or
-from inside a container it started, not from daemon.json alone.
-"""
-
-import json
-
-import pytest
-
-PROBE_IMAGE = "bulwark-probe:latest"
-
-
-def _docker_json(host, *args):
-    cmd = host.run("docker " + " ".join(args))
-    assert cmd.rc == 0, cmd.stderr
-    return json.loads(cmd.stdout)
-
-
-@pytest.fixture(scope="module")
-def docker_info(host):
-    return _docker_json(host, "info", "--format", "'{{json .}}'")
-
-
-@pytest.fixture(scope="module")
-def probe_image(host):
-    """A one-binary image built inside the instance from busybox-static (nothing is pulled)."""
-    script = (
-        "set -e; d=$(mktemp -d); mkdir -p $d/bin; cp /bin/busybox $d/bin/; "
-        "for a in sh cat sleep grep; do ln -s busybox $d/bin/$a; done; "
-        f"tar -C $d -c . | docker import - {PROBE_IMAGE} >/dev/null; rm -rf $d"
-    )
-    host.run_expect([0], f"sh -c '{script}'")
-    return PROBE_IMAGE
-
-
-@pytest.fixture(scope="module")
-def probe_container(host, probe_image):
-    name = "bulwark-verify-probe"
-    host.run(f"docker rm -f {name}")
-    host.run_expect([0], f"docker run -d --name {name} {probe_image} sleep 600")
-    yield name
-    host.run(f"docker rm -f {name}")
+from conftest import docker_json
 
 
 def test_daemon_runs_under_systemd(host):
@@ -55,18 +16,36 @@ def test_logging_driver_is_local(docker_info):
     assert docker_info["LoggingDriver"] == "local"
 
 
+def test_user_namespaces_are_remapped(docker_info):
+    assert any(opt.startswith("name=userns") for opt in docker_info["SecurityOptions"])
+
+
+def test_hardened_seccomp_profile_is_the_default(host, docker_info):
+    seccomp = [opt for opt in docker_info["SecurityOptions"] if opt.startswith("name=seccomp")]
+    assert seccomp, docker_info["SecurityOptions"]
+    assert "profile=builtin" not in seccomp[0] and "profile=default" not in seccomp[0], seccomp
+
+
 def test_icc_is_off_on_the_default_bridge(host):
-    bridge = _docker_json(host, "network", "inspect", "bridge")[0]
+    bridge = docker_json(host, "network", "inspect", "bridge")[0]
     assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
 
 
 def test_container_runs(host, probe_container):
-    state = _docker_json(host, "inspect", probe_container)[0]["State"]
+    state = docker_json(host, "inspect", probe_container)[0]["State"]
     assert state["Running"] is True
 
 
+def test_container_root_is_remapped_to_an_unprivileged_range(host, probe_container):
+    uid_map = host.check_output(f"docker exec {probe_container} cat /proc/self/uid_map").split()
+    inside, outside, count = (int(field) for field in uid_map[:3])
+    assert inside == 0
+    assert outside >= 100000, uid_map
+    assert count == 65536
+
+
 def test_container_logs_are_rotated(host, probe_container):
-    log_config = _docker_json(host, "inspect", probe_container)[0]["HostConfig"]["LogConfig"]
+    log_config = docker_json(host, "inspect", probe_container)[0]["HostConfig"]["LogConfig"]
     assert log_config["Type"] == "local"
     assert log_config["Config"] == {"max-size": "10m", "max-file": "5"}
 
@@ -74,6 +53,13 @@ def test_container_logs_are_rotated(host, probe_container):
 def test_container_cannot_gain_privileges(host, probe_container):
     status = host.check_output(f"docker exec {probe_container} cat /proc/self/status")
     assert "NoNewPrivs:\t1" in status
+    assert "Seccomp:\t2" in status
+
+
+def test_container_gets_the_default_ulimits(host, probe_container):
+    limits = host.check_output(f"docker exec {probe_container} cat /proc/self/limits")
+    assert [line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")] == [["16384", "16384"]]
+    assert [line.split()[2:4] for line in limits.splitlines() if line.startswith("Max processes")] == [["8192", "16384"]]
 
 
 def test_daemon_json_is_root_owned_and_not_writable_by_others(host):
@@ -81,3 +67,13 @@ def test_daemon_json_is_root_owned_and_not_writable_by_others(host):
     assert daemon_json.user == "root"
     assert daemon_json.group == "root"
     assert daemon_json.mode & 0o022 == 0
+
+
+def test_docker_socket_is_root_docker_0660(host):
+    socket = host.file("/var/run/docker.sock")
+    assert (socket.user, socket.group) == ("root", "docker")
+    assert socket.mode & ~0o660 & 0o7777 == 0
+
+
+def test_content_trust_is_on_for_login_shells(host):
+    assert host.run("bash -lc 'echo $DOCKER_CONTENT_TRUST'").stdout.strip() == "1"
