@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rule catalog: every check bulwark knows, defined once.
+
+A rule is metadata (id, title, section, level, scored, severity, how it is
+fixed, what it reads, remediation) plus an evaluate function over gathered
+state. Rules live in the rules_*.py modules, one per CIS section plus our
+own BW rules, and register themselves here with the decorators below, so a
+grep for a check id lands on its one definition.
+
+Evaluate functions come in three shapes, chosen by the decorator:
+
+- ``global_rule``: ``fn(state)`` returns an Outcome (target defaults to the
+  rule's subject, e.g. "daemon") or a list of (target, Outcome) pairs;
+- ``container_rule``: ``fn(container, state)`` per audited container;
+- ``image_rule``: ``fn(image, state)`` per distinct image.
+
+Manual rules (CIS checks that only a person can decide) have no evaluate
+function and always report ``info`` with what to verify.
+
+Nothing here imports Ansible or the Docker SDK.
+"""
+
+from __future__ import annotations
+
+import collections
+
+# Statuses a finding can have, from worst to best for sorting and summaries.
+FAIL = "fail"
+WARN = "warn"
+PASS = "pass"
+INFO = "info"
+SKIPPED = "skipped"
+STATUSES = (FAIL, WARN, PASS, INFO, SKIPPED)
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+# How a failing check is fixed, which tells remediation tooling what it costs:
+# live (docker update on the running container), recreate (new container),
+# daemon (daemon.json + restart), host (OS configuration), manual (a person).
+FIX_CLASSES = ("live", "recreate", "daemon", "host", "manual")
+
+# Sections, keyed by the module's `scope` values. The number is the CIS
+# section; "BW" marks bulwark's own rules.
+SECTIONS = collections.OrderedDict(
+    [
+        ("host", ("1", "Host configuration")),
+        ("daemon", ("2", "Docker daemon configuration")),
+        ("files", ("3", "Docker daemon configuration files")),
+        ("images", ("4", "Container images and build file")),
+        ("containers", ("5", "Container runtime")),
+        ("bulwark", ("BW", "bulwark rules")),
+    ]
+)
+
+# What a rule iterates over.
+KIND_GLOBAL = "global"
+KIND_CONTAINER = "container"
+KIND_IMAGE = "image"
+KIND_MANUAL = "manual"
+
+Outcome = collections.namedtuple("Outcome", ["status", "evidence"])
+
+
+def passed(evidence):
+    return Outcome(PASS, evidence)
+
+
+def failed(evidence):
+    return Outcome(FAIL, evidence)
+
+
+def warned(evidence):
+    return Outcome(WARN, evidence)
+
+
+def info(evidence):
+    return Outcome(INFO, evidence)
+
+
+def skipped(evidence):
+    return Outcome(SKIPPED, evidence)
+
+
+class Rule(object):
+    """One check: metadata plus how to evaluate it."""
+
+    __slots__ = (
+        "id", "title", "section", "level", "scored", "severity", "fix", "reads",
+        "remediation", "kind", "evaluate", "subject",
+    )
+
+    def __init__(self, id, title, section, level, scored, severity, fix, reads, remediation,
+                 kind, evaluate=None, subject=None):  # pylint: disable=redefined-builtin
+        self.id = id
+        self.title = title
+        self.section = section
+        self.level = level
+        self.scored = scored
+        self.severity = severity
+        self.fix = fix
+        self.reads = reads
+        self.remediation = remediation
+        self.kind = kind
+        self.evaluate = evaluate
+        self.subject = subject
+        self._validate()
+
+    def _validate(self):
+        # Catalog mistakes are programming errors: fail at import, not mid-audit.
+        problems = []
+        if self.section not in SECTIONS:
+            problems.append("section %r" % self.section)
+        if self.level not in (1, 2):
+            problems.append("level %r" % self.level)
+        if self.severity not in SEVERITIES:
+            problems.append("severity %r" % self.severity)
+        if self.fix not in FIX_CLASSES:
+            problems.append("fix %r" % self.fix)
+        if not self.title or not self.remediation or not self.reads:
+            problems.append("empty title, reads or remediation")
+        if problems:
+            raise ValueError("rule %s: bad %s" % (self.id, ", ".join(problems)))
+
+    @property
+    def automated(self):
+        return self.kind != KIND_MANUAL
+
+    @property
+    def section_number(self):
+        return SECTIONS[self.section][0]
+
+
+_REGISTRY = collections.OrderedDict()
+
+
+def register(rule):
+    if rule.id in _REGISTRY:
+        raise ValueError("rule %s is defined twice" % rule.id)
+    _REGISTRY[rule.id] = rule
+    return rule
+
+
+def _decorator(kind, rule_id, title, section, subject=None, **meta):
+    def wrap(function):
+        register(Rule(rule_id, title, section, kind=kind, evaluate=function, subject=subject, **meta))
+        return function
+    return wrap
+
+
+def global_rule(rule_id, title, section, subject, **meta):
+    """Register fn(state) -> Outcome | [(target, Outcome)]; subject names the default target."""
+    return _decorator(KIND_GLOBAL, rule_id, title, section, subject=subject, **meta)
+
+
+def container_rule(rule_id, title, section, **meta):
+    """Register fn(container, state) -> Outcome | None (None: does not apply to it)."""
+    return _decorator(KIND_CONTAINER, rule_id, title, section, **meta)
+
+
+def image_rule(rule_id, title, section, **meta):
+    """Register fn(image, state) -> Outcome | None (None: does not apply to it)."""
+    return _decorator(KIND_IMAGE, rule_id, title, section, **meta)
+
+
+def manual_rule(rule_id, title, section, level, scored, severity, reads, remediation, subject):
+    """Register a check only a person can decide; it reports `info` with what to verify."""
+    register(Rule(rule_id, title, section, level, scored, severity, "manual", reads, remediation,
+                  KIND_MANUAL, subject=subject))
+
+
+def rule_sort_key(rule_id):
+    # Numeric ordering for CIS ids (1.1.10 after 1.1.9); BW rules last.
+    if rule_id.startswith("BW-"):
+        return (1, (int(rule_id[3:]),))
+    return (0, tuple(int(part) for part in rule_id.split(".")))
+
+
+def registered():
+    """Every registered rule in id order (rulebook.py imports the rule modules)."""
+    return [_REGISTRY[rule_id] for rule_id in sorted(_REGISTRY, key=rule_sort_key)]

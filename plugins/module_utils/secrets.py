@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Spot values that look like secrets, and describe them without revealing them.
+
+Two signals, either one is enough:
+- the NAME says secret (DB_PASSWORD, apiKey, GITHUB_TOKEN, ...) and the value
+  is a real value, not a pointer to one (a *_FILE path, a boolean flag);
+- the VALUE looks like a secret whatever its name: a well-known token
+  prefix, credentials inside a URL, or a long random-looking string (Shannon
+  entropy per character, over several character classes).
+
+Findings carry only the name, the length and the reason: the value itself
+never leaves this module (describe() is the one way to print a finding).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# Name words (after splitting on _ . - and camelCase) that mean "secret".
+SECRET_WORDS = frozenset([
+    "PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE", "SECRET", "SECRETS", "TOKEN", "APIKEY",
+    "CREDENTIAL", "CREDENTIALS", "PRIVATEKEY", "ACCESSKEY", "SECRETKEY",
+])
+# Word pairs that mean "secret" only together (API_KEY, but not KEY alone).
+SECRET_PAIRS = frozenset([("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("AUTH", "KEY")])
+
+# Names that point to or describe a secret rather than hold one.
+REFERENCE_SUFFIXES = frozenset([
+    "FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "HOST", "PORT", "TTL", "TIMEOUT", "EXPIRY",
+    "EXPIRES", "LENGTH", "SIZE", "ENABLED", "TYPE", "HEADER", "NAME", "ID", "POLICY", "REQUIRED",
+])
+# Well-known names that merely contain a secret word.
+NOT_SECRET_NAMES = frozenset(["PWD", "OLDPWD"])
+FLAG_VALUES = frozenset(["", "true", "false", "yes", "no", "on", "off", "0", "1", "none", "null", "changeme"])
+
+KNOWN_TOKENS = (
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
+    ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("Stripe key", re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}")),
+    ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+)
+URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_.~-]+$")
+CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+# Random-looking: at least this long, this many bits per character and this
+# many character classes (lower, upper, digit, symbol). Hex digests and
+# UUIDs stay below (two classes, or excluded), base64 keys do not.
+MIN_RANDOM_LENGTH = 20
+MIN_ENTROPY = 3.5
+MIN_CHAR_CLASSES = 3
+
+
+class SecretHit(object):
+    """A secret-looking entry: its name, how long the value is, and why it was flagged."""
+
+    __slots__ = ("name", "length", "reason")
+
+    def __init__(self, name, length, reason):
+        self.name = name
+        self.length = length
+        self.reason = reason
+
+    def describe(self):
+        return "%s=<masked, %d chars> (%s)" % (self.name, self.length, self.reason)
+
+
+def name_words(name):
+    """'dbPassword' -> ['DB', 'PASSWORD']; 'API.KEY' -> ['API', 'KEY']."""
+    spaced = CAMEL.sub(r"\1_\2", name)
+    return [word for word in re.split(r"[^A-Za-z0-9]+", spaced.upper()) if word]
+
+
+def name_says_secret(name):
+    words = name_words(name)
+    if not words or name.upper() in NOT_SECRET_NAMES or words[-1] in REFERENCE_SUFFIXES:
+        return False
+    if any(word in SECRET_WORDS for word in words):
+        return True
+    return any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
+
+
+def shannon_entropy(value):
+    """Bits per character of the value's character distribution."""
+    if not value:
+        return 0.0
+    counts = {}
+    for character in value:
+        counts[character] = counts.get(character, 0) + 1
+    total = float(len(value))
+    return -sum(count / total * math.log(count / total, 2) for count in counts.values())
+
+
+def _char_classes(value):
+    return sum([
+        any(c.islower() for c in value), any(c.isupper() for c in value),
+        any(c.isdigit() for c in value), any(not c.isalnum() for c in value),
+    ])
+
+
+def value_says_secret(value):
+    """The reason a value looks like a secret by itself, or None."""
+    for label, pattern in KNOWN_TOKENS:
+        if pattern.search(value):
+            return label
+    if URL_CREDENTIALS.search(value):
+        return "credentials in URL"
+    if (len(value) >= MIN_RANDOM_LENGTH and TOKEN_CHARS.match(value) and not UUID.match(value)
+            and _char_classes(value) >= MIN_CHAR_CLASSES and shannon_entropy(value) >= MIN_ENTROPY):
+        return "high-entropy value (%.1f bits/char)" % shannon_entropy(value)
+    return None
+
+
+def check_entry(name, value):
+    """A SecretHit when name=value looks like a secret, else None."""
+    value = "" if value is None else str(value)
+    by_value = value_says_secret(value)
+    if by_value:
+        return SecretHit(name, len(value), by_value)
+    # By name alone, a pointer to the secret (a path, a plain URL) or a flag is not the secret itself.
+    if name_says_secret(name) and value.strip().lower() not in FLAG_VALUES and not value.startswith("/") \
+            and not PLAIN_URL.match(value):
+        return SecretHit(name, len(value), "secret-like name")
+    return None
+
+
+def env_pairs(env):
+    """[(name, value)] from Docker's ["NAME=value", ...] list."""
+    pairs = []
+    for entry in env or []:
+        name, _sep, value = entry.partition("=")
+        pairs.append((name, value))
+    return pairs
+
+
+def find_secrets(pairs, ignore=()):
+    """SecretHits among (name, value) pairs, skipping pairs in ignore (e.g. inherited from the image)."""
+    ignored = set(ignore)
+    hits = []
+    for name, value in pairs:
+        if (name, value) in ignored:
+            continue
+        hit = check_entry(name, value)
+        if hit:
+            hits.append(hit)
+    return hits

@@ -1,0 +1,336 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Audit a Docker host against the CIS Docker Benchmark v1.6 and bulwark's own rules, in one pass."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: container_audit
+short_description: Audit a Docker host, its daemon, images and containers against the CIS Docker Benchmark in one pass
+version_added: 0.1.0
+description:
+  - Runs every automatable check of the CIS Docker Benchmark v1.6 sections 1 to 5, plus bulwark's
+    own BW rules (secrets in environment, labels and image config, filesystem drift of immutable
+    containers, image pinning and registry allowlist, default bridge exposure, capabilities not
+    dropped, writable mounts of sensitive host paths). C(docs/rules.md) lists every rule.
+  - Gathers once, then evaluates every rule in memory. Docker API calls are C(info) once,
+    the container list once, one inspect per audited container and one per distinct image of
+    those containers (so at most containers + images + 2), plus only the optional calls enabled
+    by O(process_checks), O(image_history) and containers labelled C(bulwark.immutable=true)
+    (one C(diff) each, for rule BW-004).
+  - Reads effective state, not only configuration files - C(docker info), the running dockerd's
+    command line from C(/proc/<pid>/cmdline), the daemon.json it reads, inspect data, file
+    ownership and modes, loaded audit rules (C(auditctl -l)).
+  - Read-only. It never changes anything, so RV(ignore:changed) is always false and check mode
+    behaves exactly like a normal run.
+  - Values that look like secrets are never returned - findings name the variable or label and
+    give the value's length only, for example C(DB_PASSWORD=<masked, 24 chars>).
+author:
+  - bulwark.hardening contributors (@bulwark)
+requirements:
+  - docker (the Docker SDK for Python) >= 5.0.0
+notes:
+  - Run it on the Docker host itself (C(become=true) for the audit rules and file checks) -
+    host, daemon and file checks read the machine the module runs on, container checks the daemon
+    at O(docker_host).
+  - The score in RV(summary.score) is passed / (passed + failed) over findings of scored rules,
+    as a percentage. warn, info, skipped and waived findings count neither way.
+    RV(summary.cis_score) is the benchmark's own tally (+1 per scored pass, -1 per scored fail).
+options:
+  docker_host:
+    description:
+      - URL of the Docker API, for example C(unix:///var/run/docker.sock) or C(tcp://127.0.0.1:2376).
+    type: str
+    default: unix:///var/run/docker.sock
+  scope:
+    description:
+      - Which sections to audit - C(host) (CIS 1), C(daemon) (CIS 2), C(files) (CIS 3),
+        C(images) (CIS 4), C(containers) (CIS 5), C(bulwark) (BW rules).
+    type: list
+    elements: str
+    choices: [host, daemon, files, images, containers, bulwark]
+    default: [host, daemon, files, images, containers, bulwark]
+  include_stopped:
+    description:
+      - Audit stopped containers too, not only running ones.
+    type: bool
+    default: false
+  name_filter:
+    description:
+      - Audit only containers whose name matches one of these shell-style globs, for example C(web-*).
+      - Empty means every container.
+    type: list
+    elements: str
+    default: []
+  label_filter:
+    description:
+      - Audit only containers that carry every one of these labels, each given as C(key) or C(key=value).
+        Filtering happens in the daemon, so unselected containers cost no inspect call.
+    type: list
+    elements: str
+    default: []
+  waivers:
+    description:
+      - Accepted findings. A C(fail) or C(warn) finding of O(waivers[].rule) whose target matches
+        O(waivers[].target) is reported as C(waived), with the reason in its evidence.
+      - After O(waivers[].expires), the waiver turns the finding into a C(fail) whose evidence says
+        the waiver expired.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      rule:
+        description: Rule id, for example C(5.11) or C(BW-001).
+        type: str
+        required: true
+      target:
+        description:
+          - Shell-style glob over finding targets - container or image names, file paths,
+            C(daemon) or C(host).
+        type: str
+        default: "*"
+      reason:
+        description: Why the finding is accepted; shown in the evidence.
+        type: str
+        required: true
+      expires:
+        description: Last day the waiver applies, as C(YYYY-MM-DD). Without it the waiver does not expire.
+        type: str
+  trusted_registries:
+    description:
+      - Registries (or registry/path prefixes) that images may come from, for rule BW-006, for
+        example C(registry.example.com) or C(docker.io/library). Docker Hub is C(docker.io).
+      - Empty skips BW-006.
+    type: list
+    elements: str
+    default: []
+  trusted_users:
+    description:
+      - Users allowed in the docker group (CIS 1.1.2). Members not listed fail the check.
+      - Unset, the members are listed with status C(warn) for a person to review.
+    type: list
+    elements: str
+  process_checks:
+    description:
+      - Run the process check CIS 5.7 (sshd inside containers). It costs one C(docker top) API call
+        per running container, so it is off by default; 5.7 is then C(skipped).
+    type: bool
+    default: false
+  report:
+    description:
+      - Which findings RV(findings) lists. V(problems) lists those with status C(fail), C(warn)
+        or C(waived); V(all) lists every finding, passes included.
+      - The summary counts every finding either way. With hundreds of containers most findings
+        are passes (about 10,000 for 500 containers), which would make the result several MB.
+    type: str
+    choices: [problems, all]
+    default: problems
+  image_history:
+    description:
+      - Run the build-history checks CIS 4.7 and 4.9. They cost one C(docker history) API call per
+        image, so they are off by default and then C(skipped).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; check mode runs the same audit.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  platform:
+    platforms: posix
+    support: full
+    description: Reads /proc and POSIX file metadata of the Docker host.
+seealso:
+  - module: bulwark.hardening.file_policy
+"""
+
+EXAMPLES = r"""
+- name: Full CIS Docker Benchmark audit of this host
+  become: true
+  bulwark.hardening.container_audit:
+  register: audit
+
+- name: Fail the play on any failing finding
+  ansible.builtin.assert:
+    that: audit.summary.by_status.fail == 0
+    fail_msg: "failing rules: {{ audit.summary.failed_rules | join(', ') }}"
+
+- name: Runtime checks of production web containers only, with an accepted exception
+  bulwark.hardening.container_audit:
+    scope: [containers, bulwark]
+    name_filter: ["web-*"]
+    label_filter: ["env=prod"]
+    trusted_registries: [registry.example.com]
+    waivers:
+      - rule: "5.14"
+        target: web-proxy
+        reason: the proxy must listen on every interface
+        expires: "2026-12-31"
+
+- name: Full report (passes too), with the optional per-container and per-image calls
+  bulwark.hardening.container_audit:
+    report: all
+    process_checks: true
+    image_history: true
+    include_stopped: true
+"""
+
+RETURN = r"""
+summary:
+  description: Counts of findings and the score.
+  returned: success
+  type: dict
+  contains:
+    total:
+      description: Number of findings, listed or not.
+      type: int
+      sample: 412
+    listed:
+      description: Number of findings in RV(findings) (see O(report)).
+      type: int
+      sample: 15
+    by_status:
+      description: Findings per status (fail, warn, pass, info, skipped, waived).
+      type: dict
+      sample: {"fail": 12, "warn": 3, "pass": 380, "info": 15, "skipped": 2, "waived": 0}
+    by_section:
+      description: Findings per status for each section (C(1) to C(5), C(BW)).
+      type: dict
+      sample: {"5": {"fail": 4, "warn": 0, "pass": 120, "info": 2, "skipped": 1, "waived": 0}}
+    score:
+      description: Passed / (passed + failed) findings of scored rules, in percent; null when none was decided.
+      type: float
+      sample: 92.5
+    cis_score:
+      description: Scored passes minus scored failures, as the benchmark tallies.
+      type: int
+      sample: 340
+    failed_rules:
+      description: Ids of rules with at least one failing finding.
+      type: list
+      elements: str
+      sample: ["2.2", "5.11", "BW-001"]
+findings:
+  description: One entry per rule and target; only problems unless O(report=all).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: Rule id (CIS id or BW-xxx).
+      type: str
+      sample: "5.11"
+    title:
+      description: Rule title.
+      type: str
+      sample: Ensure that the memory usage for containers is limited
+    section:
+      description: CIS section number, or C(BW).
+      type: str
+      sample: "5"
+    level:
+      description: Profile level, 1 or 2.
+      type: int
+      sample: 1
+    scored:
+      description: Whether the rule counts towards the score.
+      type: bool
+      sample: true
+    target:
+      description: What the finding is about - a container or image name, a file path, C(daemon) or C(host).
+      type: str
+      sample: web-1
+    status:
+      description: One of fail, warn, pass, info, skipped, waived.
+      type: str
+      sample: fail
+    severity:
+      description: low, medium, high or critical.
+      type: str
+      sample: medium
+    evidence:
+      description: What was observed. Secret-like values are masked.
+      type: str
+      sample: HostConfig.Memory=0 (no limit)
+    remediation:
+      description: How to fix it.
+      type: str
+      sample: "Set a memory limit: docker update --memory 512m <container>"
+    fix:
+      description: How a fix is applied - live, recreate, daemon, host or manual.
+      type: str
+      sample: live
+api_calls:
+  description: Docker API calls made, retries included.
+  returned: success
+  type: int
+  sample: 14
+api_calls_by_endpoint:
+  description: Docker API calls per SDK method.
+  returned: success
+  type: dict
+  sample: {"info": 1, "containers": 1, "inspect_container": 10, "inspect_image": 2}
+containers:
+  description: Number of containers audited.
+  returned: success
+  type: int
+  sample: 10
+images:
+  description: Number of distinct images inspected.
+  returned: success
+  type: int
+  sample: 2
+duration_s:
+  description: Seconds spent gathering and evaluating.
+  returned: success
+  type: float
+  sample: 0.42
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import ALL_SCOPES, AuditError, run_audit
+from ansible_collections.bulwark.hardening.plugins.module_utils.gather import (
+    DOCKER_IMPORT_ERROR, HAS_DOCKER, GatherError,
+)
+
+ARGUMENT_SPEC = dict(
+    docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+    scope=dict(type="list", elements="str", choices=ALL_SCOPES, default=ALL_SCOPES),
+    include_stopped=dict(type="bool", default=False),
+    name_filter=dict(type="list", elements="str", default=[]),
+    label_filter=dict(type="list", elements="str", default=[]),
+    waivers=dict(
+        type="list", elements="dict", default=[],
+        options=dict(
+            rule=dict(type="str", required=True),
+            target=dict(type="str", default="*"),
+            reason=dict(type="str", required=True),
+            expires=dict(type="str"),
+        ),
+    ),
+    trusted_registries=dict(type="list", elements="str", default=[]),
+    trusted_users=dict(type="list", elements="str"),
+    process_checks=dict(type="bool", default=False),
+    image_history=dict(type="bool", default=False),
+    report=dict(type="str", choices=["problems", "all"], default="problems"),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    try:
+        result = run_audit(**module.params)
+    except (AuditError, GatherError) as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

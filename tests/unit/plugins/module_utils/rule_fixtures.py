@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+"""Build AuditState objects from the captured fixtures for rule tests.
+
+tests/unit/fixtures holds trimmed, real API responses from a Docker 20.10
+engine: containers.json (inspect of four containers: `hardened`, `insecure`,
+`hostnet`, `stopped`), image.json, info.json and extras.json (history, top,
+diff). Tests start from one of them and change only the field under test,
+so a passing and a failing case differ in exactly what the rule reads.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+from ansible_collections.bulwark.hardening.plugins.module_utils import rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit_state import (
+    AuditOptions, AuditState, ContainerView, HostFacts, ImageView,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd_config import DaemonConfig
+from ansible_collections.bulwark.hardening.plugins.module_utils.findings import evaluate_rule
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name), "r", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def patched(data, changes):
+    """A deep copy of data with changes applied; keys are dotted paths ('HostConfig.Memory')."""
+    result = copy.deepcopy(data)
+    for dotted, value in (changes or {}).items():
+        node = result
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return result
+
+
+def container(name="hardened", changes=None, top=None, diff=None):
+    return ContainerView(patched(load("containers.json")[name], changes), top=top, diff=diff)
+
+
+def image(changes=None, history=None):
+    return ImageView(patched(load("image.json"), changes), history=history)
+
+
+def info(changes=None):
+    return patched(load("info.json"), changes)
+
+
+def extras():
+    return load("extras.json")
+
+
+def state(containers=(), images=None, info_changes=None, daemon=None, host=None, options=None, with_image=True,
+          no_info=False):
+    """An AuditState; by default with the fixture info and the fixture image of the containers."""
+    if images is None:
+        images = [image()] if with_image else []
+    return AuditState(
+        options=options or AuditOptions(),
+        info=None if no_info else info(info_changes),
+        daemon=daemon or DaemonConfig(cmdline={}, file_options=None),
+        host=host or HostFacts(files={}),
+        containers=list(containers),
+        images=dict((item.id, item) for item in images),
+    )
+
+
+def findings(rule_id, audit_state):
+    return evaluate_rule(rulebook.get(rule_id), audit_state)
+
+
+def status(rule_id, audit_state, target=None):
+    """The one status of rule_id (for target, when several targets are reported)."""
+    found = [item for item in findings(rule_id, audit_state) if target is None or item.target == target]
+    assert len(found) == 1, [(item.target, item.status, item.evidence) for item in found]
+    return found[0].status
+
+
+def evidence(rule_id, audit_state, target=None):
+    found = [item for item in findings(rule_id, audit_state) if target is None or item.target == target]
+    return " ".join(item.evidence for item in found)
