@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
 
-.PHONY: help venv collection images demo demo-clean test test-inner yamllint ansible-lint lint sanity unit integration molecule clean
+.PHONY: help venv collection images demo demo-clean test test-inner yamllint ansible-lint lint sanity unit integration molecule clean test-vm
 
 help:
 	@echo "make demo   harden a disposable Debian 12 target and show compliance before and after (KEEP=1 keeps it)"
@@ -71,3 +71,11 @@ clean:
 demo-clean: venv
 	$(BIN)/molecule destroy -s demo
 	scripts/docker-engine.sh stop
+
+# Disposable qemu VMs (molecule/vm): build or reuse the Debian 12 VM image
+# (BULWARK_VM_SUITE=trixie: Debian 13; needs root the first time), run the
+# scenario (destroy runs even after a failure), then stop any VM still
+# running by its pidfile, also on Ctrl-C.
+test-vm: collection
+	molecule/resources/vm/build-image.sh $${BULWARK_VM_SUITE:-bookworm}
+	trap 'molecule/resources/vm/vm.sh stop-all' EXIT; $(BIN)/molecule test -s vm --destroy=always

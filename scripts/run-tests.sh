@@ -24,7 +24,7 @@ stage() {
     fi
 }
 
-stages=${BULWARK_STAGES:-yamllint ansible-lint sanity unit integration molecule}
+stages=${BULWARK_STAGES:-yamllint ansible-lint sanity unit integration molecule vm}
 for name in $stages; do
     case $name in
         yamllint) stage yamllint make --no-print-directory yamllint ;;
@@ -33,6 +33,7 @@ for name in $stages; do
         unit) stage unit make --no-print-directory unit ;;
         integration) stage integration make --no-print-directory integration ;;
         molecule) stage molecule make --no-print-directory molecule ;;
+        vm) stage vm make --no-print-directory test-vm ;;
         *) echo "unknown stage $name" >&2; failed+=("$name") ;;
     esac
 done

@@ -414,13 +414,18 @@ def canonical_json(data):
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-# --- conflicts with dockerd command-line flags ------------------------------
+# --- dockerd command-line flags ---------------------------------------------
+
+# The one place that knows how dockerd spells its options on the command
+# line: cli_conflicts below and the audit (dockerd_config) both read argv
+# with parse_flags and name options with key_for.
 
 # dockerd's one-letter flags and the long flags they stand for.
 SHORT_FLAGS = {
     "b": "bridge",
     "D": "debug",
     "G": "group",
+    "g": "graph",  # removed in dockerd 23.0; 20.10 (Debian 12) still takes it
     "H": "host",
     "h": "help",
     "l": "log-level",
@@ -433,29 +438,131 @@ SHORT_FLAGS = {
 # map flags take the plural (or a different) name in the file. Every other
 # flag is spelt the same in both places.
 FLAG_KEYS = {
+    "add-runtime": "runtimes",
+    "authorization-plugin": "authorization-plugins",
+    "cdi-spec-dir": "cdi-spec-dirs",
+    "default-address-pool": "default-address-pools",
+    "default-network-opt": "default-network-opts",
+    "default-ulimit": "default-ulimits",
+    "dns-opt": "dns-opts",
+    "exec-opt": "exec-opts",
+    "feature": "features",
+    "graph": "data-root",  # the deprecated name of --data-root
+    "host": "hosts",
+    "insecure-registry": "insecure-registries",
+    "label": "labels",
+    "log-opt": "log-opts",
+    "node-generic-resource": "node-generic-resources",
+    "registry-mirror": "registry-mirrors",
+    "storage-opt": "storage-opts",
+}
+
+# Boolean flags: present means true, "--flag=false" means false, and they
+# never take the next word as their value. Derived from the option table so
+# the two cannot drift; help, validate and version have no daemon.json key.
+BOOLEAN_FLAGS = frozenset([key for key, option in OPTION_TYPES.items() if option is BOOLEAN]
+                          + ["help", "validate", "version"])
+
+# daemon.json keys of flags that may repeat; their values are collected into a list.
+LIST_KEYS = frozenset([
+    "authorization-plugins", "cdi-spec-dirs", "default-address-pools", "default-network-opts", "default-ulimits",
+    "dns", "dns-opts", "dns-search", "exec-opts", "features", "hosts", "insecure-registries", "labels", "log-opts",
+    "node-generic-resources", "registry-mirrors", "runtimes", "storage-opts",
+])
+
+# The spellings of true that dockerd (Go's strconv.ParseBool) accepts, lower-cased.
+TRUE_WORDS = ("1", "t", "true", "yes")
+
+
+def key_for(name):
+    """The daemon.json key of a long flag name ("host" -> "hosts")."""
+    return FLAG_KEYS.get(name, name)
+
+
+def _takes_value_for_sure(name):
+    return name in FLAG_KEYS or name in SHORT_FLAGS.values()
+
+
+def _looks_like_flag(word):
+    return word.startswith("--") or (len(word) > 1 and word[0] == "-" and word[1] in SHORT_FLAGS)
+
+
+def _separate_value(name, words):
+    """The value of a valued flag written without "=": the next word.
+
+    dockerd's flag parser takes that word whatever it is, so flags known to
+    take a value do too ("--label -Dl"). Any other flag may be a boolean of a
+    newer dockerd: it takes the next word only when that is not a flag
+    ("--oom-score-adjust -500"), else it reads as present (value None).
+    """
+    word = words[0] if words else None
+    if word is None or (_looks_like_flag(word) and not _takes_value_for_sure(name)):
+        return None
+    words.pop(0)
+    return word
+
+
+def parse_flags(argv):
+    """Return (flag as written, long flag name, value) for each flag in argv.
+
+    value is the text given (from "--x=v", "--x v", "-Xv", "-X=v" or "-X v")
+    or None for a flag given without one (a boolean that is present).
+    Grouped one-letter flags ("-DH fd://") are expanded. Words that are not
+    flags (the program path, an unexpanded "$DOCKER_OPTS") are skipped, and
+    reading stops at "--", after which dockerd takes no flags.
+    """
+    words = list(argv)
+    found = []
+    while words:
+        word = words.pop(0)
+        if word == "--":
+            break
+        if word.startswith("--"):
+            name, equals, value = word[2:].partition("=")
+            if not equals:
+                value = None if name in BOOLEAN_FLAGS else _separate_value(name, words)
+            found.append(("--" + name, name, value))
+        elif word.startswith("-") and len(word) > 1:
+            found.extend(_short_flags(word[1:], words))
+    return found
+
+
+def _short_flags(letters, words):
+    """Expand a word of one-letter flags: "-DH" (then "fd://"), "-Hfd://", "-H=fd://", "-D=false"."""
+    found = []
+    for position, letter in enumerate(letters):
+        name = SHORT_FLAGS.get(letter)
+        if name is None:
+            break  # unknown letter: its arity is unknown, so stop reading this word
+        rest = letters[position + 1:]
+        if rest.startswith("="):
+            found.append(("-" + letter, name, rest[1:]))
+            break
+        if name in BOOLEAN_FLAGS:
+            found.append(("-" + letter, name, None))
+            continue
+        # A valued letter takes the rest of the word, or else the next word.
+        found.append(("-" + letter, name, rest or _separate_value(name, words)))
+        break
+    return found
+
+
+def is_true(value):
+    """A boolean flag's value as True/False; None (the flag given bare) is True."""
+    return value is None or str(value).lower() in TRUE_WORDS
+
+
+# --- conflicts with dockerd command-line flags ------------------------------
+
+# Flags whose clash with the file is not just their key_for key:
+# the daemon.json keys each one collides with.
+_CONFLICT_KEYS = {
     "add-runtime": (),  # dockerd merges --add-runtime with "runtimes" instead of refusing both
-    "authorization-plugin": ("authorization-plugins",),
-    "cdi-spec-dir": ("cdi-spec-dirs",),
-    "default-address-pool": ("default-address-pools",),
-    "default-network-opt": ("default-network-opts",),
-    "default-ulimit": ("default-ulimits",),
-    "dns-opt": ("dns-opts",),
-    "exec-opt": ("exec-opts",),
-    "feature": ("features",),
-    "host": ("hosts",),
+    "graph": ("graph",),  # in the file the deprecated option keeps its own key
     # Newer dockerd reads --host-gateway-ip into "host-gateway-ips" and also
     # refuses the legacy singular key next to the flag.
     "host-gateway-ip": ("host-gateway-ip", "host-gateway-ips"),
-    "insecure-registry": ("insecure-registries",),
-    "label": ("labels",),
-    "log-opt": ("log-opts",),
-    "node-generic-resource": ("node-generic-resources",),
-    "registry-mirror": ("registry-mirrors",),
-    "storage-opt": ("storage-opts",),
 }
-
-# Boolean flags that have no daemon.json key; they never take a separate value.
-_BOOLEAN_ONLY_FLAGS = ("help", "validate", "version")
 
 # Objects dockerd keeps whole when it compares the file with the flags; the
 # others (e.g. "proxies") are flattened, so their fields meet flags such as
@@ -475,8 +582,8 @@ def cli_conflicts(config, dockerd_args):
     """
     keys_in_file = _keys_dockerd_compares(config)
     conflicts = []
-    for written, flag in _flags_in(dockerd_args or []):
-        for name in FLAG_KEYS.get(flag, (flag,)):
+    for written, flag, _value in parse_flags(dockerd_args or []):
+        for name in _CONFLICT_KEYS.get(flag, (key_for(flag),)):
             conflict = {"key": keys_in_file.get(name), "flag": written}
             if conflict["key"] and conflict not in conflicts:
                 conflicts.append(conflict)
@@ -504,50 +611,6 @@ def _keys_dockerd_compares(config):
         else:
             names[key] = key
     return names
-
-
-def _is_boolean_flag(name):
-    return OPTION_TYPES.get(name) is BOOLEAN or name in _BOOLEAN_ONLY_FLAGS
-
-
-def _flags_in(argv):
-    """Yield (flag as written, long flag name) for each flag in argv.
-
-    Values are skipped by knowing which flags are boolean, so that a value
-    such as "-500" is not mistaken for flags. Words that are not flags (the
-    program path, an unexpanded "$DOCKER_OPTS") are ignored.
-    """
-    words = iter(argv)
-    for word in words:
-        if word == "--":
-            return
-        if word.startswith("--"):
-            yield _long_flag(word, words)
-        elif word.startswith("-") and len(word) > 1:
-            yield from _short_flags(word, words)
-
-
-def _long_flag(word, words):
-    name = word[2:].split("=", 1)[0]
-    if "=" not in word and not _is_boolean_flag(name):
-        next(words, None)  # "--flag value": the value is the next word
-    return "--" + name, name
-
-
-def _short_flags(word, words):
-    """Expand "-DH fd://" style groups of one-letter flags."""
-    letters = word[1:]
-    found = []
-    for position, letter in enumerate(letters):
-        name = SHORT_FLAGS.get(letter)
-        if name is None:
-            break  # unknown letter: its arity is unknown, so stop reading this word
-        found.append(("-" + letter, name))
-        if not _is_boolean_flag(name):
-            if position == len(letters) - 1:
-                next(words, None)  # "-H fd://": the value is the next word
-            break  # otherwise the rest of the word is the value ("-Hfd://")
-    return found
 
 
 # --- the daemon's command line from systemd ---------------------------------

@@ -12,84 +12,22 @@ daemon.json key names here, so section 2 and 3 rules ask one question
 
 from __future__ import annotations
 
-# Flags whose daemon.json key is not simply the flag name without dashes.
-FLAG_KEYS = {
-    "-H": "hosts",
-    "--host": "hosts",
-    "-l": "log-level",
-    "-D": "debug",
-    "-g": "data-root",
-    "--graph": "data-root",
-    "-s": "storage-driver",
-    "-p": "pidfile",
-    "-b": "bridge",
-    "-G": "group",
-    "--insecure-registry": "insecure-registries",
-    "--authorization-plugin": "authorization-plugins",
-    "--storage-opt": "storage-opts",
-    "--default-ulimit": "default-ulimits",
-    "--log-opt": "log-opts",
-    "--registry-mirror": "registry-mirrors",
-    "--add-runtime": "runtimes",
-    "--label": "labels",
-    "--dns": "dns",
-    "--exec-opt": "exec-opts",
-}
-
-# Flags that are booleans: present means true, `--flag=false` means false,
-# and they never consume the next argument.
-BOOL_KEYS = frozenset([
-    "icc", "iptables", "ip6tables", "ip-forward", "ip-masq", "tls", "tlsverify", "debug",
-    "no-new-privileges", "live-restore", "userland-proxy", "experimental", "selinux-enabled",
-    "raw-logs", "ipv6", "init", "rootless", "validate",
-])
-
-# Flags that may repeat; their values are collected into a list.
-LIST_KEYS = frozenset([
-    "hosts", "insecure-registries", "authorization-plugins", "storage-opts", "default-ulimits",
-    "log-opts", "registry-mirrors", "runtimes", "labels", "dns", "exec-opts",
-])
+from ansible_collections.bulwark.hardening.plugins.module_utils.daemon_json import (
+    BOOLEAN_FLAGS, LIST_KEYS, TRUE_WORDS, is_true, key_for, parse_flags,
+)
 
 DEFAULT_CONFIG_FILE = "/etc/docker/daemon.json"
-
-TRUE_WORDS = ("1", "t", "true", "yes")
-
-
-def _key_for(flag):
-    return FLAG_KEYS.get(flag, flag.lstrip("-"))
-
-
-def _split_flag(argument):
-    """('-H', 'unix://x') from '-H=unix://x' or '-Hunix://x'; (flag, None) when no inline value."""
-    if argument.startswith("--"):
-        name, sep, value = argument.partition("=")
-        return name, (value if sep else None)
-    name, rest = argument[:2], argument[2:]
-    if rest.startswith("="):
-        rest = rest[1:]
-    return name, (rest if rest else None)
 
 
 def parse_cmdline(argv):
     """Map dockerd arguments (argv[0] excluded) to {daemon.json key: value or [values]}."""
     options = {}
-    index = 0
-    while index < len(argv):
-        flag, value = _split_flag(argv[index])
-        index += 1
-        if not flag.startswith("-"):
-            continue  # dockerd takes no positional arguments; ignore stray ones
-        key = _key_for(flag)
-        if key in BOOL_KEYS:
-            value = True if value is None else value.lower() in TRUE_WORDS
+    for _written, name, value in parse_flags(argv):
+        key = key_for(name)
+        if name in BOOLEAN_FLAGS:
+            value = is_true(value)
         elif value is None:
-            # A valued flag takes the next argument, unless that is another flag
-            # (an unknown boolean flag then reads as true).
-            if index < len(argv) and not argv[index].startswith("-"):
-                value = argv[index]
-                index += 1
-            else:
-                value = True
+            value = True  # given bare: most likely a boolean of a newer dockerd than we know
         if key in LIST_KEYS:
             options.setdefault(key, []).append(value)
         else:

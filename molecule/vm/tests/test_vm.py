@@ -1,0 +1,63 @@
+"""The hardened Docker daemon in a real (qemu) VM: dockerd runs under
+systemd, `docker info` reports the hardened settings, and a container still
+starts. Every host.run is an SSH round trip into an emulated CPU, so the
+state is read once per module and the tests only look at it."""
+
+import json
+
+import pytest
+
+PROBE_IMAGE = "bulwark-vm-probe:latest"
+
+
+@pytest.fixture(scope="module")
+def docker_info(host):
+    cmd = host.run("docker info --format '{{json .}}'")
+    assert cmd.rc == 0, cmd.stderr
+    return json.loads(cmd.stdout)
+
+
+@pytest.fixture(scope="module")
+def probe_image(host):
+    """An image of one static busybox binary, imported inside the VM: nothing
+    can be pulled here, and an image from the VM's own files needs nothing."""
+    script = (
+        "set -e; d=$(mktemp -d); mkdir $d/bin; cp /bin/busybox $d/bin/; "
+        "for a in sh cat id; do ln -s busybox $d/bin/$a; done; "
+        f"tar -C $d -c . | docker import - {PROBE_IMAGE} >/dev/null; rm -rf $d"
+    )
+    host.run_expect([0], f"sh -c '{script}'")
+    return PROBE_IMAGE
+
+
+def test_is_a_virtual_machine_not_a_container(host):
+    assert host.run("systemd-detect-virt --container").rc != 0
+    assert host.check_output("systemd-detect-virt") in ("qemu", "kvm")
+
+
+def test_dockerd_runs_under_systemd(host):
+    assert host.service("docker").is_running
+
+
+def test_live_restore_is_enabled(docker_info):
+    assert docker_info["LiveRestoreEnabled"] is True
+
+
+def test_logging_driver_is_local(docker_info):
+    assert docker_info["LoggingDriver"] == "local"
+
+
+def test_user_namespaces_are_remapped(docker_info):
+    assert any(opt.startswith("name=userns") for opt in docker_info["SecurityOptions"])
+
+
+def test_apparmor_confines_containers(docker_info):
+    # Only a real kernel gives this; the container scenario runs unconfined.
+    assert "name=apparmor" in docker_info["SecurityOptions"]
+
+
+def test_container_runs_as_remapped_root(host, probe_image):
+    out = host.check_output(f"docker run --rm {probe_image} cat /proc/self/uid_map")
+    inside, outside, _count = (int(field) for field in out.split()[:3])
+    assert inside == 0
+    assert outside >= 100000, out
