@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
 
-.PHONY: help venv collection images demo demo-clean test test-inner yamllint ansible-lint lint sanity unit integration molecule clean test-vm
+.PHONY: help venv collection images demo demo-clean test yamllint ansible-lint lint sanity unit integration molecule clean test-vm
 
 help:
 	@echo "make demo   harden a disposable Debian 12 target and show compliance before and after (KEEP=1 keeps it)"
@@ -66,7 +66,7 @@ molecule: collection images
 	$(BIN)/molecule test -s default
 
 clean:
-	rm -rf .cache/dist .cache/sanity .cache/pytest-collections tests/output
+	rm -rf .cache/dist .cache/pytest-collections tests/output
 
 demo-clean: venv
 	$(BIN)/molecule destroy -s demo

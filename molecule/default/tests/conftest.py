@@ -1,38 +1,17 @@
-"""Fixtures shared by the verifier tests: images built inside the instance
-(nothing is pulled) and a helper to run a real ansible-playbook against it."""
+"""Fixtures of the default scenario's verifier: the shared ones (daemon state,
+probe image), a Debian userland image, a running probe container, and a
+helper to run a real ansible-playbook against the instance."""
 
-import json
 import os
 import subprocess
+import sys
 
 import pytest
 
-PROBE_IMAGE = "bulwark-probe:latest"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "tests"))
+from instance_fixtures import docker_info, docker_json, probe_image  # noqa: E402,F401  (fixtures register on import)
+
 USERLAND_IMAGE = "bulwark-userland:latest"
-
-
-def docker_json(host, *args):
-    cmd = host.run("docker " + " ".join(args))
-    assert cmd.rc == 0, cmd.stderr
-    return json.loads(cmd.stdout)
-
-
-@pytest.fixture(scope="module")
-def docker_info(host):
-    return docker_json(host, "info", "--format", "'{{json .}}'")
-
-
-@pytest.fixture(scope="module")
-def probe_image(host):
-    """One static busybox binary: a shell, cat, wget, httpd."""
-    script = (
-        "set -e; d=$(mktemp -d); mkdir -p $d/bin $d/www; cp /bin/busybox $d/bin/; "
-        "for a in sh cat sleep grep wget httpd ulimit; do ln -s busybox $d/bin/$a; done; "
-        "echo bulwark-ok > $d/www/index.html; "
-        f"tar -C $d -c . | docker import - {PROBE_IMAGE} >/dev/null; rm -rf $d"
-    )
-    host.run_expect([0], f"sh -c '{script}'")
-    return PROBE_IMAGE
 
 
 @pytest.fixture(scope="module")

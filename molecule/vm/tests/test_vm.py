@@ -3,31 +3,11 @@ systemd, `docker info` reports the hardened settings, and a container still
 starts. Every host.run is an SSH round trip into an emulated CPU, so the
 state is read once per module and the tests only look at it."""
 
-import json
+import os
+import sys
 
-import pytest
-
-PROBE_IMAGE = "bulwark-vm-probe:latest"
-
-
-@pytest.fixture(scope="module")
-def docker_info(host):
-    cmd = host.run("docker info --format '{{json .}}'")
-    assert cmd.rc == 0, cmd.stderr
-    return json.loads(cmd.stdout)
-
-
-@pytest.fixture(scope="module")
-def probe_image(host):
-    """An image of one static busybox binary, imported inside the VM: nothing
-    can be pulled here, and an image from the VM's own files needs nothing."""
-    script = (
-        "set -e; d=$(mktemp -d); mkdir $d/bin; cp /bin/busybox $d/bin/; "
-        "for a in sh cat id; do ln -s busybox $d/bin/$a; done; "
-        f"tar -C $d -c . | docker import - {PROBE_IMAGE} >/dev/null; rm -rf $d"
-    )
-    host.run_expect([0], f"sh -c '{script}'")
-    return PROBE_IMAGE
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "tests"))
+from instance_fixtures import docker_info, probe_image  # noqa: E402,F401  (fixtures register on import)
 
 
 def test_is_a_virtual_machine_not_a_container(host):
