@@ -9,7 +9,12 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "tests"))
-from instance_fixtures import docker_info, docker_json, probe_image  # noqa: E402,F401  (fixtures register on import)
+import instance_fixtures  # noqa: E402
+
+# Fixtures are registered by being names in a conftest module.
+docker_info = instance_fixtures.docker_info
+probe_image = instance_fixtures.probe_image
+docker_json = instance_fixtures.docker_json
 
 USERLAND_IMAGE = "bulwark-userland:latest"
 

@@ -7,7 +7,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "tests"))
-from instance_fixtures import docker_info, probe_image  # noqa: E402,F401  (fixtures register on import)
+import instance_fixtures  # noqa: E402
+
+# Fixtures are found by name in the test module's namespace.
+docker_info = instance_fixtures.docker_info
+probe_image = instance_fixtures.probe_image
 
 
 def test_is_a_virtual_machine_not_a_container(host):
