@@ -33,7 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+sys.path[:0] = [os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration")]
 
 from adhoc import FARM, ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
 from images import ensure_sleeper_image, import_image  # noqa: E402  pylint: disable=wrong-import-position
@@ -116,7 +116,7 @@ def bench_images(api, count):
 
 def time_library(repeat):
     sys.path.insert(0, FARM)
-    from ansible_collections.bulwark.hardening.plugins.module_utils.audit import run_audit  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import run_audit  # pylint: disable=import-outside-toplevel
 
     times, result = [], None
     for _run in range(repeat):

@@ -15,7 +15,6 @@ import os
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FARM = os.path.join(TOP, ".cache", "pytest-collections")
 OUTPUT = os.path.join(TOP, "docs", "rules.md")
 
 HEADER = """# Rule catalog
@@ -40,12 +39,9 @@ pass of gathered state (see `plugins/module_utils/gather.py`).
 
 
 def _link_farm():
-    namespace = os.path.join(FARM, "ansible_collections", "bulwark")
-    os.makedirs(namespace, exist_ok=True)
-    link = os.path.join(namespace, "hardening")
-    if not os.path.islink(link):
-        os.symlink(TOP, link)
-    sys.path.insert(0, FARM)
+    sys.path.insert(0, os.path.join(TOP, "tests"))
+    import farm  # pylint: disable=import-outside-toplevel
+    farm.link()
 
 
 def _cell(text):
@@ -54,8 +50,8 @@ def _cell(text):
 
 def render():
     _link_farm()
-    from ansible_collections.bulwark.hardening.plugins.module_utils import rulebook  # pylint: disable=import-outside-toplevel
-    from ansible_collections.bulwark.hardening.plugins.module_utils.catalog import SECTIONS  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS  # pylint: disable=import-outside-toplevel
 
     rules = rulebook.all_rules()
     automated = [rule for rule in rules if rule.automated]

@@ -293,8 +293,8 @@ duration_s:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import ALL_SCOPES, AuditError, run_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.gather import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather import (
     DOCKER_IMPORT_ERROR, HAS_DOCKER, GatherError,
 )
 

@@ -200,16 +200,10 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
-from ansible_collections.bulwark.hardening.plugins.module_utils.daemon_json import (
-    canonical_json,
-    cli_conflicts,
-    describe_conflicts,
-    dockerd_lacks_validate,
-    load_daemon_json,
-    merge,
-    parse_execstart,
-    validate,
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
+    cli_conflicts, describe_conflicts, dockerd_lacks_validate, parse_execstart,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import canonical_json, load_daemon_json, merge, validate
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", default="/etc/docker/daemon.json"),

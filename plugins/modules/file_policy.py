@@ -158,7 +158,7 @@ files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.bulwark.hardening.plugins.module_utils.file_policy import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import (
     PolicyError,
     apply_plan,
     diff_text,

@@ -11,17 +11,9 @@ import subprocess
 import sys
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FARM = os.path.join(TOP, ".cache", "pytest-collections")
+from farm import FARM, link as ensure_farm
+
 BIN = os.path.dirname(sys.executable)
-
-
-def ensure_farm():
-    namespace = os.path.join(FARM, "ansible_collections", "bulwark")
-    os.makedirs(namespace, exist_ok=True)
-    link = os.path.join(namespace, "hardening")
-    if not os.path.islink(link):
-        os.symlink(TOP, link)
 
 
 def ansible_env():

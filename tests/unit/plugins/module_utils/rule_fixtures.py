@@ -14,12 +14,12 @@ import copy
 import json
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils import rulebook
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit_state import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     AuditOptions, AuditState, ContainerView, HostFacts, ImageView,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd_config import DaemonConfig
-from ansible_collections.bulwark.hardening.plugins.module_utils.findings import evaluate_rule
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_rule
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 

@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evaluate rules over gathered state, and summarize the findings.
+
+A finding is one rule's verdict on one target (a container, an image, a
+file, the daemon or the host). Evaluation is pure: it reads AuditState and
+never calls Docker.
+"""
+
+from __future__ import annotations
+
+import collections
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+    FAIL, INFO, KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, PASS, STATUSES, Outcome, rule_sort_key,
+)
+
+# An extra status set by waivers (waivers.py): a fail or warn someone accepted.
+WAIVED = "waived"
+ALL_STATUSES = STATUSES + (WAIVED,)
+
+
+class Finding(object):
+    """One rule's verdict on one target."""
+
+    __slots__ = ("rule", "target", "status", "evidence")
+
+    def __init__(self, rule, target, status, evidence):
+        self.rule = rule
+        self.target = target
+        self.status = status
+        self.evidence = evidence
+
+    def to_dict(self):
+        rule = self.rule
+        return {
+            "rule": rule.id,
+            "title": rule.title,
+            "section": rule.section_number,
+            "level": rule.level,
+            "scored": rule.scored,
+            "target": self.target,
+            "status": self.status,
+            "severity": rule.severity,
+            "evidence": self.evidence,
+            "remediation": rule.remediation,
+            "fix": rule.fix,
+        }
+
+
+def _global_findings(rule, state):
+    result = rule.evaluate(state)
+    if isinstance(result, Outcome):
+        return [Finding(rule, rule.subject, result.status, result.evidence)]
+    return [Finding(rule, target, outcome.status, outcome.evidence) for target, outcome in result]
+
+
+def _each(rule, items, state):
+    findings = []
+    for item in items:
+        outcome = rule.evaluate(item, state)
+        if outcome is not None:  # None: the rule does not apply to this item
+            findings.append(Finding(rule, item.name, outcome.status, outcome.evidence))
+    return findings
+
+
+def _manual_finding(rule):
+    return Finding(rule, rule.subject, INFO, "manual check: decide from %s" % rule.reads)
+
+
+def evaluate_rule(rule, state):
+    """Findings of one rule over the state."""
+    if rule.kind == KIND_MANUAL:
+        return [_manual_finding(rule)]
+    if rule.kind == KIND_CONTAINER:
+        return _each(rule, state.containers, state)
+    if rule.kind == KIND_IMAGE:
+        return _each(rule, sorted(state.images.values(), key=lambda image: image.name), state)
+    return _global_findings(rule, state)
+
+
+def evaluate(rules, state):
+    """Findings of every rule, in rule order then target order."""
+    findings = []
+    for rule in rules:
+        findings.extend(evaluate_rule(rule, state))
+    return findings
+
+
+def summarize(findings):
+    """Counts by status and by section, and the score.
+
+    score: passed / (passed + failed) over findings of scored rules, as a
+    percentage with one decimal (None when nothing scored was decided).
+    warn, info, skipped and waived findings are not counted either way:
+    they need a person's judgement or were accepted. cis_score is the
+    benchmark's own tally over scored rules: +1 per pass, -1 per fail.
+    """
+    by_status = collections.OrderedDict((status, 0) for status in ALL_STATUSES)
+    by_section = collections.OrderedDict()
+    scored_pass = scored_fail = 0
+    for finding in findings:
+        by_status[finding.status] += 1
+        section = by_section.setdefault(
+            finding.rule.section_number, collections.OrderedDict((status, 0) for status in ALL_STATUSES))
+        section[finding.status] += 1
+        if finding.rule.scored:
+            scored_pass += finding.status == PASS
+            scored_fail += finding.status == FAIL
+    decided = scored_pass + scored_fail
+    return {
+        "total": len(findings),
+        "by_status": dict(by_status),
+        "by_section": dict((key, dict(value)) for key, value in by_section.items()),
+        "score": round(100.0 * scored_pass / decided, 1) if decided else None,
+        "cis_score": scored_pass - scored_fail,
+        "failed_rules": sorted(set(f.rule.id for f in findings if f.status == FAIL), key=rule_sort_key),
+    }

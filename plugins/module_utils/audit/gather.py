@@ -1,0 +1,288 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Gather everything an audit needs, once.
+
+API calls, for C audited containers and I distinct images among them:
+
+- `info` once, `containers` (list) once: 2 calls;
+- `inspect_container` once per audited container: C calls. The Engine has
+  no bulk inspect; the SDK's high-level `containers.list(sparse=False)`
+  also inspects one by one, so the low-level client is used directly;
+- `inspect_image` once per distinct image (scopes images and bulwark): I calls;
+- optional, each documented with the option that enables it:
+  `top` per running container (process_checks, CIS 5.7), `history` per
+  image (image_history, CIS 4.7/4.9), `diff` per container labelled
+  bulwark.immutable=true (BW-004).
+
+The client pins API version 1.41 (Docker 20.10) instead of asking the
+daemon (`version`, one more call). A daemon outside the range it supports
+answers the first call with its own range; the client then retries once
+with that version (counted).
+
+The host side reads dockerd's command line from /proc/<pid>/cmdline (pid
+from /var/run/docker.pid, else the newest process named dockerd), the
+daemon.json that dockerd reads, audit rules, the docker group, mount points
+and unit file paths. These are file reads, not API calls.
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import json
+import re
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import docker
+    from docker.errors import APIError, DockerException, NotFound
+    from requests.exceptions import ConnectionError as RequestsConnectionError, RequestException
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
+    AuditState, ContainerView, HostFacts, ImageView,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import (
+    DEFAULT_CONFIG_FILE, DaemonConfig, parse_cmdline,
+)
+
+PINNED_API_VERSION = "1.41"
+API_TIMEOUT = 60
+DOCKERD_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
+STACK_BINARIES = ("containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc")
+UNIT_FILES = ("docker.service", "docker.socket")
+# Inspect requests in flight at once: the daemon answers them in parallel,
+# and a few connections hide the per-request latency without loading it.
+INSPECT_WORKERS = 4
+VERSION_RANGE = re.compile(r"(?:Maximum|Minimum) supported API version is ([0-9.]+)")
+
+
+class GatherError(Exception):
+    """The Docker API cannot be used; the message says what was tried and what to do."""
+
+
+class CountingClient(object):
+    """The SDK's low-level APIClient, counting every call it makes (retries included)."""
+
+    def __init__(self, docker_host, timeout=API_TIMEOUT, api_factory=None):
+        self.docker_host = docker_host
+        self._factory = api_factory or (lambda version: docker.APIClient(base_url=docker_host, version=version, timeout=timeout))
+        self._api = self._factory(PINNED_API_VERSION)
+        self._lock = threading.Lock()
+        self.calls = collections.Counter()
+
+    @property
+    def total(self):
+        return sum(self.calls.values())
+
+    def call(self, name, *args, **kwargs):
+        self._count(name)
+        try:
+            return getattr(self._api, name)(*args, **kwargs)
+        except APIError as error:
+            version = _supported_version(error)
+            if version is None:
+                raise
+            # The daemon does not speak the pinned version: use its own, once.
+            self._api = self._factory(version)
+            self._count(name)
+            return getattr(self._api, name)(*args, **kwargs)
+
+    def _count(self, name):
+        with self._lock:
+            self.calls[name] += 1
+
+
+def _supported_version(error):
+    if getattr(error, "status_code", None) != 400:
+        return None
+    match = VERSION_RANGE.search(str(error.explanation or error))
+    return match.group(1) if match else None
+
+
+def explain_connection_error(docker_host, error):
+    """A GatherError naming the endpoint and the likely fix."""
+    text = str(error)
+    if "Permission denied" in text:
+        advice = ("permission denied. Run the audit as root (become: true) or as a member of the docker group, "
+                  "or point docker_host at a daemon this user may use.")
+    elif "No such file or directory" in text or "FileNotFoundError" in text:
+        advice = ("the socket does not exist. Start the Docker daemon (systemctl start docker) "
+                  "or set docker_host to where it listens.")
+    elif "Connection refused" in text:
+        advice = "connection refused. Start the Docker daemon (systemctl start docker) or set docker_host."
+    else:
+        advice = "%s. Check that the Docker daemon runs and that docker_host is right." % text
+    return GatherError("Cannot reach the Docker API at %s: %s" % (docker_host, advice))
+
+
+def connect(docker_host, api_factory=None):
+    if not HAS_DOCKER:
+        raise GatherError("the Docker SDK for Python (`docker`) is not installed")
+    try:
+        return CountingClient(docker_host, api_factory=api_factory)
+    except DockerException as error:
+        raise GatherError("Cannot use docker_host %s: %s" % (docker_host, error))
+
+
+def _api_guard(client, function, *args):
+    """Run a gathering step, turning transport failures into a GatherError."""
+    try:
+        return function(*args)
+    except RequestsConnectionError as error:
+        raise explain_connection_error(client.docker_host, error)
+    except RequestException as error:  # timeouts and other transport failures
+        raise GatherError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
+    except APIError as error:
+        raise GatherError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))
+
+
+# --- selection ----------------------------------------------------------
+
+def _name_of(summary):
+    names = summary.get("Names") or []
+    return names[0].lstrip("/") if names else summary.get("Id", "")[:12]
+
+
+def select_containers(summaries, name_filter=None):
+    """Container summaries whose name matches one of the globs (all when no filter)."""
+    if not name_filter:
+        return list(summaries)
+    return [summary for summary in summaries if any(fnmatch.fnmatchcase(_name_of(summary), glob) for glob in name_filter)]
+
+
+# --- API side -------------------------------------------------------------
+
+def _inspect_all(client, ids):
+    """inspect_container for each id, in order; containers removed meanwhile are left out."""
+    def inspect(container_id):
+        try:
+            return client.call("inspect_container", container_id)
+        except NotFound:
+            return None
+    if len(ids) <= 1:
+        results = [inspect(container_id) for container_id in ids]
+    else:
+        with ThreadPoolExecutor(max_workers=INSPECT_WORKERS) as pool:
+            results = list(pool.map(inspect, ids))
+    return [result for result in results if result is not None]
+
+
+def _gather_containers(client, request):
+    filters = {"label": list(request.label_filter)} if request.label_filter else None
+    summaries = client.call("containers", all=request.include_stopped, filters=filters)
+    selected = select_containers(summaries, request.name_filter)
+    inspected = _inspect_all(client, [summary["Id"] for summary in selected])
+    containers = [ContainerView(data) for data in sorted(inspected, key=lambda data: data.get("Name", ""))]
+    for container in containers:
+        if request.process_checks and container.running:
+            container.top = _optional(client, "top", container.id)
+        if request.drift_checks and container.immutable:
+            container.diff = _optional(client, "diff", container.id) or []
+    return containers
+
+
+def _optional(client, name, *args):
+    """An extra per-item call; an item that vanished meanwhile just has no data."""
+    try:
+        return client.call(name, *args)
+    except (NotFound, APIError):
+        return None
+
+
+def _gather_images(client, containers, with_history):
+    images = {}
+    for image_id in sorted(set(container.image_id for container in containers if container.image_id)):
+        try:
+            data = client.call("inspect_image", image_id)
+        except NotFound:
+            continue
+        history = _optional(client, "history", image_id) if with_history else None
+        images[image_id] = ImageView(data, history=history)
+    return images
+
+
+# --- host side ------------------------------------------------------------
+
+def read_daemon_config():
+    """DaemonConfig from the running dockerd's command line and the config file it reads."""
+    pid = host_facts.find_pid("dockerd", pidfiles=DOCKERD_PIDFILES)
+    argv = host_facts.read_cmdline(pid) if pid else None
+    cmdline = parse_cmdline(argv[1:]) if argv else None
+    path = (cmdline or {}).get("config-file") or DEFAULT_CONFIG_FILE
+    options, error = _read_json(path)
+    return DaemonConfig(cmdline=cmdline, file_options=options, config_path=path, file_error=error, pid=pid)
+
+
+def _read_json(path):
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            return json.load(handle), None
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as error:
+        return None, str(error)
+
+
+def read_host_facts(daemon, scopes):
+    """HostFacts for the host and files sections (and 4.5's content trust)."""
+    facts = HostFacts()
+    if "host" in scopes:
+        facts.audit_rules = host_facts.read_audit_rules()
+        facts.mountpoints = host_facts.read_mountpoints()
+        facts.binaries = dict((name, host_facts.find_binary(name)) for name in STACK_BINARIES)
+        facts.binaries["dockerd"] = (host_facts.process_binary(daemon.pid) if daemon.pid else None) \
+            or host_facts.find_binary("dockerd")
+    if "host" in scopes or "files" in scopes:
+        facts.docker_gid, facts.docker_group_members = host_facts.docker_group()
+        facts.units = dict((name, host_facts.find_unit(name)) for name in UNIT_FILES)
+    if "images" in scopes:
+        facts.content_trust = host_facts.content_trust_sources()
+    return facts
+
+
+# --- entry point ----------------------------------------------------------
+
+class GatherRequest(object):
+    """What to gather: scopes and container selection, plus the opt-in extra calls."""
+
+    def __init__(self, scopes, include_stopped=False, name_filter=None, label_filter=None,
+                 process_checks=False, image_history=False):
+        self.scopes = set(scopes)
+        self.include_stopped = include_stopped
+        self.name_filter = list(name_filter or [])
+        self.label_filter = list(label_filter or [])
+        self.process_checks = process_checks and "containers" in self.scopes
+        self.image_history = image_history and "images" in self.scopes
+        self.drift_checks = "bulwark" in self.scopes
+
+    @property
+    def needs_containers(self):
+        return bool(self.scopes & {"images", "containers", "bulwark"})
+
+    @property
+    def needs_images(self):
+        # bulwark needs image configs to tell inherited env and labels from the container's own.
+        return bool(self.scopes & {"images", "bulwark"})
+
+
+def gather(client, request, options):
+    """An AuditState for the request. Raises GatherError when the API is unusable."""
+    state = AuditState(options=options)
+    state.info = _api_guard(client, client.call, "info")
+    if request.needs_containers:
+        state.containers = _api_guard(client, _gather_containers, client, request)
+    if request.needs_images:
+        state.images = _api_guard(client, _gather_images, client, state.containers, request.image_history)
+    state.daemon = read_daemon_config()
+    state.host = read_host_facts(state.daemon, request.scopes)
+    return state

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One audit run: gather once, evaluate every rule in memory, apply waivers, summarize.
+
+The container_audit module is a thin wrapper around run_audit(); the
+benchmark and the tests call it directly.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_HOST, AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import FAIL, SECTIONS, WARN
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import WAIVED, evaluate, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
+
+ALL_SCOPES = list(SECTIONS)
+
+# What the findings list holds: `problems` (fail, warn, waived) or `all`. Every
+# finding is counted in the summary either way; with hundreds of containers the
+# passing ones are most of the output (about 10,000 entries for 500 containers).
+REPORT_CHOICES = ("problems", "all")
+PROBLEM_STATUSES = (FAIL, WARN, WAIVED)
+
+
+class AuditError(Exception):
+    """Bad audit input (unknown scope, malformed waiver or label filter)."""
+
+
+def _check_scopes(scopes):
+    unknown = [scope for scope in scopes if scope not in SECTIONS]
+    if unknown:
+        raise AuditError("unknown scope %s; valid: %s" % (", ".join(unknown), ", ".join(SECTIONS)))
+
+
+def _check_labels(label_filter):
+    for entry in label_filter:
+        if not entry or entry.startswith("="):
+            raise AuditError("label_filter entry %r must be `key` or `key=value`" % (entry,))
+
+
+def run_audit(docker_host=DEFAULT_DOCKER_HOST, scope=None, include_stopped=False, name_filter=None,
+              label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
+              process_checks=False, image_history=False, report="problems", client=None):
+    """Audit and return {summary, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
+
+    Raises AuditError on bad input and gathering.GatherError when the Docker API is unusable.
+    """
+    started = time.monotonic()
+    scopes = list(scope or ALL_SCOPES)
+    _check_scopes(scopes)
+    _check_labels(label_filter or [])
+    if report not in REPORT_CHOICES:
+        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
+    try:
+        parsed_waivers = parse_waivers(waivers)
+    except ValueError as error:
+        raise AuditError(str(error))
+    options = AuditOptions(docker_host=docker_host, trusted_registries=trusted_registries,
+                           trusted_users=trusted_users, process_checks=process_checks, image_history=image_history)
+    request = gathering.GatherRequest(scopes, include_stopped=include_stopped, name_filter=name_filter,
+                                      label_filter=label_filter, process_checks=process_checks,
+                                      image_history=image_history)
+    client = client or gathering.connect(docker_host)
+    state = gathering.gather(client, request, options)
+    findings = apply_waivers(evaluate(rulebook.rules_for(scopes), state), parsed_waivers)
+    listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
+    summary = summarize(findings)
+    summary["listed"] = len(listed)
+    return {
+        "summary": summary,
+        "findings": [finding.to_dict() for finding in listed],
+        "api_calls": client.total,
+        "api_calls_by_endpoint": dict(client.calls),
+        "containers": len(state.containers),
+        "images": len(state.images),
+        "duration_s": round(time.monotonic() - started, 3),
+    }

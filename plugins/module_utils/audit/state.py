@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Everything an audit gathered, as plain data that rules read.
+
+gather.py fills an AuditState from the Docker API and the host, once; unit
+tests fill one from fixture JSON. Rules never call Docker or run anything:
+every fact they need is here, or is None when it was not gathered (and the
+rule says so). The one lazy read is file metadata (HostFacts.stat, cached),
+so each section 1/3 rule names the path it checks in one place.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+# Label that marks a container whose filesystem must not drift from its image (BW-004).
+IMMUTABLE_LABEL = "bulwark.immutable"
+TRUE_LABEL_VALUES = ("true", "1", "yes")
+
+
+class AuditOptions(object):
+    """Audit settings that change what rules decide (not what is gathered)."""
+
+    def __init__(self, docker_host=DEFAULT_DOCKER_HOST, trusted_registries=None, trusted_users=None,
+                 process_checks=False, image_history=False):
+        self.docker_host = docker_host
+        self.trusted_registries = list(trusted_registries or [])
+        self.trusted_users = None if trusted_users is None else list(trusted_users)
+        self.process_checks = process_checks
+        self.image_history = image_history
+
+
+class HostFacts(object):
+    """Section 1 and 3 facts about the machine dockerd runs on.
+
+    audit_rules: host_facts.AuditRules; docker_group_members: names or None
+    (no docker group); docker_gid: its gid or None; mountpoints: {mount point:
+    device} or None; binaries / units: {name:
+    path or None}; content_trust: where DOCKER_CONTENT_TRUST=1 is set.
+
+    File metadata is read on demand and cached, so each rule names the path
+    it checks in one place. Tests pass `files` ({path: FileStat}; a missing
+    key is an absent file) instead of touching the disk.
+    """
+
+    def __init__(self, audit_rules=None, docker_group_members=None, docker_gid=None, mountpoints=None,
+                 binaries=None, units=None, content_trust=None, files=None):
+        self.audit_rules = audit_rules
+        self.docker_group_members = docker_group_members
+        self.docker_gid = docker_gid
+        self.mountpoints = mountpoints
+        self.binaries = binaries or {}
+        self.units = units or {}
+        self.content_trust = content_trust or []
+        self._fixed_files = files
+        self._stats = {}
+
+    def stat(self, path):
+        """FileStat of path (symlinks followed) or None when it does not exist."""
+        if self._fixed_files is not None:
+            return self._fixed_files.get(path)
+        if path not in self._stats:
+            self._stats[path] = host_facts.stat_path(path)
+        return self._stats[path]
+
+    def files_below(self, directory):
+        """Regular files below a directory, sorted."""
+        if self._fixed_files is not None:
+            prefix = directory.rstrip("/") + "/"
+            return sorted(path for path, found in self._fixed_files.items()
+                          if path.startswith(prefix) and found is not None and found.kind == "file")
+        return host_facts.files_below(directory)
+
+
+class ContainerView(object):
+    """One container's inspect data, plus the optional per-container extras.
+
+    top: `docker top` process table (only with process_checks); diff: the
+    filesystem changes (only for containers labelled immutable).
+    """
+
+    def __init__(self, inspect, top=None, diff=None):
+        self.inspect = inspect
+        self.top = top
+        self.diff = diff
+
+    @property
+    def id(self):
+        return self.inspect.get("Id", "")
+
+    @property
+    def name(self):
+        return (self.inspect.get("Name") or self.id[:12]).lstrip("/")
+
+    @property
+    def config(self):
+        return self.inspect.get("Config") or {}
+
+    @property
+    def host_config(self):
+        return self.inspect.get("HostConfig") or {}
+
+    @property
+    def labels(self):
+        return self.config.get("Labels") or {}
+
+    @property
+    def immutable(self):
+        return str(self.labels.get(IMMUTABLE_LABEL, "")).lower() in TRUE_LABEL_VALUES
+
+    @property
+    def mounts(self):
+        return self.inspect.get("Mounts") or []
+
+    @property
+    def networks(self):
+        return ((self.inspect.get("NetworkSettings") or {}).get("Networks")) or {}
+
+    @property
+    def running(self):
+        return bool((self.inspect.get("State") or {}).get("Running"))
+
+    @property
+    def image_id(self):
+        return self.inspect.get("Image", "")
+
+    @property
+    def security_opt(self):
+        return self.host_config.get("SecurityOpt") or []
+
+    def port_bindings(self):
+        """[(container port, host ip, host port)] that are published on the host.
+
+        A running container's NetworkSettings.Ports has the ports actually
+        bound (random host ports resolved); a stopped one only has the
+        requested HostConfig.PortBindings.
+        """
+        if self.running:
+            ports = (self.inspect.get("NetworkSettings") or {}).get("Ports") or {}
+        else:
+            ports = self.host_config.get("PortBindings") or {}
+        bindings = []
+        for container_port in sorted(ports):
+            for binding in ports[container_port] or []:
+                bindings.append((container_port, binding.get("HostIp", ""), binding.get("HostPort", "")))
+        return bindings
+
+
+class ImageView(object):
+    """One image's inspect data; history only when image_history is on."""
+
+    def __init__(self, inspect, history=None):
+        self.inspect = inspect
+        self.history = history
+
+    @property
+    def id(self):
+        return self.inspect.get("Id", "")
+
+    @property
+    def name(self):
+        tags = self.inspect.get("RepoTags") or []
+        return tags[0] if tags else self.id.replace("sha256:", "")[:12]
+
+    @property
+    def config(self):
+        return self.inspect.get("Config") or {}
+
+
+class AuditState(object):
+    """All gathered facts. info is `docker info` (dict) or None when not gathered."""
+
+    def __init__(self, options=None, info=None, daemon=None, host=None, containers=None, images=None):
+        self.options = options or AuditOptions()
+        self.info = info
+        self.daemon = daemon or DaemonConfig()
+        self.host = host or HostFacts()
+        self.containers = containers or []
+        self.images = images or {}
+
+    def image_of(self, container):
+        return self.images.get(container.image_id)
+
+    def security_options(self):
+        """docker info SecurityOptions as {name: {key: value}}, e.g. {'seccomp': {'profile': 'default'}}."""
+        parsed = {}
+        for entry in (self.info or {}).get("SecurityOptions") or []:
+            fields = dict(part.partition("=")[::2] for part in entry.split(","))
+            parsed[fields.pop("name", entry)] = fields
+        return parsed

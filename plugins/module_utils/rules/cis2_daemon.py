@@ -1,0 +1,314 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CIS Docker Benchmark v1.6 section 2: Docker daemon configuration.
+
+Effective state first: `docker info` where it reports the setting (storage
+driver, logging driver, live restore, security options, registries), else
+the running dockerd's command line (/proc/<pid>/cmdline) merged with the
+daemon.json it reads (dockerd_config.DaemonConfig).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+    failed, global_rule, info, passed, skipped, warned,
+)
+
+SECTION = "daemon"
+
+# Registries Docker treats as insecure without being told to (loopback).
+DEFAULT_INSECURE_CIDRS = ("127.0.0.0/8", "::1/128")
+
+# Logging drivers that keep logs only on this host.
+LOCAL_LOG_DRIVERS = ("json-file", "local", "none")
+# journald is local, but commonly forwarded by the host's journal setup.
+FORWARDABLE_LOG_DRIVERS = ("journald",)
+
+# Profiles docker info reports for Docker's built-in seccomp profile.
+BUILTIN_SECCOMP = ("default", "builtin")
+
+
+def _daemon_rule(rule_id, title, needs_info=False, **meta):
+    """global_rule for the daemon; needs_info: skip when `docker info` was not gathered."""
+    def wrap(function):
+        def evaluate(state):
+            if needs_info and state.info is None:
+                return skipped("docker info not gathered")
+            return function(state)
+        global_rule(rule_id, title, SECTION, subject="daemon", **meta)(evaluate)
+        return function
+    return wrap
+
+
+@_daemon_rule(
+    "2.1", "Run the Docker daemon as a non-root user, if possible",
+    needs_info=True,
+    level=1, scored=False, severity="medium", fix="manual",
+    reads="docker info .SecurityOptions (name=rootless)",
+    remediation="Where the workloads allow it, run Docker in rootless mode (dockerd-rootless-setuptool.sh).",
+)
+def rootless(state):
+    # Rootless mode bounds a daemon compromise to one user; not every workload can run that way.
+    if "rootless" in state.security_options():
+        return passed("daemon runs rootless")
+    return info("daemon runs as root; rootless mode is not in use")
+
+
+@_daemon_rule(
+    "2.2", "Ensure network traffic is restricted between containers on the default bridge",
+    level=1, scored=True, severity="medium", fix="daemon",
+    reads="dockerd --icc / daemon.json icc",
+    remediation='Set `"icc": false` in daemon.json (containers that must talk share a user-defined network).',
+)
+def inter_container_traffic(state):
+    # With icc on, every container on docker0 reaches every other one on any port.
+    if state.daemon.flag("icc") is False:
+        return passed(state.daemon.describe("icc"))
+    return failed(state.daemon.describe("icc") + ": traffic between containers on the default bridge is allowed")
+
+
+@_daemon_rule(
+    "2.3", "Ensure the logging level is set to 'info'",
+    level=1, scored=True, severity="low", fix="daemon",
+    reads="dockerd --log-level/-l and --debug/-D, daemon.json log-level/debug; docker info .Debug",
+    remediation='Remove `debug` and set `"log-level": "info"` (or leave it unset) in daemon.json.',
+)
+def log_level(state):
+    # Debug logs leak request details; warn/error/fatal levels drop events an investigation needs.
+    # Both places count: the shell check ignores --log-level when jq is installed.
+    if state.daemon.flag("debug") or (state.info or {}).get("Debug"):
+        return failed("debug logging is on (%s)" % state.daemon.describe("debug"))
+    level = state.daemon.value("log-level")
+    if level in (None, "", "info"):
+        return passed(state.daemon.describe("log-level"))
+    return failed(state.daemon.describe("log-level"))
+
+
+@_daemon_rule(
+    "2.4", "Ensure Docker is allowed to make changes to iptables",
+    level=1, scored=True, severity="medium", fix="daemon",
+    reads="dockerd --iptables / daemon.json iptables",
+    remediation='Remove `"iptables": false` from daemon.json (and --iptables=false from the unit).',
+)
+def iptables_managed(state):
+    # Hand-written rules drift from the containers that exist; Docker keeps them in step.
+    if state.daemon.flag("iptables") is False:
+        return failed(state.daemon.describe("iptables"))
+    return passed(state.daemon.describe("iptables"))
+
+
+@_daemon_rule(
+    "2.5", "Ensure insecure registries are not used",
+    needs_info=True,
+    level=1, scored=True, severity="high", fix="daemon",
+    reads="docker info .RegistryConfig (InsecureRegistryCIDRs, IndexConfigs[].Secure); daemon insecure-registries",
+    remediation="Remove `insecure-registries` from daemon.json; give the registry a TLS certificate (certs.d).",
+)
+def insecure_registries(state):
+    # An insecure registry is reached over plain HTTP or unverified TLS: images can be swapped in transit.
+    registry = state.info.get("RegistryConfig") or {}
+    cidrs = [cidr for cidr in registry.get("InsecureRegistryCIDRs") or [] if cidr not in DEFAULT_INSECURE_CIDRS]
+    names = sorted(name for name, index in (registry.get("IndexConfigs") or {}).items() if not index.get("Secure", True))
+    insecure = cidrs + names
+    if insecure:
+        return failed("insecure registries: %s" % ", ".join(insecure))
+    return passed("no insecure registry beyond Docker's loopback default")
+
+
+@_daemon_rule(
+    "2.6", "Ensure aufs storage driver is not used",
+    needs_info=True,
+    level=1, scored=True, severity="medium", fix="daemon",
+    reads="docker info .Driver",
+    remediation='Use overlay2: `"storage-driver": "overlay2"` (migrate images and volumes first).',
+)
+def storage_driver(state):
+    # aufs is unmaintained and removed from current kernels and Docker releases.
+    driver = state.info.get("Driver", "")
+    if driver == "aufs":
+        return failed("storage driver aufs")
+    return passed("storage driver %s" % driver)
+
+
+@_daemon_rule(
+    "2.7", "Ensure TLS authentication for Docker daemon is configured",
+    level=1, scored=True, severity="critical", fix="daemon",
+    reads="dockerd -H/--host, --tlsverify / daemon.json hosts, tlsverify, tlscacert",
+    remediation="Listen on TCP only with `tlsverify: true` and tlscacert/tlscert/tlskey set (client certificates required).",
+)
+def tls_authentication(state):
+    # A TCP socket without client-certificate verification gives root on the host to anyone who reaches it.
+    hosts = state.daemon.value("hosts") or []
+    tcp = [host for host in hosts if str(host).startswith("tcp://")]
+    if not tcp:
+        return passed("daemon listens on local sockets only: %s" % (", ".join(str(h) for h in hosts) or "default unix socket"))
+    if state.daemon.flag("tlsverify") and state.daemon.value("tlscacert"):
+        return passed("TCP %s with tlsverify and tlscacert" % ", ".join(tcp))
+    if state.daemon.flag("tlsverify") or state.daemon.flag("tls"):
+        return failed("TCP %s with TLS but without client verification (tlsverify and tlscacert)" % ", ".join(tcp))
+    return failed("TCP %s without TLS" % ", ".join(tcp))
+
+
+@_daemon_rule(
+    "2.8", "Ensure the default ulimit is configured appropriately",
+    level=1, scored=False, severity="low", fix="daemon",
+    reads="dockerd --default-ulimit / daemon.json default-ulimits",
+    remediation='Set `"default-ulimits"` in daemon.json, e.g. {"nofile": {"Name": "nofile", "Soft": 64000, "Hard": 64000}}.',
+)
+def default_ulimits(state):
+    # Without daemon-wide limits, every container inherits the daemon's own (often very high) limits.
+    if state.daemon.value("default-ulimits"):
+        return passed(state.daemon.describe("default-ulimits"))
+    return warned(state.daemon.describe("default-ulimits"))
+
+
+@_daemon_rule(
+    "2.9", "Enable user namespace support",
+    needs_info=True,
+    level=2, scored=True, severity="high", fix="daemon",
+    reads="docker info .SecurityOptions (name=userns); dockerd --userns-remap / daemon.json userns-remap",
+    remediation='Set `"userns-remap": "default"` in daemon.json (root in a container becomes an unprivileged host uid).',
+)
+def user_namespaces(state):
+    # docker info tells whether remapping is really active, not just configured.
+    if "userns" in state.security_options():
+        return passed("user namespace remapping active (docker info); %s" % state.daemon.describe("userns-remap"))
+    return failed("no user namespace remapping (docker info SecurityOptions); %s" % state.daemon.describe("userns-remap"))
+
+
+@_daemon_rule(
+    "2.10", "Ensure the default cgroup usage has been confirmed",
+    level=2, scored=True, severity="low", fix="daemon",
+    reads="dockerd --cgroup-parent / daemon.json cgroup-parent",
+    remediation="Remove `cgroup-parent` from daemon.json unless a custom parent is intended.",
+)
+def daemon_cgroup_parent(state):
+    # The shell check's daemon.json branch never matches (grep -v ''); both places are read here.
+    if state.daemon.value("cgroup-parent"):
+        return warned(state.daemon.describe("cgroup-parent") + ": confirm it is intended")
+    return passed(state.daemon.describe("cgroup-parent"))
+
+
+@_daemon_rule(
+    "2.11", "Ensure base device size is not changed until needed",
+    level=2, scored=True, severity="low", fix="daemon",
+    reads="dockerd --storage-opt / daemon.json storage-opts (dm.basesize)",
+    remediation="Remove `dm.basesize` from storage-opts unless containers need bigger base devices.",
+)
+def base_device_size(state):
+    # A larger base device lets every container fill more of the host's storage.
+    options = [str(option) for option in state.daemon.value("storage-opts") or []]
+    basesize = [option for option in options if option.startswith("dm.basesize")]
+    if basesize:
+        return warned("storage-opts %s: confirm it is needed" % ", ".join(basesize))
+    return passed("dm.basesize not set")
+
+
+@_daemon_rule(
+    "2.12", "Ensure that authorization for Docker client commands is enabled",
+    level=2, scored=True, severity="medium", fix="daemon",
+    reads="docker info .Plugins.Authorization; dockerd --authorization-plugin / daemon.json authorization-plugins",
+    remediation='Install an authorization plugin and list it in `"authorization-plugins"` in daemon.json.',
+)
+def authorization_plugins(state):
+    # Without one, anyone who reaches the socket may do everything the API allows.
+    plugins = ((state.info or {}).get("Plugins") or {}).get("Authorization") or state.daemon.value("authorization-plugins") or []
+    if plugins:
+        return passed("authorization plugins: %s" % ", ".join(plugins))
+    return failed("no authorization plugin")
+
+
+@_daemon_rule(
+    "2.13", "Ensure centralized and remote logging is configured",
+    needs_info=True,
+    level=2, scored=True, severity="medium", fix="daemon",
+    reads="docker info .LoggingDriver",
+    remediation='Send container logs off the host: `"log-driver": "syslog"` (or gelf, fluentd, ...) with its log-opts.',
+)
+def remote_logging(state):
+    # Logs kept only on the host die with it and can be altered by whoever compromised it.
+    # The shell check flags only json-file; `local` and `none` keep nothing off-host either.
+    driver = state.info.get("LoggingDriver", "")
+    if driver in LOCAL_LOG_DRIVERS:
+        return failed("logging driver %s keeps logs on this host only" % driver)
+    if driver in FORWARDABLE_LOG_DRIVERS:
+        return warned("logging driver %s: confirm the journal is forwarded off the host" % driver)
+    return passed("logging driver %s" % driver)
+
+
+@_daemon_rule(
+    "2.14", "Ensure containers are restricted from acquiring new privileges",
+    level=1, scored=True, severity="high", fix="daemon",
+    reads="dockerd --no-new-privileges / daemon.json no-new-privileges",
+    remediation='Set `"no-new-privileges": true` in daemon.json.',
+)
+def daemon_no_new_privileges(state):
+    # Daemon-wide, setuid binaries cannot raise privileges in any container that does not opt out.
+    if state.daemon.flag("no-new-privileges"):
+        return passed(state.daemon.describe("no-new-privileges"))
+    return failed(state.daemon.describe("no-new-privileges"))
+
+
+@_daemon_rule(
+    "2.15", "Ensure live restore is enabled",
+    needs_info=True,
+    level=1, scored=True, severity="medium", fix="daemon",
+    reads="docker info .LiveRestoreEnabled, .Swarm.LocalNodeState",
+    remediation='Set `"live-restore": true` in daemon.json (containers keep running across daemon restarts and upgrades).',
+)
+def live_restore(state):
+    # Without it, every daemon restart (upgrade, config change) stops every container.
+    if state.info.get("LiveRestoreEnabled"):
+        return passed("LiveRestoreEnabled=true")
+    if (state.info.get("Swarm") or {}).get("LocalNodeState") == "active":
+        return info("live restore is not supported on swarm nodes")
+    return failed("LiveRestoreEnabled=false")
+
+
+@_daemon_rule(
+    "2.16", "Ensure Userland Proxy is Disabled",
+    level=1, scored=True, severity="low", fix="daemon",
+    reads="dockerd --userland-proxy / daemon.json userland-proxy",
+    remediation='Set `"userland-proxy": false` in daemon.json (hairpin NAT serves published ports instead).',
+)
+def userland_proxy(state):
+    # The proxy is one docker-proxy process per published port: more attack surface, little use on current kernels.
+    if state.daemon.flag("userland-proxy") is False:
+        return passed(state.daemon.describe("userland-proxy"))
+    return failed(state.daemon.describe("userland-proxy"))
+
+
+@_daemon_rule(
+    "2.17", "Ensure that a daemon-wide custom seccomp profile is applied if appropriate",
+    needs_info=True,
+    level=2, scored=False, severity="low", fix="daemon",
+    reads="docker info .SecurityOptions (name=seccomp,profile=...)",
+    remediation='Point `"seccomp-profile"` in daemon.json at a profile tighter than the default, if the workloads allow.',
+)
+def daemon_seccomp_profile(state):
+    # Current engines report the built-in profile as `builtin`, older ones as `default`.
+    seccomp = state.security_options().get("seccomp")
+    if seccomp is None:
+        return failed("no seccomp support in this daemon")
+    profile = seccomp.get("profile", "")
+    if profile == "unconfined":
+        return failed("daemon-wide seccomp profile is unconfined")
+    if profile in BUILTIN_SECCOMP:
+        return info("Docker's built-in seccomp profile (%s); a custom one is optional" % profile)
+    return passed("custom seccomp profile %s" % profile)
+
+
+@_daemon_rule(
+    "2.18", "Ensure that experimental features are not implemented in production",
+    needs_info=True,
+    level=1, scored=True, severity="medium", fix="daemon",
+    reads="docker info .ExperimentalBuild",
+    remediation='Remove `"experimental": true` from daemon.json.',
+)
+def experimental_features(state):
+    # Experimental features get no stability or security guarantee. docker info answers for every version,
+    # where the shell check only asks servers up to 19.03.
+    if state.info.get("ExperimentalBuild"):
+        return failed("ExperimentalBuild=true")
+    return passed("ExperimentalBuild=false")

@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CIS Docker Benchmark v1.6 section 4: container images and build file.
+
+Images are those of the audited containers, each inspected once. The
+build-history checks (4.7, 4.9) need one more call per image (`docker
+history`) and run only with image_history: true. Checks about how images
+are built or chosen are manual: nothing in the Engine's data decides them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+    container_rule, failed, global_rule, image_rule, manual_rule, passed, skipped, warned,
+)
+
+SECTION = "images"
+
+# A package index refresh without an install in the same RUN: the index
+# layer gets cached and later builds install from a stale index.
+PACKAGE_UPDATE = re.compile(r"\b(?:apt-get|apt|apk|yum|dnf|zypper|microdnf)\s+(?:-\S+\s+)*(?:update|makecache|refresh)\b")
+PACKAGE_INSTALL = re.compile(r"\b(?:install|add|upgrade)\b")
+# ADD of the base image's root filesystem (`ADD file:<digest> in /`) is how every base image starts.
+BASE_ROOTFS_ADD = re.compile(r"\bADD file:[0-9a-f]+ in / ?")
+ADD_INSTRUCTION = re.compile(r"(?:#\(nop\)\s+|^)ADD\s")
+
+
+def _runs_as_root(user):
+    # Config.User is "user", "uid", "user:group" or "uid:gid"; only the user part decides.
+    name = (user or "").split(":", 1)[0]
+    return name in ("", "0", "root")
+
+
+@container_rule(
+    "4.1", "Ensure that a user for the container has been created", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .Config.User (the image's USER unless the container overrides it)",
+    remediation="Create a user in the image (useradd + USER in the Dockerfile) or run with --user <uid>:<gid>.",
+)
+def container_user(container, state):
+    # Root in a container is root on the host as soon as anything leaks (a mount, a capability, a kernel bug).
+    user = container.config.get("User") or ""
+    if _runs_as_root(user):
+        return failed("runs as root (Config.User=%s)" % (user or "<empty>"))
+    return passed("Config.User=%s" % user)
+
+
+manual_rule(
+    "4.2", "Ensure that containers use only trusted base images", SECTION,
+    level=1, scored=False, severity="high", subject="images",
+    reads="image provenance (see BW-006 for registry allowlisting)",
+    remediation="Build from base images of a trusted source (a signed distribution archive, a vetted registry).",
+)
+
+manual_rule(
+    "4.3", "Ensure that unnecessary packages are not installed in the container", SECTION,
+    level=1, scored=False, severity="medium", subject="images",
+    reads="the image's package list (outside the Engine's data)",
+    remediation="Install only what the service needs; prefer minimal base images.",
+)
+
+manual_rule(
+    "4.4", "Ensure images are scanned and rebuilt to include security patches", SECTION,
+    level=1, scored=False, severity="high", subject="images",
+    reads="a vulnerability scanner's report",
+    remediation="Scan images regularly and rebuild them on patched base images.",
+)
+
+
+@global_rule(
+    "4.5", "Ensure Content trust for Docker is Enabled", SECTION, subject="host",
+    level=2, scored=True, severity="medium", fix="host",
+    reads="DOCKER_CONTENT_TRUST=1 in /etc/environment, /etc/profile(.d), /etc/bash.bashrc, "
+          "systemd DefaultEnvironment, or the audit's own environment",
+    remediation="Export DOCKER_CONTENT_TRUST=1 system-wide (/etc/profile.d and systemd's DefaultEnvironment).",
+)
+def content_trust(state):
+    # Content trust is a client setting; what matters is the environment every docker CLI user gets.
+    if state.host.content_trust:
+        return passed("DOCKER_CONTENT_TRUST=1 set in %s" % ", ".join(state.host.content_trust))
+    return failed("DOCKER_CONTENT_TRUST=1 is not set system-wide")
+
+
+@image_rule(
+    "4.6", "Ensure that HEALTHCHECK instructions have been added to container images", SECTION,
+    level=1, scored=True, severity="low", fix="manual",
+    reads="image inspect .Config.Healthcheck",
+    remediation="Add a HEALTHCHECK instruction to the Dockerfile and rebuild.",
+)
+def image_healthcheck(image, state):
+    # A health check in the image travels with it to every container started from it.
+    test = (image.config.get("Healthcheck") or {}).get("Test") or []
+    if test and test[0] != "NONE":
+        return passed("HEALTHCHECK %s" % " ".join(test[:1]))
+    return failed("no HEALTHCHECK in the image")
+
+
+def _history_commands(image):
+    return [str(layer.get("CreatedBy") or "") for layer in image.history or []]
+
+
+@image_rule(
+    "4.7", "Ensure update instructions are not used alone in the Dockerfile", SECTION,
+    level=1, scored=False, severity="low", fix="manual",
+    reads="docker history .CreatedBy (one call per image, only with image_history: true)",
+    remediation="Refresh the package index and install in the same RUN (apt-get update && apt-get install ...).",
+)
+def update_alone(image, state):
+    if image.history is None:
+        return skipped("needs image_history: true (one `docker history` call per image)")
+    # Evidence quotes only the matched update command: build commands may carry secrets.
+    alone = [PACKAGE_UPDATE.search(command).group(0) for command in _history_commands(image)
+             if PACKAGE_UPDATE.search(command) and not PACKAGE_INSTALL.search(PACKAGE_UPDATE.sub("", command))]
+    if alone:
+        return warned("package index update without install in the same layer: %d layer(s), e.g. `%s`" % (len(alone), alone[0]))
+    return passed("no lone package index update in %d layers" % len(image.history))
+
+
+manual_rule(
+    "4.8", "Ensure setuid and setgid permissions are removed", SECTION,
+    level=2, scored=False, severity="medium", subject="images",
+    reads="the image's file modes (outside the Engine's data)",
+    remediation="Remove setuid/setgid bits in the Dockerfile (find / -perm /6000 -type f -exec chmod a-s {} +).",
+)
+
+
+@image_rule(
+    "4.9", "Ensure that COPY is used instead of ADD in Dockerfiles", SECTION,
+    level=1, scored=False, severity="low", fix="manual",
+    reads="docker history .CreatedBy (one call per image, only with image_history: true)",
+    remediation="Use COPY for local files; fetch remote files with a verified download in RUN.",
+)
+def add_instead_of_copy(image, state):
+    # ADD fetches URLs and unpacks archives implicitly; the base image's own rootfs ADD is not counted.
+    if image.history is None:
+        return skipped("needs image_history: true (one `docker history` call per image)")
+    # Layers are counted from the newest (0); their sources are not quoted, URLs may carry tokens.
+    adds = [str(index) for index, command in enumerate(_history_commands(image))
+            if ADD_INSTRUCTION.search(command) and not BASE_ROOTFS_ADD.search(command)]
+    if adds:
+        return warned("ADD instructions in %d layer(s) (history entries %s)" % (len(adds), ", ".join(adds)))
+    return passed("no ADD instruction beyond the base rootfs")
+
+
+manual_rule(
+    "4.10", "Ensure secrets are not stored in Dockerfiles", SECTION,
+    level=1, scored=False, severity="high", subject="images",
+    reads="the Dockerfile (BW-003 checks the image's env and labels)",
+    remediation="Pass secrets at build time with BuildKit secret mounts, never ENV/ARG/COPY.",
+)
+
+manual_rule(
+    "4.11", "Ensure only verified packages are installed", SECTION,
+    level=2, scored=False, severity="medium", subject="images",
+    reads="the Dockerfile's package sources",
+    remediation="Install packages only from signed repositories; verify checksums of downloads.",
+)
+
+manual_rule(
+    "4.12", "Ensure all signed artifacts are validated", SECTION,
+    level=2, scored=False, severity="medium", subject="images",
+    reads="the build pipeline",
+    remediation="Verify signatures of every artifact before it enters an image.",
+)

@@ -1,0 +1,513 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CIS Docker Benchmark v1.6 section 5: container runtime.
+
+Every per-container rule reads the one `docker inspect` result gathered for
+that container (plus `docker info` for daemon-wide facts); nothing here
+calls Docker. Only 5.7 needs more (`docker top`), and only when the audit
+runs with process_checks.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+    container_rule, failed, global_rule, info, manual_rule, passed, skipped, warned,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
+    DEFAULT_CAPABILITIES, capability_names, describe_mount, docker_socket_path, is_same_or_below,
+    bind_mounts, mounts_of, security_opt_value,
+)
+
+SECTION = "containers"
+
+# CIS 5.6's list of host system directories.
+CIS_SENSITIVE_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr")
+
+# Ports below this number need root to bind on the host.
+FIRST_UNPRIVILEGED_PORT = 1024
+
+# Host addresses that mean "every interface".
+ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+# Restart policies that restart a crashing container forever.
+UNBOUNDED_RESTART = ("always", "unless-stopped")
+MAX_RESTART_RETRIES = 5
+
+
+@global_rule(
+    "5.1", "Ensure swarm mode is not Enabled, if not needed", SECTION, subject="daemon",
+    level=1, scored=True, severity="low", fix="daemon",
+    reads="docker info .Swarm.LocalNodeState",
+    remediation="If this host is not meant to be a swarm node, run `docker swarm leave`.",
+)
+def swarm_mode(state):
+    # Swarm opens management ports (2377) and gossip traffic; only a person knows if it is needed.
+    if state.info is None:
+        return skipped("docker info not gathered")
+    node_state = (state.info.get("Swarm") or {}).get("LocalNodeState") or "inactive"
+    if node_state == "inactive":
+        return passed("Swarm.LocalNodeState=inactive")
+    return warned("Swarm.LocalNodeState=%s: confirm this host must be a swarm node" % node_state)
+
+
+@container_rule(
+    "5.2", "Ensure that, if applicable, an AppArmor Profile is enabled", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="inspect .AppArmorProfile; docker info .SecurityOptions (name=apparmor)",
+    remediation="Run the container with the default profile (docker-default) or "
+                "`--security-opt apparmor=<profile>`; never `apparmor=unconfined`.",
+)
+def apparmor_profile(container, state):
+    # Only applicable where the daemon can apply AppArmor at all.
+    if "apparmor" not in state.security_options():
+        return skipped("not applicable: AppArmor is not enabled for this daemon (docker info SecurityOptions)")
+    profile = container.inspect.get("AppArmorProfile") or ""
+    if profile in ("", "unconfined"):
+        return failed("AppArmorProfile=%s" % (profile or "<empty>"))
+    return passed("AppArmorProfile=%s" % profile)
+
+
+@container_rule(
+    "5.3", "Ensure that, if applicable, SELinux security options are set", SECTION,
+    level=2, scored=True, severity="medium", fix="recreate",
+    reads="inspect .ProcessLabel, .HostConfig.SecurityOpt (label=...); docker info .SecurityOptions (name=selinux)",
+    remediation="Start dockerd with --selinux-enabled and run containers with their SELinux label; "
+                "never `--security-opt label=disable`.",
+)
+def selinux_options(container, state):
+    # Any security option satisfies the shell check (even no-new-privileges); what counts is a label.
+    if "selinux" not in state.security_options():
+        return skipped("not applicable: SELinux is not enabled for this daemon (docker info SecurityOptions)")
+    if security_opt_value(container, "label") == "disable":
+        return failed("SecurityOpt label=disable")
+    label = container.inspect.get("ProcessLabel") or ""
+    if not label:
+        return failed("no SELinux ProcessLabel")
+    return passed("ProcessLabel=%s" % label)
+
+
+@container_rule(
+    "5.4", "Ensure that Linux kernel capabilities are restricted within containers", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.CapAdd",
+    remediation="Remove the added capabilities (--cap-add) the workload does not need; "
+                "prefer `--cap-drop ALL` plus the few it does (see BW-008).",
+)
+def added_capabilities(container, state):
+    # Capabilities beyond Docker's default set widen what root in the container can do to the host.
+    extra = sorted(set(capability_names(container.host_config.get("CapAdd"))) - DEFAULT_CAPABILITIES)
+    if extra:
+        return failed("CapAdd beyond Docker's defaults: %s" % ", ".join(extra))
+    return passed("no capability beyond Docker's defaults added")
+
+
+@container_rule(
+    "5.5", "Ensure that privileged containers are not used", SECTION,
+    level=1, scored=True, severity="critical", fix="recreate",
+    reads="inspect .HostConfig.Privileged",
+    remediation="Do not run the container with --privileged; add only the capabilities and devices it needs.",
+)
+def privileged(container, state):
+    # Privileged means every capability, every host device and no seccomp/AppArmor: root on the host.
+    if container.host_config.get("Privileged"):
+        return failed("HostConfig.Privileged=true")
+    return passed("HostConfig.Privileged=false")
+
+
+@container_rule(
+    "5.6", "Ensure sensitive host system directories are not mounted on containers", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .Mounts (bind sources equal to or below /, /boot, /dev, /etc, /lib, /proc, /sys, /usr)",
+    remediation="Do not bind-mount host system directories (or anything below them) into containers; "
+                "if one is unavoidable, mount it read-only.",
+)
+def sensitive_host_dirs(container, state):
+    # Sub-paths count too (a bind of /etc/ssh exposes /etc's secrets); writable is a failure, read-only a warning.
+    found = mounts_of(container, CIS_SENSITIVE_DIRS)
+    writable = [describe_mount(mount) for mount in found if mount[2]]
+    if writable:
+        return failed("writable bind mounts of host system directories: %s" % ", ".join(writable))
+    if found:
+        return warned("read-only bind mounts of host system directories: %s" % ", ".join(describe_mount(m) for m in found))
+    return passed("no host system directory mounted")
+
+
+@container_rule(
+    "5.7", "Ensure sshd is not run within containers", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="docker top (one call per running container, only with process_checks: true)",
+    remediation="Remove the SSH daemon from the image; use `docker exec` for access.",
+)
+def sshd_running(container, state):
+    # The process table comes from the host's ps via `docker top`, so images without ps work too.
+    if not state.options.process_checks:
+        return skipped("needs process_checks: true (one `docker top` call per running container)")
+    if not container.running:
+        return skipped("container not running")
+    if container.top is None:
+        return skipped("process list not available")
+    commands = _top_commands(container.top)
+    sshd = [command for command in commands if _is_sshd(command)]
+    if sshd:
+        return failed("sshd processes: %d (%s)" % (len(sshd), sshd[0][:60]))
+    return passed("no sshd among %d processes" % len(commands))
+
+
+def _top_commands(top):
+    titles = top.get("Titles") or []
+    column = titles.index("CMD") if "CMD" in titles else (titles.index("COMMAND") if "COMMAND" in titles else -1)
+    return [str(process[column]) for process in top.get("Processes") or [] if process]
+
+
+def _is_sshd(command):
+    first = command.split()[0] if command.split() else ""
+    return first.rsplit("/", 1)[-1] in ("sshd", "sshd:")
+
+
+@container_rule(
+    "5.8", "Ensure privileged ports are not mapped within containers", SECTION,
+    level=1, scored=True, severity="low", fix="recreate",
+    reads="inspect .NetworkSettings.Ports (running) or .HostConfig.PortBindings (stopped)",
+    remediation="Publish the service on a host port of 1024 or above (-p 8443:443).",
+)
+def privileged_ports(container, state):
+    low = ["%s->%s:%s" % (port, ip or "*", host_port) for port, ip, host_port in container.port_bindings()
+           if str(host_port).isdigit() and int(host_port) < FIRST_UNPRIVILEGED_PORT]
+    if low:
+        return failed("host ports below %d: %s" % (FIRST_UNPRIVILEGED_PORT, ", ".join(low)))
+    return passed("no host port below %d" % FIRST_UNPRIVILEGED_PORT)
+
+
+@container_rule(
+    "5.9", "Ensure that only needed ports are open on the container", SECTION,
+    level=1, scored=True, severity="low", fix="recreate",
+    reads="inspect .NetworkSettings.Ports (running) or .HostConfig.PortBindings (stopped)",
+    remediation="Publish only the ports the service needs; drop -P and unused -p mappings.",
+)
+def published_ports(container, state):
+    # Which ports are needed is the owner's call, so published ports are listed for review (warn).
+    bindings = container.port_bindings()
+    if not bindings:
+        return passed("no published port")
+    return warned("published ports, confirm each is needed: %s" % ", ".join(
+        "%s->%s:%s" % (port, ip or "*", host_port) for port, ip, host_port in bindings))
+
+
+@container_rule(
+    "5.10", "Ensure that the host's network namespace is not shared", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.NetworkMode",
+    remediation="Do not use --network host; publish the needed ports from a bridge or user-defined network.",
+)
+def host_network(container, state):
+    # In the host's network namespace the container can bind any host port and see all host traffic.
+    mode = container.host_config.get("NetworkMode") or ""
+    if mode == "host":
+        return failed("HostConfig.NetworkMode=host")
+    return passed("HostConfig.NetworkMode=%s" % (mode or "default"))
+
+
+@container_rule(
+    "5.11", "Ensure that the memory usage for containers is limited", SECTION,
+    level=1, scored=True, severity="medium", fix="live",
+    reads="inspect .HostConfig.Memory",
+    remediation="Set a memory limit: `docker update --memory 512m --memory-swap 512m <container>` "
+                "(or --memory on docker run).",
+)
+def memory_limit(container, state):
+    # Without a limit one container can exhaust host memory and get other workloads OOM-killed.
+    limit = container.host_config.get("Memory") or 0
+    if limit > 0:
+        return passed("HostConfig.Memory=%d" % limit)
+    return failed("HostConfig.Memory=0 (no limit)")
+
+
+@container_rule(
+    "5.12", "Ensure that CPU priority is set appropriately on containers", SECTION,
+    level=1, scored=True, severity="low", fix="live",
+    reads="inspect .HostConfig.CpuShares, .NanoCpus, .CpuQuota",
+    remediation="Set CPU shares or a CPU limit: `docker update --cpu-shares 512 --cpus 1.5 <container>`.",
+)
+def cpu_priority(container, state):
+    # Without shares or a quota a busy container competes with the host's own services on equal terms.
+    host_config = container.host_config
+    settings = ["%s=%s" % (key, host_config.get(key)) for key in ("CpuShares", "NanoCpus", "CpuQuota")
+                if (host_config.get(key) or 0) > 0]
+    if settings:
+        return passed(", ".join(settings))
+    return failed("no CpuShares, NanoCpus or CpuQuota set")
+
+
+@container_rule(
+    "5.13", "Ensure that the container's root filesystem is mounted as read only", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="inspect .HostConfig.ReadonlyRootfs",
+    remediation="Run with --read-only and give writable paths their own volume or tmpfs (--tmpfs /tmp).",
+)
+def read_only_rootfs(container, state):
+    # A writable root filesystem lets an intruder change binaries and persist inside the container.
+    if container.host_config.get("ReadonlyRootfs"):
+        return passed("HostConfig.ReadonlyRootfs=true")
+    return failed("HostConfig.ReadonlyRootfs=false")
+
+
+@container_rule(
+    "5.14", "Ensure that incoming container traffic is bound to a specific host interface", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="inspect .NetworkSettings.Ports (running) or .HostConfig.PortBindings (stopped): HostIp",
+    remediation="Publish on one address: -p 10.0.0.5:8080:80 (or set the daemon's `ip` option).",
+)
+def bound_interface(container, state):
+    # 0.0.0.0 and [::] (which the shell check misses) both listen on every interface.
+    wildcard = ["%s->%s:%s" % (port, ip or "*", host_port) for port, ip, host_port in container.port_bindings()
+                if ip in ANY_ADDRESS]
+    if wildcard:
+        return failed("published on all interfaces: %s" % ", ".join(wildcard))
+    return passed("every published port is bound to a specific address")
+
+
+@container_rule(
+    "5.15", "Ensure that the 'on-failure' container restart policy is set to '5'", SECTION,
+    level=1, scored=True, severity="low", fix="live",
+    reads="inspect .HostConfig.RestartPolicy (Name, MaximumRetryCount)",
+    remediation="`docker update --restart on-failure:5 <container>`.",
+)
+def restart_policy(container, state):
+    # `always`/`unless-stopped` and on-failure without a bound (0) restart a broken container forever;
+    # the shell check only flags counts above 5 and so passes `always`.
+    policy = container.host_config.get("RestartPolicy") or {}
+    name = policy.get("Name") or "no"
+    retries = policy.get("MaximumRetryCount") or 0
+    if name in UNBOUNDED_RESTART:
+        return failed("RestartPolicy=%s (unbounded)" % name)
+    if name == "on-failure" and not 0 < retries <= MAX_RESTART_RETRIES:
+        return failed("RestartPolicy=on-failure:%d (%s)" % (retries, "unbounded" if retries == 0 else "more than 5"))
+    return passed("RestartPolicy=%s" % (name if name != "on-failure" else "on-failure:%d" % retries))
+
+
+def _host_namespace(container, key):
+    mode = container.host_config.get(key) or ""
+    if mode == "host":
+        return failed("HostConfig.%s=host" % key)
+    return passed("HostConfig.%s=%s" % (key, mode or "private"))
+
+
+@container_rule(
+    "5.16", "Ensure that the host's process namespace is not shared", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.PidMode",
+    remediation="Do not use --pid host.",
+)
+def host_pid(container, state):
+    # With the host's PID namespace the container sees, and as root can signal or ptrace, host processes.
+    return _host_namespace(container, "PidMode")
+
+
+@container_rule(
+    "5.17", "Ensure that the host's IPC namespace is not shared", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.IpcMode",
+    remediation="Do not use --ipc host.",
+)
+def host_ipc(container, state):
+    # The host's IPC namespace exposes its shared memory segments and semaphores.
+    return _host_namespace(container, "IpcMode")
+
+
+@container_rule(
+    "5.18", "Ensure that host devices are not directly exposed to containers", SECTION,
+    level=1, scored=False, severity="medium", fix="recreate",
+    reads="inspect .HostConfig.Devices, .DeviceCgroupRules",
+    remediation="Expose only the devices the workload needs (--device), read-only where possible (:r).",
+)
+def host_devices(container, state):
+    # Some workloads need a device; listing them for review is all an audit can do.
+    devices = ["%s:%s" % (device.get("PathOnHost"), device.get("CgroupPermissions"))
+               for device in container.host_config.get("Devices") or []]
+    devices += ["rule %s" % rule for rule in container.host_config.get("DeviceCgroupRules") or []]
+    if devices:
+        return warned("host devices exposed, confirm each is needed: %s" % ", ".join(devices))
+    return passed("no host device exposed")
+
+
+@container_rule(
+    "5.19", "Ensure that the default ulimit is overwritten at runtime if needed", SECTION,
+    level=1, scored=False, severity="low", fix="recreate",
+    reads="inspect .HostConfig.Ulimits",
+    remediation="Set per-container limits where the daemon default does not fit: --ulimit nofile=1024:2048.",
+)
+def runtime_ulimits(container, state):
+    ulimits = container.host_config.get("Ulimits") or []
+    if ulimits:
+        return passed("Ulimits: %s" % ", ".join("%s=%s:%s" % (u.get("Name"), u.get("Soft"), u.get("Hard")) for u in ulimits))
+    return info("no per-container ulimit; the daemon default applies")
+
+
+@container_rule(
+    "5.20", "Ensure mount propagation mode is not set to shared", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="inspect .Mounts[].Propagation",
+    remediation="Mount volumes with private propagation (the default); never :shared or :rshared.",
+)
+def shared_propagation(container, state):
+    # Shared propagation lets mounts made inside the container appear on the host (and the reverse).
+    shared = ["%s (%s)" % (mount.get("Destination"), mount.get("Propagation")) for mount in container.mounts
+              if mount.get("Propagation") in ("shared", "rshared")]
+    if shared:
+        return failed("shared mount propagation: %s" % ", ".join(shared))
+    return passed("no shared mount propagation")
+
+
+@container_rule(
+    "5.21", "Ensure that the host's UTS namespace is not shared", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="inspect .HostConfig.UTSMode",
+    remediation="Do not use --uts host.",
+)
+def host_uts(container, state):
+    # In the host's UTS namespace the container can change the host's hostname.
+    return _host_namespace(container, "UTSMode")
+
+
+@container_rule(
+    "5.22", "Ensure the default seccomp profile is not Disabled", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.SecurityOpt (seccomp=...), .HostConfig.Privileged; docker info .SecurityOptions",
+    remediation="Remove `--security-opt seccomp=unconfined` (and --privileged, which also disables seccomp).",
+)
+def seccomp_enabled(container, state):
+    # seccomp blocks the syscalls most kernel escapes need; privileged containers run without it too.
+    if security_opt_value(container, "seccomp") == "unconfined":
+        return failed("SecurityOpt seccomp=unconfined")
+    if container.host_config.get("Privileged"):
+        return failed("privileged: runs without seccomp")
+    if state.info is not None and "seccomp" not in state.security_options():
+        return failed("the daemon applies no seccomp profile (docker info SecurityOptions)")
+    profile = security_opt_value(container, "seccomp")
+    return passed("seccomp profile: %s" % (profile or "daemon default"))
+
+
+@container_rule(
+    "5.25", "Ensure that cgroup usage is confirmed", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="inspect .HostConfig.CgroupParent",
+    remediation="Run containers in Docker's default cgroup unless a custom parent is intended (drop --cgroup-parent).",
+)
+def cgroup_parent(container, state):
+    # A custom parent escapes the resource accounting set up for Docker's containers; confirm it is meant.
+    parent = container.host_config.get("CgroupParent") or ""
+    if parent:
+        return warned("CgroupParent=%s: confirm it is intended" % parent)
+    return passed("default cgroup parent")
+
+
+@container_rule(
+    "5.26", "Ensure that the container is restricted from acquiring additional privileges", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.SecurityOpt (no-new-privileges); daemon no-new-privileges (command line, daemon.json)",
+    remediation="Run with `--security-opt no-new-privileges`, or set `no-new-privileges: true` in daemon.json.",
+)
+def no_new_privileges(container, state):
+    # Without it, setuid binaries in the image can raise privileges inside the container.
+    value = security_opt_value(container, "no-new-privileges")
+    if value is not None:
+        if value in ("", "true"):
+            return passed("SecurityOpt no-new-privileges")
+        return failed("SecurityOpt no-new-privileges=%s" % value)
+    if state.daemon.flag("no-new-privileges"):
+        return passed("daemon-wide: %s" % state.daemon.describe("no-new-privileges"))
+    return failed("no no-new-privileges in SecurityOpt nor daemon-wide")
+
+
+@container_rule(
+    "5.27", "Ensure that container health is checked at runtime", SECTION,
+    level=1, scored=True, severity="low", fix="recreate",
+    reads="inspect .State.Health (running) or .Config.Healthcheck",
+    remediation="Give the image a HEALTHCHECK or run with --health-cmd.",
+)
+def health_checked(container, state):
+    # Without a health check, orchestration and restart policies cannot see a hung service.
+    health = (container.inspect.get("State") or {}).get("Health")
+    if health:
+        return passed("State.Health.Status=%s" % health.get("Status"))
+    test = (container.config.get("Healthcheck") or {}).get("Test") or []
+    if test and test[0] != "NONE":
+        return passed("Config.Healthcheck configured (container not running)")
+    return failed("no health check")
+
+
+@container_rule(
+    "5.29", "Ensure that the PIDs cgroup limit is used", SECTION,
+    level=1, scored=True, severity="medium", fix="live",
+    reads="inspect .HostConfig.PidsLimit",
+    remediation="Set a PIDs limit: `docker update --pids-limit 200 <container>` (or --pids-limit on docker run).",
+)
+def pids_limit(container, state):
+    # Without a PIDs limit a fork bomb in one container exhausts the host's process table.
+    limit = container.host_config.get("PidsLimit")
+    if limit is not None and limit > 0:
+        return passed("HostConfig.PidsLimit=%d" % limit)
+    return failed("HostConfig.PidsLimit=%s (no limit)" % limit)
+
+
+@container_rule(
+    "5.30", "Ensure that Docker's default bridge 'docker0' is not used", SECTION,
+    level=2, scored=False, severity="low", fix="recreate",
+    reads="inspect .NetworkSettings.Networks (key 'bridge'), .HostConfig.NetworkMode",
+    remediation="Attach the container to a user-defined network (docker network create) instead of the default bridge.",
+)
+def default_bridge(container, state):
+    # The default bridge has no name-based isolation and, unless icc is off, joins every container to every other.
+    mode = container.host_config.get("NetworkMode") or ""
+    if "bridge" in container.networks or (not container.networks and mode in ("default", "bridge")):
+        return failed("attached to the default bridge network")
+    return passed("networks: %s" % (", ".join(sorted(container.networks)) or mode or "none"))
+
+
+@container_rule(
+    "5.31", "Ensure that the host's user namespaces are not shared", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="inspect .HostConfig.UsernsMode",
+    remediation="Do not use --userns host (it opts out of the daemon's user-namespace remapping).",
+)
+def host_userns(container, state):
+    return _host_namespace(container, "UsernsMode")
+
+
+@container_rule(
+    "5.32", "Ensure that the Docker socket is not mounted inside any containers", SECTION,
+    level=1, scored=True, severity="critical", fix="recreate",
+    reads="inspect .Mounts (bind sources named docker.sock, or the daemon socket or a directory above it)",
+    remediation="Remove the docker.sock bind mount; give the workload a narrower API (an authorization plugin or a proxy).",
+)
+def docker_socket_mounted(container, state):
+    # Whoever reaches the socket controls the daemon, which is root on the host; read-only does not help.
+    socket = docker_socket_path(state.options.docker_host)
+    exposed = [mount for mount in bind_mounts(container)
+               if mount[0].rsplit("/", 1)[-1] == "docker.sock" or mount[0] == "/" or is_same_or_below(socket, mount[0])]
+    if exposed:
+        return failed("Docker socket reachable through: %s" % ", ".join(describe_mount(mount) for mount in exposed))
+    return passed("Docker socket not mounted")
+
+
+manual_rule(
+    "5.23", "Ensure that docker exec commands are not used with the privileged option", SECTION,
+    level=2, scored=False, severity="medium", subject="daemon",
+    reads="the daemon's audit log (not in inspect data)",
+    remediation="Do not use `docker exec --privileged`; audit exec events (docker events / auditd) to verify.",
+)
+
+manual_rule(
+    "5.24", "Ensure that docker exec commands are not used with the user=root option", SECTION,
+    level=2, scored=False, severity="medium", subject="daemon",
+    reads="the daemon's audit log (not in inspect data)",
+    remediation="Do not use `docker exec --user root`; audit exec events to verify.",
+)
+
+manual_rule(
+    "5.28", "Ensure that Docker commands always use the latest version of their image", SECTION,
+    level=2, scored=False, severity="low", subject="daemon",
+    reads="image provenance (see BW-005 for digest pinning)",
+    remediation="Pull or rebuild images before deploying and pin them by digest (BW-005).",
+)

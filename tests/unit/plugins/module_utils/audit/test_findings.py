@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+"""Findings, summaries and the score."""
+
+from __future__ import annotations
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding, evaluate, summarize
+
+from rule_fixtures import container, state
+
+
+def test_summary_counts_and_score():
+    findings = [
+        Finding(rulebook.get("5.11"), "a", "pass", ""),
+        Finding(rulebook.get("5.11"), "b", "fail", ""),
+        Finding(rulebook.get("5.13"), "a", "pass", ""),
+        Finding(rulebook.get("5.30"), "a", "fail", ""),  # not scored
+        Finding(rulebook.get("5.9"), "a", "warn", ""),
+        Finding(rulebook.get("2.2"), "daemon", "waived", ""),
+    ]
+    summary = summarize(findings)
+    assert summary["by_status"] == {"fail": 2, "warn": 1, "pass": 2, "info": 0, "skipped": 0, "waived": 1}
+    assert summary["by_section"]["5"]["fail"] == 2 and summary["by_section"]["2"]["waived"] == 1
+    assert summary["score"] == 66.7  # 2 scored passes, 1 scored fail
+    assert summary["cis_score"] == 1
+    assert summary["failed_rules"] == ["5.11", "5.30"]
+
+
+def test_score_is_none_when_nothing_scored_was_decided():
+    assert summarize([])["score"] is None
+
+
+def test_finding_dict_shape():
+    findings = evaluate([rulebook.get("5.11")], state([container("hostnet")]))
+    assert findings[0].to_dict() == {
+        "rule": "5.11", "title": "Ensure that the memory usage for containers is limited", "section": "5", "level": 1,
+        "scored": True, "target": "fixture-hostnet", "status": "fail", "severity": "medium",
+        "evidence": "HostConfig.Memory=0 (no limit)", "remediation": rulebook.get("5.11").remediation, "fix": "live"}
+
+
+def test_every_rule_evaluates_on_the_real_fixtures_without_error():
+    audit = state([container(name) for name in ("hardened", "insecure", "hostnet", "stopped")])
+    findings = evaluate(rulebook.all_rules(), audit)
+    assert set(f.status for f in findings) <= {"pass", "fail", "warn", "info", "skipped"}
+    assert set(f.rule.id for f in findings) == set(rule.id for rule in rulebook.all_rules())

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+"""CIS section 1 rules: partition, docker group, audit rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
+    AuditRules, FileStat, parse_audit_rules, parse_mountinfo,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis1_host import AUDITED_PATHS
+
+from rule_fixtures import evidence, state, status
+
+# /proc/self/mountinfo lines as the kernel writes them.
+ROOT = "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw"
+BIND_OF_ROOT_DIR = "42 27 254:0 /var/lib/docker /var/lib/docker rw,relatime shared:1 - ext4 /dev/vda rw"
+OWN_PARTITION = "43 27 254:16 / /var/lib/docker rw,relatime - ext4 /dev/vdb rw"
+VAR_PARTITION = "44 27 254:32 / /var rw,relatime - ext4 /dev/vdc rw"
+
+BINARIES = {
+    "dockerd": "/usr/sbin/dockerd", "containerd": "/usr/bin/containerd", "containerd-shim": "/usr/bin/containerd-shim",
+    "containerd-shim-runc-v1": "/usr/bin/containerd-shim-runc-v1",
+    "containerd-shim-runc-v2": "/usr/bin/containerd-shim-runc-v2", "runc": "/usr/sbin/runc",
+}
+UNITS = {"docker.service": "/lib/systemd/system/docker.service", "docker.socket": "/lib/systemd/system/docker.socket"}
+# Every path 1.1.x audits on the fixture host, present.
+PRESENT = ["/run/containerd", "/var/lib/docker", "/etc/docker", "/run/containerd/containerd.sock", "/etc/default/docker",
+           "/etc/docker/daemon.json", "/etc/containerd/config.toml", "/etc/sysconfig/docker", "/var/run/docker.sock"]
+PRESENT += list(BINARIES.values()) + list(UNITS.values())
+FULL_RULES = "\n".join(["-w %s -p wa -k docker" % path for path in PRESENT if path != "/run/containerd"]
+                       + ["-a always,exit -S all -F path=/run/containerd -F perm=war -F key=docker"])
+
+
+def host(rules_text=None, mountinfo=(ROOT,), members=None, present=tuple(PRESENT), source="auditctl -l"):
+    rules = AuditRules(source, parse_audit_rules(rules_text or ""), None)
+    return HostFacts(audit_rules=rules, mountpoints=parse_mountinfo("\n".join(mountinfo)), binaries=BINARIES, units=UNITS,
+                     docker_group_members=members, files=dict((path, FileStat(path, 0, 0, 0o644, "file")) for path in present))
+
+
+def test_1_1_1_separate_partition():
+    assert status("1.1.1", state(host=host(mountinfo=[ROOT, OWN_PARTITION]))) == "pass"
+    assert status("1.1.1", state(host=host(mountinfo=[ROOT]))) == "fail"
+
+
+def test_1_1_1_bind_mount_of_a_root_directory_is_not_a_partition():
+    # `mountpoint -q` says yes to this, but the data still fills the root filesystem.
+    assert status("1.1.1", state(host=host(mountinfo=[ROOT, BIND_OF_ROOT_DIR]))) == "fail"
+    assert "bind mount" in evidence("1.1.1", state(host=host(mountinfo=[ROOT, BIND_OF_ROOT_DIR])))
+    assert "mounted at /var" in evidence("1.1.1", state(host=host(mountinfo=[ROOT, VAR_PARTITION])))
+
+
+def test_1_1_1_uses_parent_of_userns_root():
+    userns = {"DockerRootDir": "/var/lib/docker/100000.100000",
+              "SecurityOptions": ["name=seccomp,profile=default", "name=userns"]}
+    assert status("1.1.1", state(host=host(mountinfo=[ROOT, OWN_PARTITION]), info_changes=userns)) == "pass"
+
+
+def test_1_1_2_docker_group_members():
+    assert status("1.1.2", state(host=host(members=[]))) == "pass"
+    assert status("1.1.2", state(host=host(members=["alice", "bob"]))) == "warn"
+    trusted = AuditOptions(trusted_users=["alice", "bob"])
+    assert status("1.1.2", state(host=host(members=["alice", "bob"]), options=trusted)) == "pass"
+    # Whole names: 'bob' being trusted does not vouch for 'bobby'.
+    audit = state(host=host(members=["alice", "bobby", "mallory"]), options=trusted)
+    assert status("1.1.2", audit) == "fail"
+    assert "bobby, mallory" in evidence("1.1.2", audit)
+
+
+AUDIT_IDS = [entry[0] for entry in AUDITED_PATHS]
+
+
+@pytest.mark.parametrize("rule_id", AUDIT_IDS)
+def test_audit_rules_pass_with_watches_and_fail_without(rule_id):
+    assert status(rule_id, state(host=host(FULL_RULES))) == "pass"
+    assert status(rule_id, state(host=host(""))) == "fail"
+
+
+@pytest.mark.parametrize("rule_id", [rule_id for rule_id in AUDIT_IDS if rule_id != "1.1.3"])
+def test_audit_rules_for_absent_paths_are_info(rule_id):
+    assert status(rule_id, state(host=host("", present=["/usr/sbin/dockerd"]))) == "info"
+
+
+def test_audit_rule_match_is_exact_not_substring():
+    # A watch on containerd-shim must not count for containerd (the shell check's substring grep).
+    only_shim = "-w /usr/bin/containerd-shim -k docker"
+    assert status("1.1.14", state(host=host(only_shim))) == "fail"
+
+
+def test_directory_watch_covers_files_below_it():
+    assert status("1.1.11", state(host=host("-w /etc/docker -k docker"))) == "pass"
+
+
+def test_watch_without_write_permission_does_not_count():
+    assert status("1.1.6", state(host=host("-w /etc/docker -p x -k docker"))) == "fail"
+
+
+def test_no_audit_system_at_all():
+    missing = HostFacts(audit_rules=AuditRules(None, [], "no audit rules: auditctl not installed"),
+                        binaries=BINARIES, units=UNITS, files={"/etc/docker": FileStat("/etc/docker", 0, 0, 0o755, "dir")})
+    assert status("1.1.6", state(host=missing)) == "fail"
+    assert "auditctl not installed" in evidence("1.1.6", state(host=missing))
+
+
+def test_1_1_9_audits_socket_unit_and_socket():
+    unit_only = "-w /lib/systemd/system/docker.socket -k docker"
+    assert status("1.1.9", state(host=host(unit_only))) == "fail"
+    both = unit_only + "\n-w /var/run/docker.sock -k docker"
+    assert status("1.1.9", state(host=host(both))) == "pass"
+
+
+def test_1_2_1_is_manual_and_1_2_2_reports_the_version():
+    assert status("1.2.1", state()) == "info"
+    assert status("1.2.2", state()) == "info"
+    assert "20.10.24" in evidence("1.2.2", state())
