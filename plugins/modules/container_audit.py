@@ -40,11 +40,6 @@ notes:
     as a percentage. warn, info, skipped and waived findings count neither way.
     RV(summary.cis_score) is the benchmark's own tally (+1 per scored pass, -1 per scored fail).
 options:
-  docker_host:
-    description:
-      - URL of the Docker API, for example C(unix:///var/run/docker.sock) or C(tcp://127.0.0.1:2376).
-    type: str
-    default: unix:///var/run/docker.sock
   scope:
     description:
       - Which sections to audit - C(host) (CIS 1), C(daemon) (CIS 2), C(files) (CIS 3),
@@ -145,6 +140,8 @@ attributes:
     platforms: posix
     support: full
     description: Reads /proc and POSIX file metadata of the Docker host.
+extends_documentation_fragment:
+  - bulwark.hardening.docker_connection
 seealso:
   - module: bulwark.hardening.file_policy
 """
@@ -294,12 +291,12 @@ duration_s:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather import (
-    DOCKER_IMPORT_ERROR, HAS_DOCKER, GatherError,
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
+    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from,
 )
 
-ARGUMENT_SPEC = dict(
-    docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+ARGUMENT_SPEC = with_connection(dict(
     scope=dict(type="list", elements="str", choices=ALL_SCOPES, default=ALL_SCOPES),
     include_stopped=dict(type="bool", default=False),
     name_filter=dict(type="list", elements="str", default=[]),
@@ -318,16 +315,17 @@ ARGUMENT_SPEC = dict(
     process_checks=dict(type="bool", default=False),
     image_history=dict(type="bool", default=False),
     report=dict(type="str", choices=["problems", "all"], default="problems"),
-)
+))
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
     try:
-        result = run_audit(**module.params)
-    except (AuditError, GatherError) as error:
+        result = run_audit(connection=connection_from(module.params), **audit_options)
+    except (AuditError, EngineError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(changed=False, **result)
 

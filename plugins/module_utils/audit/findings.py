@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import collections
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
-    FAIL, INFO, KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, PASS, STATUSES, Outcome, rule_sort_key,
-)
-
-# An extra status set by waivers (waivers.py): a fail or warn someone accepted.
-WAIVED = "waived"
-ALL_STATUSES = STATUSES + (WAIVED,)
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, Outcome, rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import ALL_STATUSES, FAIL, INFO, PASS
 
 
 class Finding(object):

@@ -15,10 +15,7 @@ API calls, for C audited containers and I distinct images among them:
   image (image_history, CIS 4.7/4.9), `diff` per container labelled
   bulwark.immutable=true (BW-004).
 
-The client pins API version 1.41 (Docker 20.10) instead of asking the
-daemon (`version`, one more call). A daemon outside the range it supports
-answers the first call with its own range; the client then retries once
-with that version (counted).
+The client (engine.connection) counts every call, retries included.
 
 The host side reads dockerd's command line from /proc/<pid>/cmdline (pid
 from /var/run/docker.pid, else the newest process named dockerd), the
@@ -28,26 +25,21 @@ and unit file paths. These are file reads, not API calls.
 
 from __future__ import annotations
 
-import collections
 import fnmatch
 import json
-import re
-import threading
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 try:
-    import docker
-    from docker.errors import APIError, DockerException, NotFound
-    from requests.exceptions import ConnectionError as RequestsConnectionError, RequestException
-except ImportError:
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
+    from docker.errors import APIError, NotFound
+except ImportError:  # engine.connection reports the missing SDK before anything is gathered
+    class APIError(Exception):
+        pass
+
+    class NotFound(APIError):
+        pass
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     AuditState, ContainerView, HostFacts, ImageView,
 )
@@ -55,95 +47,12 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
     DEFAULT_CONFIG_FILE, DaemonConfig, parse_cmdline,
 )
 
-PINNED_API_VERSION = "1.41"
-API_TIMEOUT = 60
 DOCKERD_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
 STACK_BINARIES = ("containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc")
 UNIT_FILES = ("docker.service", "docker.socket")
 # Inspect requests in flight at once: the daemon answers them in parallel,
 # and a few connections hide the per-request latency without loading it.
 INSPECT_WORKERS = 4
-VERSION_RANGE = re.compile(r"(?:Maximum|Minimum) supported API version is ([0-9.]+)")
-
-
-class GatherError(Exception):
-    """The Docker API cannot be used; the message says what was tried and what to do."""
-
-
-class CountingClient(object):
-    """The SDK's low-level APIClient, counting every call it makes (retries included)."""
-
-    def __init__(self, docker_host, timeout=API_TIMEOUT, api_factory=None):
-        self.docker_host = docker_host
-        self._factory = api_factory or (lambda version: docker.APIClient(base_url=docker_host, version=version, timeout=timeout))
-        self._api = self._factory(PINNED_API_VERSION)
-        self._lock = threading.Lock()
-        self.calls = collections.Counter()
-
-    @property
-    def total(self):
-        return sum(self.calls.values())
-
-    def call(self, name, *args, **kwargs):
-        self._count(name)
-        try:
-            return getattr(self._api, name)(*args, **kwargs)
-        except APIError as error:
-            version = _supported_version(error)
-            if version is None:
-                raise
-            # The daemon does not speak the pinned version: use its own, once.
-            self._api = self._factory(version)
-            self._count(name)
-            return getattr(self._api, name)(*args, **kwargs)
-
-    def _count(self, name):
-        with self._lock:
-            self.calls[name] += 1
-
-
-def _supported_version(error):
-    if getattr(error, "status_code", None) != 400:
-        return None
-    match = VERSION_RANGE.search(str(error.explanation or error))
-    return match.group(1) if match else None
-
-
-def explain_connection_error(docker_host, error):
-    """A GatherError naming the endpoint and the likely fix."""
-    text = str(error)
-    if "Permission denied" in text:
-        advice = ("permission denied. Run the audit as root (become: true) or as a member of the docker group, "
-                  "or point docker_host at a daemon this user may use.")
-    elif "No such file or directory" in text or "FileNotFoundError" in text:
-        advice = ("the socket does not exist. Start the Docker daemon (systemctl start docker) "
-                  "or set docker_host to where it listens.")
-    elif "Connection refused" in text:
-        advice = "connection refused. Start the Docker daemon (systemctl start docker) or set docker_host."
-    else:
-        advice = "%s. Check that the Docker daemon runs and that docker_host is right." % text
-    return GatherError("Cannot reach the Docker API at %s: %s" % (docker_host, advice))
-
-
-def connect(docker_host, api_factory=None):
-    if not HAS_DOCKER:
-        raise GatherError("the Docker SDK for Python (`docker`) is not installed")
-    try:
-        return CountingClient(docker_host, api_factory=api_factory)
-    except DockerException as error:
-        raise GatherError("Cannot use docker_host %s: %s" % (docker_host, error))
-
-
-def _api_guard(client, function, *args):
-    """Run a gathering step, turning transport failures into a GatherError."""
-    try:
-        return function(*args)
-    except RequestsConnectionError as error:
-        raise explain_connection_error(client.docker_host, error)
-    except RequestException as error:  # timeouts and other transport failures
-        raise GatherError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
-    except APIError as error:
-        raise GatherError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))
 
 
 # --- selection ----------------------------------------------------------
@@ -278,11 +187,11 @@ class GatherRequest(object):
 def gather(client, request, options):
     """An AuditState for the request. Raises GatherError when the API is unusable."""
     state = AuditState(options=options)
-    state.info = _api_guard(client, client.call, "info")
+    state.info = guarded(client, client.call, "info")
     if request.needs_containers:
-        state.containers = _api_guard(client, _gather_containers, client, request)
+        state.containers = guarded(client, _gather_containers, client, request)
     if request.needs_images:
-        state.images = _api_guard(client, _gather_images, client, state.containers, request.image_history)
+        state.images = guarded(client, _gather_images, client, state.containers, request.image_history)
     state.daemon = read_daemon_config()
     state.host = read_host_facts(state.daemon, request.scopes)
     return state

@@ -22,6 +22,8 @@ import shutil
 import stat
 import subprocess
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
+
 # One audit rule that watches a path. recursive: the rule covers everything
 # below the path too (a `-w` watch on a directory, or `-F dir=`).
 AuditWatch = collections.namedtuple("AuditWatch", ["path", "perms", "recursive", "text"])
@@ -61,7 +63,7 @@ def _watch_from_fields(fields, text):
     if "-w" in fields:
         index = fields.index("-w")
         perms = fields[fields.index("-p") + 1] if "-p" in fields[:-1] else "rwxa"
-        return AuditWatch(_normal(fields[index + 1]), perms, True, text) if index + 1 < len(fields) else None
+        return AuditWatch(normal_path(fields[index + 1]), perms, True, text) if index + 1 < len(fields) else None
     path, recursive, perms = None, False, "rwxa"
     for index, field in enumerate(fields[:-1]):
         if field != "-F":
@@ -73,7 +75,7 @@ def _watch_from_fields(fields, text):
             path, recursive = value, True
         elif name == "perm":
             perms = value
-    return AuditWatch(_normal(path), perms, recursive, text) if path else None
+    return AuditWatch(normal_path(path), perms, recursive, text) if path else None
 
 
 def parse_audit_rules(text):
@@ -99,12 +101,12 @@ def covering_watches(rules, path):
     A plain substring match (what shell implementations do) would let a
     rule on /usr/bin/containerd-shim count for /usr/bin/containerd.
     """
-    wanted = {_normal(path), _normal(os.path.realpath(path))}
+    wanted = {normal_path(path), normal_path(os.path.realpath(path))}
     found = []
     for watch in rules.watches:
         if watch.path in wanted:
             found.append(watch)
-        elif watch.recursive and any(_is_below(candidate, watch.path) for candidate in wanted):
+        elif watch.recursive and any(is_within(candidate, watch.path) for candidate in wanted):
             found.append(watch)
     return found
 
@@ -276,17 +278,6 @@ def _read_text(path):
             return handle.read()
     except OSError:
         return None
-
-
-def _normal(path):
-    if not path:
-        return path
-    normal = posixpath.normpath(path)
-    return "/" if normal == "//" else normal
-
-
-def _is_below(path, directory):
-    return directory == "/" or path.startswith(directory.rstrip("/") + "/")
 
 
 def _unescape_mount(field):

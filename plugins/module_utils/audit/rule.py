@@ -26,13 +26,7 @@ from __future__ import annotations
 
 import collections
 
-# Statuses a finding can have, from worst to best for sorting and summaries.
-FAIL = "fail"
-WARN = "warn"
-PASS = "pass"
-INFO = "info"
-SKIPPED = "skipped"
-STATUSES = (FAIL, WARN, PASS, INFO, SKIPPED)
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, INFO, PASS, SKIPPED, WARN
 
 SEVERITIES = ("low", "medium", "high", "critical")
 

@@ -13,9 +13,11 @@ import time
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_HOST, AuditOptions
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import FAIL, SECTIONS, WARN
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import WAIVED, evaluate, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
 
 ALL_SCOPES = list(SECTIONS)
@@ -24,7 +26,6 @@ ALL_SCOPES = list(SECTIONS)
 # finding is counted in the summary either way; with hundreds of containers the
 # passing ones are most of the output (about 10,000 entries for 500 containers).
 REPORT_CHOICES = ("problems", "all")
-PROBLEM_STATUSES = (FAIL, WARN, WAIVED)
 
 
 class AuditError(Exception):
@@ -43,12 +44,13 @@ def _check_labels(label_filter):
             raise AuditError("label_filter entry %r must be `key` or `key=value`" % (entry,))
 
 
-def run_audit(docker_host=DEFAULT_DOCKER_HOST, scope=None, include_stopped=False, name_filter=None,
+def run_audit(connection=None, scope=None, include_stopped=False, name_filter=None,
               label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
               process_checks=False, image_history=False, report="problems", client=None):
     """Audit and return {summary, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
 
-    Raises AuditError on bad input and gathering.GatherError when the Docker API is unusable.
+    connection: engine.connection.Connection (default: the local socket). Raises AuditError on
+    bad input and engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
     scopes = list(scope or ALL_SCOPES)
@@ -60,12 +62,13 @@ def run_audit(docker_host=DEFAULT_DOCKER_HOST, scope=None, include_stopped=False
         parsed_waivers = parse_waivers(waivers)
     except ValueError as error:
         raise AuditError(str(error))
-    options = AuditOptions(docker_host=docker_host, trusted_registries=trusted_registries,
+    connection = connection or connection_from({})
+    options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries,
                            trusted_users=trusted_users, process_checks=process_checks, image_history=image_history)
     request = gathering.GatherRequest(scopes, include_stopped=include_stopped, name_filter=name_filter,
                                       label_filter=label_filter, process_checks=process_checks,
                                       image_history=image_history)
-    client = client or gathering.connect(docker_host)
+    client = client or connect(connection)
     state = gathering.gather(client, request, options)
     findings = apply_waivers(evaluate(rulebook.rules_for(scopes), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]

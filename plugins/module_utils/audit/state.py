@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
 
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 # Label that marks a container whose filesystem must not drift from its image (BW-004).
 IMMUTABLE_LABEL = "bulwark.immutable"

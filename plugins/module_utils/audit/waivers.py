@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import FAIL, WARN
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import WAIVED
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, WAIVABLE_STATUSES, WAIVED
 
 
 class WaiverError(ValueError):
@@ -61,7 +60,7 @@ def apply_waivers(findings, waivers, today=None):
     """Rewrite matching fail/warn findings in place; the first matching waiver wins."""
     today = today or datetime.date.today()
     for finding in findings:
-        if finding.status not in (FAIL, WARN):
+        if finding.status not in WAIVABLE_STATUSES:
             continue
         waiver = next((candidate for candidate in waivers if candidate.matches(finding)), None)
         if waiver is None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     container_rule, failed, image_rule, passed, skipped,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
-    bind_mounts, capability_names, describe_mount, docker_socket_path, is_same_or_below, normal_host_path,
+    bind_mounts, capability_names, describe_mount, docker_socket_path,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import env_pairs, find_secrets
 
@@ -236,10 +237,10 @@ def sensitive_writable_mounts(container, state):
     # Sub-paths count: /run/containerd/containerd.sock is as dangerous as /run. The CIS system
     # directories are 5.6's and the Docker socket 5.32's, so each exposure is reported once.
     socket = docker_socket_path(state.options.docker_host)
-    wanted = [normal_host_path(path) for path in EXTRA_SENSITIVE_PATHS]
+    wanted = [normal_path(path) for path in EXTRA_SENSITIVE_PATHS]
     exposed = [mount for mount in bind_mounts(container)
                if mount[2] and mount[0] != socket and mount[0].rsplit("/", 1)[-1] != "docker.sock"
-               and any(is_same_or_below(mount[0], path) for path in wanted)]
+               and any(is_within(mount[0], path) for path in wanted)]
     if exposed:
         return failed("writable bind mounts of sensitive host paths: %s" % ", ".join(describe_mount(m) for m in exposed))
     return passed("no writable mount of a sensitive host path")

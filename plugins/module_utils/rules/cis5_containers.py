@@ -14,8 +14,9 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     container_rule, failed, global_rule, info, manual_rule, passed, skipped, warned,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
-    DEFAULT_CAPABILITIES, capability_names, describe_mount, docker_socket_path, is_same_or_below,
+    DEFAULT_CAPABILITIES, capability_names, describe_mount, docker_socket_path,
     bind_mounts, mounts_of, security_opt_value,
 )
 
@@ -485,7 +486,7 @@ def docker_socket_mounted(container, state):
     # Whoever reaches the socket controls the daemon, which is root on the host; read-only does not help.
     socket = docker_socket_path(state.options.docker_host)
     exposed = [mount for mount in bind_mounts(container)
-               if mount[0].rsplit("/", 1)[-1] == "docker.sock" or mount[0] == "/" or is_same_or_below(socket, mount[0])]
+               if mount[0].rsplit("/", 1)[-1] == "docker.sock" or is_within(socket, mount[0])]
     if exposed:
         return failed("Docker socket reachable through: %s" % ", ".join(describe_mount(mount) for mount in exposed))
     return passed("Docker socket not mounted")

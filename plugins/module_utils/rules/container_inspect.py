@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import posixpath
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 
 # The capabilities Docker grants every container by default (moby's
 # DefaultCapabilities). Adding anything else widens what root in the container can do.
@@ -27,36 +27,20 @@ def capability_names(values):
     return names
 
 
-def normal_host_path(path):
-    """A host path in one spelling: normalized, and /var/run read as /run (a symlink on current distros)."""
-    normal = posixpath.normpath(path or "/")
-    if normal.startswith("//"):
-        normal = "/" + normal.lstrip("/")
-    if normal == "/var/run" or normal.startswith("/var/run/"):
-        normal = "/run" + normal[len("/var/run"):]
-    return normal
-
-
-def is_same_or_below(path, directory):
-    """True when path is directory or inside it. '/' only matches itself: everything is below '/'."""
-    if directory == "/":
-        return path == "/"
-    return path == directory or path.startswith(directory + "/")
-
-
 def bind_mounts(container):
     """(source on the host, destination, writable) for each bind mount, sources normalized."""
     found = []
     for mount in container.mounts:
         if mount.get("Type") == "bind":
-            found.append((normal_host_path(mount.get("Source")), mount.get("Destination", ""), bool(mount.get("RW"))))
+            found.append((normal_path(mount.get("Source")), mount.get("Destination", ""), bool(mount.get("RW"))))
     return found
 
 
 def mounts_of(container, directories):
     """Bind mounts whose host source is one of directories or below one of them."""
-    wanted = [normal_host_path(directory) for directory in directories]
-    return [mount for mount in bind_mounts(container) if any(is_same_or_below(mount[0], item) for item in wanted)]
+    # '/' itself is a system directory, but everything is below it: only a bind of '/' counts.
+    return [mount for mount in bind_mounts(container)
+            if any(mount[0] == "/" if directory == "/" else is_within(mount[0], directory) for directory in directories)]
 
 
 def describe_mount(mount):
@@ -84,5 +68,5 @@ def docker_host_socket(docker_host):
 
 
 def docker_socket_path(docker_host):
-    """docker_host_socket in normal_host_path spelling, for comparing with mount sources."""
-    return normal_host_path(docker_host_socket(docker_host))
+    """docker_host_socket in normal_path spelling, for comparing with mount sources."""
+    return normal_path(docker_host_socket(docker_host))

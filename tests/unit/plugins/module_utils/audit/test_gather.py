@@ -15,7 +15,8 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, run_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather import CountingClient, GatherError
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, EngineError, connection_from
 
 from rule_fixtures import extras, load
 
@@ -77,7 +78,7 @@ def client_for(api_holder, **fake_options):
         api = FakeAPI(version, **fake_options)
         api_holder.append(api)
         return api
-    return CountingClient("unix:///var/run/docker.sock", api_factory=factory)
+    return CountingClient(connection_from({}), api_factory=factory)
 
 
 def test_budget_is_containers_plus_images_plus_two():
@@ -112,7 +113,7 @@ def test_filters_go_to_the_daemon_and_names_are_globbed():
 
 def test_version_mismatch_is_retried_once_with_the_daemons_version():
     apis = []
-    result = run_audit(scope=["daemon"], client=client_for(apis, reject_version=gather.PINNED_API_VERSION))
+    result = run_audit(scope=["daemon"], client=client_for(apis, reject_version=engine.PINNED_API_VERSION))
     assert [api.version for api in apis] == ["1.41", "1.40"]
     assert result["api_calls_by_endpoint"] == {"info": 2}
 
@@ -129,14 +130,14 @@ def test_container_removed_between_list_and_inspect_is_skipped():
 
 def test_unreachable_socket_names_it_and_says_what_to_do(tmp_path):
     socket_url = "unix://%s/docker.sock" % tmp_path
-    with pytest.raises(GatherError) as error:
-        run_audit(docker_host=socket_url, scope=["daemon"])
+    with pytest.raises(EngineError) as error:
+        run_audit(connection=connection_from({"docker_host": socket_url}), scope=["daemon"])
     message = str(error.value)
     assert socket_url in message and "Start the Docker daemon" in message and "docker_host" in message
 
 
 def test_permission_denied_advice():
-    error = gather.explain_connection_error("unix:///var/run/docker.sock",
+    error = engine.explain("unix:///var/run/docker.sock",
                                             RequestsConnectionError("('Connection aborted.', PermissionError(13, 'Permission denied'))"))
     assert "docker group" in str(error) and "become" in str(error)
 

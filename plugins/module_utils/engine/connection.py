@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Docker connection every module that talks to the Engine shares.
+
+One argument spec (CONNECTION_ARGS, documented by the doc fragment
+bulwark.hardening.docker_connection), one way to turn those options into
+a Docker SDK client, and one way to explain a connection failure.
+
+The client counts every call it makes (benchmarks and the audit's
+api_calls) and, with api_version auto, pins API 1.41 (Docker 20.10)
+instead of asking the daemon first: a daemon outside the range the pin
+allows answers the first call with its own range, and the client retries
+that call once with it. That saves the `version` round trip on every run.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import threading
+import traceback
+
+try:
+    import docker
+    from docker.errors import APIError, DockerException, TLSParameterError
+    from requests.exceptions import ConnectionError as RequestsConnectionError, RequestException
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+PINNED_API_VERSION = "1.41"
+VERSION_RANGE = re.compile(r"(?:Maximum|Minimum) supported API version is ([0-9.]+)")
+
+
+# DOCKER_CERT_PATH names a directory holding these files (the docker CLI's convention).
+CERT_PATH_FILES = (("ca_path", "ca.pem"), ("client_cert", "cert.pem"), ("client_key", "key.pem"))
+OPTION_NAMES = ("docker_host", "tls", "validate_certs", "ca_path", "client_cert", "client_key", "api_version", "timeout")
+
+
+class EngineError(Exception):
+    """The Docker API cannot be used; the message says what was tried and what to do."""
+
+
+Connection = collections.namedtuple("Connection", OPTION_NAMES)
+
+
+def connection_from(params, environ=None):
+    """A Connection from the module's connection options (argument_spec.CONNECTION_ARGS).
+
+    Options the task leaves unset already fell back to DOCKER_HOST,
+    DOCKER_TLS, DOCKER_TLS_VERIFY, DOCKER_API_VERSION and DOCKER_TIMEOUT
+    (the argument spec does that); TLS files not given are taken from
+    DOCKER_CERT_PATH when it is set.
+    """
+    environ = os.environ if environ is None else environ
+    values = dict((name, params.get(name)) for name in OPTION_NAMES)
+    values["docker_host"] = values["docker_host"] or DEFAULT_DOCKER_HOST
+    values["api_version"] = values["api_version"] or "auto"
+    values["timeout"] = values["timeout"] or 60
+    cert_path = environ.get("DOCKER_CERT_PATH") or None
+    if cert_path:
+        for name, filename in CERT_PATH_FILES:
+            if not values.get(name):
+                values[name] = os.path.join(cert_path, filename)
+    return Connection(**values)
+
+
+def uses_tls(connection):
+    return bool(connection.tls or connection.validate_certs)
+
+
+def tls_config(connection):
+    """docker.tls.TLSConfig for the connection, or None without TLS."""
+    if not uses_tls(connection):
+        return None
+    client_cert = None
+    if connection.client_cert or connection.client_key:
+        if not (connection.client_cert and connection.client_key):
+            raise EngineError("client_cert and client_key go together: give both or neither")
+        client_cert = (connection.client_cert, connection.client_key)
+    try:
+        return docker.tls.TLSConfig(client_cert=client_cert, ca_cert=connection.ca_path if connection.validate_certs else None,
+                                    verify=bool(connection.validate_certs))
+    except TLSParameterError as error:
+        raise EngineError("TLS settings for %s: %s" % (connection.docker_host, error))
+
+
+class CountingClient(object):
+    """The SDK's low-level APIClient, counting every call it makes (retries included)."""
+
+    def __init__(self, connection, api_factory=None):
+        self.docker_host = connection.docker_host
+        self.connection = connection
+        self._factory = api_factory or self._sdk_client
+        explicit = connection.api_version not in (None, "", "auto")
+        self._api = self._factory(connection.api_version if explicit else PINNED_API_VERSION)
+        self._negotiates = not explicit
+        self._lock = threading.Lock()
+        self.calls = collections.Counter()
+
+    def _sdk_client(self, version):
+        return docker.APIClient(base_url=self.connection.docker_host, version=version,
+                                timeout=self.connection.timeout, tls=tls_config(self.connection) or False)
+
+    @property
+    def total(self):
+        return sum(self.calls.values())
+
+    def call(self, name, *args, **kwargs):
+        self._count(name)
+        try:
+            return getattr(self._api, name)(*args, **kwargs)
+        except APIError as error:
+            version = _supported_version(error) if self._negotiates else None
+            if version is None:
+                raise
+            # The daemon does not speak the pinned version: use its own, once.
+            self._api = self._factory(version)
+            self._negotiates = False
+            self._count(name)
+            return getattr(self._api, name)(*args, **kwargs)
+
+    def _count(self, name):
+        with self._lock:
+            self.calls[name] += 1
+
+
+def _supported_version(error):
+    if getattr(error, "status_code", None) != 400:
+        return None
+    match = VERSION_RANGE.search(str(error.explanation or error))
+    return match.group(1) if match else None
+
+
+def connect(connection, api_factory=None):
+    """A CountingClient, or EngineError naming what is wrong."""
+    if not HAS_DOCKER and api_factory is None:
+        raise EngineError("the Docker SDK for Python (`docker`) is not installed")
+    try:
+        return CountingClient(connection, api_factory=api_factory)
+    except DockerException as error:
+        raise EngineError("Cannot use docker_host %s: %s" % (connection.docker_host, error))
+
+
+def explain(docker_host, error):
+    """A EngineError naming the endpoint and the likely fix."""
+    text = str(error)
+    if "Permission denied" in text:
+        advice = ("permission denied. Run as root (become: true) or as a member of the docker group, "
+                  "or point docker_host at a daemon this user may use.")
+    elif "No such file or directory" in text or "FileNotFoundError" in text:
+        advice = ("the socket does not exist. Start the Docker daemon (systemctl start docker) "
+                  "or set docker_host to where it listens.")
+    elif "Connection refused" in text:
+        advice = "connection refused. Start the Docker daemon (systemctl start docker) or set docker_host."
+    elif "SSL" in text or "certificate" in text.lower():
+        advice = ("TLS failed (%s). Check ca_path, client_cert and client_key, and that the daemon's "
+                  "certificate names this host." % text)
+    else:
+        advice = "%s. Check that the Docker daemon runs and that docker_host is right." % text
+    return EngineError("Cannot reach the Docker API at %s: %s" % (docker_host, advice))
+
+
+def guarded(client, function, *args):
+    """Run function(*args), turning transport and API failures into a EngineError."""
+    try:
+        return function(*args)
+    except RequestsConnectionError as error:
+        raise explain(client.docker_host, error)
+    except RequestException as error:  # timeouts and other transport failures
+        raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
+    except APIError as error:
+        raise EngineError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))
