@@ -13,7 +13,14 @@ shell, Python, a web server) never need. Those are taken out again:
   steering other processes' memory, the classic escape helpers;
 - userfaultfd: a staple of kernel exploit races (already refused in the base).
 
-Removed syscalls fall to the profile's default action (ENOSYS).
+Each removed syscall gets an explicit errno rule instead of falling to the
+profile's default action, because engines before Docker 23 ignore the
+profile's defaultErrnoRet and answer EPERM: clone3 must fail with ENOSYS,
+as in Docker's own default profile, or glibc 2.34+ never falls back to
+clone and every pthread_create fails (Python threads, Java, Node, threaded
+servers). The others fail with EPERM, as Docker's default profile does.
+
+Running it again on its own output changes nothing.
 
 Usage: python3 scripts/build_seccomp_profile.py [BASE] [OUTPUT]
 """
@@ -24,12 +31,16 @@ import sys
 DEFAULT_BASE = "/usr/share/containers/seccomp.json"
 DEFAULT_OUTPUT = "roles/docker_daemon/files/seccomp-hardened.json"
 
-DENIED_SYSCALLS = frozenset({
-    "keyctl", "add_key", "request_key",
-    "unshare", "clone3",
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
-    "userfaultfd",
-})
+ENOSYS, EPERM = 38, 1
+# Syscall -> the errno a container gets for it.
+DENIED_SYSCALLS = {
+    "keyctl": EPERM, "add_key": EPERM, "request_key": EPERM,
+    "unshare": EPERM, "clone3": ENOSYS,
+    "ptrace": EPERM, "process_vm_readv": EPERM, "process_vm_writev": EPERM, "pidfd_getfd": EPERM,
+    "userfaultfd": EPERM,
+}
+ERRNO_NAMES = {ENOSYS: "ENOSYS", EPERM: "EPERM"}
+COMMENT = "bulwark: removed from the base profile"
 
 
 def without_denied(rule):
@@ -46,9 +57,27 @@ def without_denied(rule):
     return dict(rule, names=names)
 
 
+def already_refused(rules):
+    """{syscall: errno} of the base's unconditional errno rules."""
+    return dict((name, rule.get("errnoRet")) for rule in rules
+                if rule["action"] == "SCMP_ACT_ERRNO" and not rule.get("args") and not rule.get("includes")
+                and not rule.get("excludes") for name in rule["names"])
+
+
+def denial_rules(refused):
+    """One explicit errno rule per errno, for every denied syscall the base does not refuse that way."""
+    rules = []
+    for errno in sorted(set(DENIED_SYSCALLS.values())):
+        names = sorted(name for name, value in DENIED_SYSCALLS.items() if value == errno and refused.get(name) != errno)
+        rules.append({"action": "SCMP_ACT_ERRNO", "args": [], "comment": COMMENT, "errno": ERRNO_NAMES[errno],
+                      "errnoRet": errno, "excludes": {}, "includes": {}, "names": names})
+    return rules
+
+
 def harden(profile):
-    rules = (without_denied(rule) for rule in profile["syscalls"])
-    return dict(profile, syscalls=[rule for rule in rules if rule is not None])
+    kept = [without_denied(rule) for rule in profile["syscalls"] if rule.get("comment") != COMMENT]
+    kept = [rule for rule in kept if rule is not None]
+    return dict(profile, syscalls=kept + denial_rules(already_refused(kept)))
 
 
 def main(argv):

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # `make demo`: harden a disposable Debian 12 target that runs its own Docker
-# Engine, showing the daemon's compliance before and after.
+# Engine, and show the collection's own audit of it before and after:
+# score, counts per section, and the failing rules by id and title.
 # KEEP=1 keeps the target (and a dockerd this script started) running.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+mkdir -p .cache
 log=.cache/demo.log
 keep=${KEEP:-0}
+: >"$log"
 
+# Set before anything is started, so an interrupted or failed demo still
+# removes the target and stops a dockerd it started.
 cleanup() {
     local rc=$?
     if [ "$keep" = 1 ] && [ $rc = 0 ]; then
@@ -23,22 +28,22 @@ MSG
     scripts/docker-engine.sh stop
     exit $rc
 }
+trap cleanup EXIT
 
 scripts/docker-engine.sh start
-trap cleanup EXIT
 molecule/resources/images/build.sh bookworm
-mkdir -p .cache
-: >"$log"
-echo "creating the target and hardening it (full log: $log)"
+echo "creating the target, auditing it, hardening it, auditing it again (full log: $log)"
+rm -rf .cache/demo-report
 molecule create -s demo >>"$log" 2>&1
 if ! molecule converge -s demo >>"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "hardening failed (full log: $log)" >&2
     exit 1
 fi
-# The converge prints the daemon settings before and after; show just those.
-awk '/^TASK \[Show the daemon settings/ { line = $0; sub(/^TASK \[Show the daemon settings \(/, "", line); sub(/\)\].*/, "", line)
-                                          print ""; print "== " line; show = 1; next }
-     show && /^ *"(PASS|FAIL)/ { gsub(/^ *"|",?$/, ""); print "  " $0 }
-     show && /^ *\]/ { show = 0 }' "$log"
+# The converge audits the target before and after hardening (playbooks/audit.yml)
+# and writes each summary into .cache/demo-report.
+for label in before-hardening after-hardening; do
+    echo
+    cat ".cache/demo-report/bulwark-demo-$label.txt"
+done
 grep -A3 '^PLAY RECAP' "$log" | grep bulwark-demo | tail -n 1 | sed 's/^/\nlast run: /'

@@ -39,6 +39,13 @@ notes:
   - The score in RV(summary.score) is passed / (passed + failed) over findings of scored rules,
     as a percentage. warn, info, skipped and waived findings count neither way.
     RV(summary.cis_score) is the benchmark's own tally (+1 per scored pass, -1 per scored fail).
+  - A warn therefore counts in neither RV(summary.score) nor RV(summary.cis_score) (unlike the
+    shell implementation's -1 per warn). That is why a scored rule never answers warn for an
+    insecure setting - it fails, and an operator who accepts the setting on a host (a swarm node,
+    a forwarded journal, a custom cgroup parent) waives the finding with O(waivers), which keeps
+    the reason on record. warn is left for what only a person can judge - unscored rules such as
+    5.9 (published ports) and 1.1.2 without O(trusted_users), and read-only mounts of host system
+    directories under 5.6.
 options:
   scope:
     description:
@@ -78,13 +85,16 @@ options:
     default: []
     suboptions:
       rule:
-        description: Rule id, for example C(5.11) or C(BW-001).
+        description:
+          - Rule id, for example C(5.11) or C(BW-001). An id the catalog does not have fails the
+            audit before anything is gathered, naming the closest known ids.
+          - Quote it in YAML - unquoted, C(5.10) is the number 5.1 and waives rule 5.1.
         type: str
         required: true
       target:
         description:
           - Shell-style glob over finding targets - container or image names, file paths,
-            C(daemon) or C(host).
+            C(daemon) or C(host). It must be a string.
         type: str
         default: "*"
       reason:
@@ -98,13 +108,17 @@ options:
     description:
       - Registries (or registry/path prefixes) that images may come from, for rule BW-006, for
         example C(registry.example.com) or C(docker.io/library). Docker Hub is C(docker.io).
+      - Origin is decided from the image's RepoDigests only (set when it was pulled from or pushed
+        to a registry), never from a tag, which C(docker tag) gives any local image. An image
+        built, imported or tagged locally has no registry origin and fails BW-006.
       - Empty skips BW-006.
     type: list
     elements: str
     default: []
   trusted_users:
     description:
-      - Users allowed in the docker group (CIS 1.1.2). Members not listed fail the check.
+      - Users allowed in the group dockerd gives its socket (CIS 1.1.2) - C(docker), or the group
+        dockerd's C(-G)/C(--group) or daemon.json C(group) names. Members not listed fail the check.
       - Unset, the members are listed with status C(warn) for a person to review.
     type: list
     elements: str

@@ -21,6 +21,10 @@ description:
     also checked by C(dockerd --validate) before it replaces the file.
   - The module never starts, stops or restarts dockerd; notify a handler when the task reports a change.
   - The file is compared as data, so a file that only differs in formatting is left untouched.
+  - Credentials in URLs (the C(user:password@) part of a proxy in C(proxies), of a C(registry-mirrors) entry,
+    or of any other value) never appear in the output. The password is shown as C(********) in RV(config),
+    in the diff, in every error message and in the module's echoed arguments, for example
+    C(http://user:********@proxy:3128). The file itself gets the real value.
 author:
   - bulwark.hardening developers (!UNKNOWN)
 options:
@@ -69,7 +73,11 @@ options:
     elements: str
   mode:
     description:
-      - Permissions of the file (CIS Docker Benchmark 3.18 asks for 644 or stricter).
+      - The B(maximum) permissions of the file, as an octal mode such as V('0644') (CIS Docker Benchmark
+        3.18 asks for 644 or stricter). Bits beyond it are cleared and no bit is ever added, as in
+        M(bulwark.hardening.file_policy) - an existing 0600 file stays 0600, a 0666 file becomes 0644.
+      - A new file is created with exactly this mode.
+      - An unquoted YAML number such as 0644 arrives as the integer 420 and is taken as that mode value.
       - V(null) leaves the permissions as they are.
     type: raw
     default: '0644'
@@ -98,6 +106,7 @@ attributes:
     description: Linux hosts running dockerd; the file layout is the Linux daemon's.
 notes:
   - The module only inspects the path of TLS files (C(tlscacert), C(tlscert), C(tlskey)), never their contents.
+  - Masking hides URL passwords only; a secret held in a value of its own is shown as it is.
 seealso:
   - name: dockerd daemon configuration file
     description: The reference of daemon.json keys.
@@ -124,6 +133,14 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
+- name: A proxy with credentials; the output shows http://proxy-user:********@proxy.example.com:3128
+  bulwark.hardening.daemon_config:
+    settings:
+      proxies:
+        http-proxy: "http://proxy-user:{{ proxy_password }}@proxy.example.com:3128"
+        https-proxy: "http://proxy-user:{{ proxy_password }}@proxy.example.com:3128"
+        no-proxy: localhost,127.0.0.1
+
 - name: Own the whole file; the daemon's flags come from an environment file
   bulwark.hardening.daemon_config:
     state: exact
@@ -135,7 +152,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 config:
-  description: The daemon configuration after the task (the file's content, or what it would be in check mode).
+  description:
+    - The daemon configuration after the task (the file's content, or what it would be in check mode).
+    - The passwords of URLs are shown as C(********).
   returned: success
   type: dict
   sample: {"icc": false, "live-restore": true, "log-driver": "local", "log-opts": {"max-file": "5", "max-size": "10m"}}
@@ -169,13 +188,17 @@ dockerd_validated:
   type: bool
   sample: false
 dockerd_args:
-  description: The dockerd command line the conflict check used (O(dockerd_args), or the one read from systemd).
+  description:
+    - The dockerd command line the conflict check used (O(dockerd_args), or the one read from systemd).
+    - The passwords of URLs are shown as C(********).
   returned: success
   type: list
   elements: str
   sample: [/usr/sbin/dockerd, -H, "fd://", --containerd=/run/containerd/containerd.sock]
 diff:
-  description: The file before and after, rendered with sorted keys; V(before) is empty when the file did not exist.
+  description:
+    - The file before and after, rendered with sorted keys; V(before) is empty when the file did not exist.
+    - The passwords of URLs are shown as C(********).
   returned: success
   type: dict
   contains:
@@ -196,14 +219,17 @@ diff:
 """
 
 import os
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_data, mask_text, url_passwords
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
     cli_conflicts, describe_conflicts, dockerd_lacks_validate, parse_execstart,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import canonical_json, load_daemon_json, merge, validate
+from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import PolicyError, parse_mode, target_mode
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", default="/etc/docker/daemon.json"),
@@ -218,6 +244,25 @@ ARGUMENT_SPEC = dict(
 )
 
 
+class DaemonConfigModule(AnsibleModule):
+    """AnsibleModule that knows the URL passwords in its arguments from the moment it reads them.
+
+    Ansible masks no_log_values in everything the module prints, its echoed
+    arguments included. Adding them here, as soon as the arguments are loaded,
+    also covers a failure of the argument spec itself (an option of the wrong
+    type), which exits, echoing every argument, before main() could add anything.
+    """
+
+    def _load_params(self):
+        super()._load_params()
+        self.no_log_values.update(url_passwords(self.params))
+
+
+def fail(module, msg, **details):
+    """fail_json with URL passwords masked in the message and every detail."""
+    module.fail_json(msg=mask_text(msg), **mask_data(details))
+
+
 def read_text(module, path):
     """The file's text, or None when it does not exist."""
     try:
@@ -226,7 +271,7 @@ def read_text(module, path):
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
-        module.fail_json(msg="cannot read %s: %s" % (path, to_native(error)))
+        fail(module, "cannot read %s: %s" % (path, to_native(error)))
 
 
 def existing_config(module, text):
@@ -242,8 +287,7 @@ def existing_config(module, text):
     except ValueError as error:
         if module.params["state"] == "exact":
             return None
-        module.fail_json(msg="%s: %s; fix the file or use state=exact to replace it"
-                         % (module.params["path"], to_native(error)))
+        fail(module, "%s: %s; fix the file or use state=exact to replace it" % (module.params["path"], to_native(error)))
 
 
 def dockerd_command_line(module):
@@ -259,12 +303,16 @@ def dockerd_command_line(module):
 
 
 def fail_unless_acceptable(module, config, dockerd_args):
-    errors = validate(config)
+    # Validated with URL passwords masked: masking keeps every value's JSON
+    # type, so the verdict is the same, and an error quoting a value (even
+    # cut short, where no masker could recognise the URL any more) cannot
+    # carry a password.
+    errors = validate(mask_data(config))
     if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
+        fail(module, "; ".join(errors), errors=errors)
     conflicts = cli_conflicts(config, dockerd_args)
     if conflicts:
-        module.fail_json(msg=describe_conflicts(conflicts), conflicts=conflicts, dockerd_args=dockerd_args)
+        fail(module, describe_conflicts(conflicts), conflicts=conflicts, dockerd_args=dockerd_args)
 
 
 def file_diff(path, before_text, before, after):
@@ -305,7 +353,7 @@ def dockerd_accepts(module, candidate):
     output = (err or out).strip()
     if dockerd_lacks_validate(output):
         return False
-    module.fail_json(msg="dockerd --validate rejected the new daemon.json: %s" % output, rc=rc)
+    fail(module, "dockerd --validate rejected the new daemon.json: %s" % output, rc=rc)
 
 
 def install(module, candidate, path, result):
@@ -313,8 +361,7 @@ def install(module, candidate, path, result):
     if module.check_mode:
         return
     if not os.path.isdir(os.path.dirname(path)):
-        module.fail_json(msg="directory %s does not exist; install Docker or create it first"
-                         % os.path.dirname(path))
+        fail(module, "directory %s does not exist; install Docker or create it first" % os.path.dirname(path))
     if module.params["backup"] and os.path.exists(path):
         result["backup_file"] = module.backup_local(path)
     module.atomic_move(candidate, path)
@@ -331,18 +378,37 @@ def write_config(module, config, result):
     result["changed"] = True
 
 
-def apply_attributes(module, path, changed):
-    """Set mode, owner and group; set_*_if_different honour check mode."""
+def maximum_mode(module):
+    """The mode parameter as permission bits (None: leave the mode alone); fails on a bad mode."""
+    if module.params["mode"] is None:
+        return None
+    try:
+        return parse_mode(module.params["mode"])
+    except PolicyError as error:
+        fail(module, "mode: %s" % error)
+
+
+def apply_attributes(module, path, changed, maximum, created):
+    """Set owner, group and mode; set_*_if_different honour check mode.
+
+    The mode is a maximum (files/policy.target_mode): bits are only taken
+    away, except on a file this task created, which gets the maximum itself.
+    Owner and group come first, as in file_policy: chown clears setuid/setgid.
+    """
     if not os.path.exists(path):
         return changed  # check mode on a file not created yet
-    changed = module.set_mode_if_different(path, module.params["mode"], changed)
     changed = module.set_owner_if_different(path, module.params["owner"] or None, changed)
-    return module.set_group_if_different(path, module.params["group"] or None, changed)
+    changed = module.set_group_if_different(path, module.params["group"] or None, changed)
+    if maximum is None:
+        return changed
+    mode = target_mode(stat.S_IMODE(os.stat(path).st_mode), maximum, exact_mode=created)
+    return module.set_mode_if_different(path, mode, changed)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = DaemonConfigModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     path = module.params["path"]
+    maximum = maximum_mode(module)
 
     before_text = read_text(module, path)
     before = existing_config(module, before_text)
@@ -354,8 +420,9 @@ def main():
                   dockerd_args=dockerd_args, diff=file_diff(path, before_text, before, config))
     if content_changes(before_text, before, config):
         write_config(module, config, result)
-    result["changed"] = apply_attributes(module, path, result["changed"])
-    module.exit_json(**result)
+    created = before_text is None and not module.check_mode
+    result["changed"] = apply_attributes(module, path, result["changed"], maximum, created)
+    module.exit_json(**mask_data(result))
 
 
 if __name__ == "__main__":

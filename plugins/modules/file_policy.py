@@ -21,8 +21,15 @@ description:
   - By default O(files[].mode) is a B(maximum) - permission bits beyond it are cleared and
     no bit is ever added. A 0600 file stays 0600 under a 0644 rule; a 0666 file becomes 0644.
     Setuid, setgid and sticky bits count as bits beyond a mask that lacks them.
-  - Symlinks are B(followed) - the policy applies to the file a link points to, never to the
-    link itself. systemd unit files are often symlinks, and the daemon reads the target.
+  - Symlinks are B(never followed) - a path that is a symlink is reported with RV(files[].symlink=true)
+    and where it points (RV(files[].link_target)), and neither the link nor its target is changed,
+    whatever the rule says. A systemd unit masked by a link to C(/dev/null) therefore leaves C(/dev/null)
+    alone. Give the path of the real file to govern it.
+  - Only the last component of a path is never followed; directories in the middle of a path (or of a
+    glob pattern) may be symlinks, as C(/var/run) is to C(/run).
+  - Changes are made through a file descriptor opened without following symlinks (sockets through an
+    C(O_PATH) descriptor), after checking that it is the very file that was checked (same device and
+    inode). A path replaced in between fails the task instead of changing the new file.
   - Every rule is checked before any file changes, so an unknown user or group, a bad mode or
     a required file that is missing fails the task without a partial change.
   - A path matched by several rules is evaluated against the state the earlier rules leave,
@@ -86,7 +93,7 @@ attributes:
     description: Reports what would change and changes nothing.
   diff_mode:
     support: full
-    description: 'One line per file, C(path: owner:group mode), before and after.'
+    description: 'One line per file, C(path: owner:group mode), before and after; a symlink shows where it points.'
   platform:
     platforms: posix
     support: full
@@ -136,22 +143,32 @@ files:
       type: str
       sample: /etc/docker/daemon.json
     exists:
-      description: Whether the file exists.
+      description: Whether the file exists (a symlink exists, even when its target does not).
       returned: always
       type: bool
       sample: true
+    symlink:
+      description: Whether the path is a symlink. A symlink is never changed, and neither is its target.
+      returned: always
+      type: bool
+      sample: false
+    link_target:
+      description: Where the symlink points, as the link says it (C(readlink)); null when the path is not a symlink.
+      returned: always
+      type: str
+      sample: /dev/null
     changed:
       description: Whether the file was changed (or would be, in check mode).
       returned: always
       type: bool
       sample: true
     before:
-      description: Owner, group and mode before the task, as C(owner:group mode); null if the file is missing.
+      description: Owner, group and mode before the task, as C(owner:group mode); null if the file is missing or a symlink.
       returned: always
       type: str
       sample: root:root 0664
     after:
-      description: Owner, group and mode after the task (planned, in check mode); null if the file is missing.
+      description: Owner, group and mode after the task (planned, in check mode); null if the file is missing or a symlink.
       returned: always
       type: str
       sample: root:root 0644
@@ -209,7 +226,7 @@ def main():
     except PolicyError as error:
         module.fail_json(msg=str(error))
     except OSError as error:
-        # Typically a chown without privilege: name the file and the reason.
+        # A file that cannot be examined (a directory on its path is not searchable).
         module.fail_json(msg="cannot apply policy to %s: %s" % (error.filename, error.strerror))
     else:
         module.exit_json(**result)

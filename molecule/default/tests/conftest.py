@@ -1,12 +1,10 @@
 """Fixtures of the default scenario's verifier: the shared ones (daemon state,
-probe image), a Debian userland image, a running probe container, and a
-helper to run a real ansible-playbook against the instance."""
+probe and userland images), a running probe container, and a helper to run
+a real ansible-playbook against the instance."""
 
 import os
 import subprocess
 import sys
-
-import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "tests"))
 import instance_fixtures  # noqa: E402
@@ -15,31 +13,8 @@ import instance_fixtures  # noqa: E402
 docker_info = instance_fixtures.docker_info
 probe_image = instance_fixtures.probe_image
 docker_json = instance_fixtures.docker_json
-
-USERLAND_IMAGE = "bulwark-userland:latest"
-
-
-@pytest.fixture(scope="module")
-def userland_image(host):
-    """An empty image whose /bin, /lib and /lib64 point into /usr, run with the
-    instance's own /usr bind-mounted read-only: a full Debian userland
-    (python3 included) at the cost of a few symlinks."""
-    script = (
-        "set -e; d=$(mktemp -d); mkdir -p $d/usr $d/tmp; "
-        "ln -s usr/bin $d/bin; ln -s usr/lib $d/lib; ln -s usr/lib64 $d/lib64; ln -s usr/sbin $d/sbin; "
-        f"tar -C $d -c . | docker import - {USERLAND_IMAGE} >/dev/null; rm -rf $d"
-    )
-    host.run_expect([0], f"sh -c '{script}'")
-    return USERLAND_IMAGE
-
-
-@pytest.fixture(scope="module")
-def probe_container(host, probe_image):
-    name = "bulwark-verify-probe"
-    host.run(f"docker rm -f {name}")
-    host.run_expect([0], f"docker run -d --name {name} {probe_image} sleep 3600")
-    yield name
-    host.run(f"docker rm -f {name}")
+userland_image = instance_fixtures.userland_image
+probe_container = instance_fixtures.probe_container
 
 
 def run_playbook(host, playbook, *extra_args):

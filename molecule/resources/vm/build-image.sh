@@ -17,7 +17,7 @@ mirror=${BULWARK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${BULWARK_VM_CACHE:-/var/tmp/bulwark-vm}
 disk_size=${BULWARK_VM_DISK_SIZE:-8G}  # sparse; the qcow2 holds only what is used
 packages="linux-image-cloud-amd64,initramfs-tools,systemd,systemd-sysv,udev,dbus,openssh-server,\
-python3,python3-apt,sudo,docker.io,apparmor,auditd,busybox-static,iproute2,iptables,procps,kmod"
+python3,python3-apt,python3-docker,sudo,docker.io,apparmor,auditd,busybox-static,iproute2,iptables,procps,kmod"
 
 declare -A version=([bookworm]=12 [trixie]=13)
 # From trixie on, the docker CLI is its own package.

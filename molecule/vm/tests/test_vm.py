@@ -1,17 +1,33 @@
 """The hardened Docker daemon in a real (qemu) VM: dockerd runs under
-systemd, `docker info` reports the hardened settings, and a container still
-starts. Every host.run is an SSH round trip into an emulated CPU, so the
-state is read once per module and the tests only look at it."""
+systemd, `docker info` reports the hardened settings, ordinary workloads
+still run, and the collection's own audit passes every rule the roles fix.
+Every host.run is an SSH round trip into an emulated CPU, so the state is
+read once per module and the tests only look at it."""
 
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "tests"))
 import instance_fixtures  # noqa: E402
+from audit_proof import (  # noqa: E402,F401  pylint: disable=unused-import
+    audit,
+    test_every_rule_the_roles_fix_passes,
+    test_every_rule_the_roles_fix_was_decided,
+    test_rules_left_open_say_why_in_the_report,
+)
+from workload_checks import (  # noqa: E402,F401  pylint: disable=unused-import
+    published,
+    test_a_threaded_http_server_answers_on_a_published_port,
+    test_a_web_server_answers_on_a_published_port,
+    test_clone3_fails_with_enosys_not_eperm,
+    test_threads_start,
+)
 
 # Fixtures are found by name in the test module's namespace.
 docker_info = instance_fixtures.docker_info
 probe_image = instance_fixtures.probe_image
+userland_image = instance_fixtures.userland_image
+probe_container = instance_fixtures.probe_container
 
 
 def test_is_a_virtual_machine_not_a_container(host):

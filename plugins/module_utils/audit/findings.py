@@ -13,7 +13,8 @@ from __future__ import annotations
 import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, Outcome, rule_sort_key
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import ALL_STATUSES, FAIL, INFO, PASS
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import ALL_STATUSES, FAIL, INFO, PASS, PROBLEM_STATUSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 
 
 class Finding(object):
@@ -28,8 +29,14 @@ class Finding(object):
         self.evidence = evidence
 
     def to_dict(self):
+        """The finding as the report shows it; URL credentials in the evidence are masked.
+
+        fixed_by (the role variables that fix the rule) is present when a role
+        fixes it; left_open (why the roles leave it failing) only on a problem
+        finding of a rule the roles leave open on purpose.
+        """
         rule = self.rule
-        return {
+        shown = {
             "rule": rule.id,
             "title": rule.title,
             "section": rule.section_number,
@@ -38,10 +45,15 @@ class Finding(object):
             "target": self.target,
             "status": self.status,
             "severity": rule.severity,
-            "evidence": self.evidence,
+            "evidence": mask_text(self.evidence),
             "remediation": rule.remediation,
             "fix": rule.fix,
         }
+        if rule.fixed_by:
+            shown["fixed_by"] = list(rule.fixed_by)
+        if rule.left_open and self.status in PROBLEM_STATUSES:
+            shown["left_open"] = rule.left_open
+        return shown
 
 
 def _global_findings(rule, state):

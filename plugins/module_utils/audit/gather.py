@@ -19,14 +19,18 @@ The client (engine.connection) counts every call, retries included.
 
 The host side reads dockerd's command line from /proc/<pid>/cmdline (pid
 from /var/run/docker.pid, else the newest process named dockerd), the
-daemon.json that dockerd reads, audit rules, the docker group, mount points
-and unit file paths. These are file reads, not API calls.
+daemon.json that dockerd reads, the custom seccomp profile docker info
+names, audit rules, the socket's group (dockerd -G, default docker), mount
+points and unit file paths. These are file reads, not API calls. With the
+host scope it also runs two local commands once, with a timeout and in the
+C locale, while the API calls are answered: `dpkg -S <dockerd binary>` and
+`apt-cache policy <its package>` (CIS 1.2.2; local package lists only,
+nothing written, no network).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -41,11 +45,12 @@ except ImportError:  # engine.connection reports the missing SDK before anything
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
-    AuditState, ContainerView, HostFacts, ImageView,
+    DEFAULT_DOCKER_GROUP, AuditState, ContainerView, FileText, HostFacts, ImageView,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import (
     DEFAULT_CONFIG_FILE, DaemonConfig, parse_cmdline,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
 
 DOCKERD_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
 STACK_BINARIES = ("containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc")
@@ -53,6 +58,10 @@ UNIT_FILES = ("docker.service", "docker.socket")
 # Inspect requests in flight at once: the daemon answers them in parallel,
 # and a few connections hide the per-request latency without loading it.
 INSPECT_WORKERS = 4
+# docker info's names for the seccomp profiles that are not a file.
+NOT_A_PROFILE_FILE = ("", "builtin", "default", "unconfined")
+# A seccomp profile is tens of kilobytes; anything far larger is not read.
+MAX_PROFILE_BYTES = 1 << 20
 
 
 # --- selection ----------------------------------------------------------
@@ -122,37 +131,77 @@ def _gather_images(client, containers, with_history):
 
 # --- host side ------------------------------------------------------------
 
-def read_daemon_config():
-    """DaemonConfig from the running dockerd's command line and the config file it reads."""
+def read_daemon_config(config_path=None):
+    """DaemonConfig from the running dockerd's command line and the config file it reads
+    (config_path: read that file instead, e.g. one a role is about to make dockerd read)."""
     pid = host_facts.find_pid("dockerd", pidfiles=DOCKERD_PIDFILES)
     argv = host_facts.read_cmdline(pid) if pid else None
     cmdline = parse_cmdline(argv[1:]) if argv else None
-    path = (cmdline or {}).get("config-file") or DEFAULT_CONFIG_FILE
-    options, error = _read_json(path)
+    path = config_path or (cmdline or {}).get("config-file") or DEFAULT_CONFIG_FILE
+    options, error = read_daemon_json(path)
     return DaemonConfig(cmdline=cmdline, file_options=options, config_path=path, file_error=error, pid=pid)
 
 
-def _read_json(path):
+def read_daemon_json(path):
+    """(options, error) of a daemon.json read the way dockerd reads it; (None, None) when it is absent.
+
+    A UTF-8 byte order mark and whitespace-only content are accepted, as
+    dockerd accepts them; content that is not a JSON object is an error
+    saying why (the file is then reported unreadable).
+    """
     try:
         with open(path, "r", encoding="utf-8") as handle:
-            return json.load(handle), None
+            text = handle.read()
     except FileNotFoundError:
         return None, None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError) as error:  # ValueError: not UTF-8
+        return None, str(error)
+    try:
+        return load_daemon_json(text), None
+    except ValueError as error:
         return None, str(error)
 
 
+def read_seccomp_profile(state):
+    """FileText of the custom seccomp profile file docker info names; None for the built-in one or unconfined."""
+    path = (state.security_options().get("seccomp") or {}).get("profile", "")
+    if path in NOT_A_PROFILE_FILE or not path.startswith("/"):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+    except OSError as error:
+        return FileText(path, None, str(error))
+    if len(data) > MAX_PROFILE_BYTES:
+        return FileText(path, None, "larger than %d bytes, not read" % MAX_PROFILE_BYTES)
+    try:
+        return FileText(path, data.decode("utf-8"), None)
+    except ValueError as error:
+        return FileText(path, None, str(error))
+
+
+def dockerd_binary(daemon):
+    """The running dockerd's executable, else the dockerd found in PATH."""
+    return (host_facts.process_binary(daemon.pid) if daemon.pid else None) or host_facts.find_binary("dockerd")
+
+
+def socket_group(daemon):
+    """The group dockerd gives its socket: -G/--group or daemon.json `group`, else docker."""
+    group = daemon.value("group")
+    return DEFAULT_DOCKER_GROUP if group is None else str(group)
+
+
 def read_host_facts(daemon, scopes):
-    """HostFacts for the host and files sections (and 4.5's content trust)."""
+    """HostFacts for the host and files sections (and 4.5's content trust); docker_package is gather's."""
     facts = HostFacts()
     if "host" in scopes:
         facts.audit_rules = host_facts.read_audit_rules()
         facts.mountpoints = host_facts.read_mountpoints()
         facts.binaries = dict((name, host_facts.find_binary(name)) for name in STACK_BINARIES)
-        facts.binaries["dockerd"] = (host_facts.process_binary(daemon.pid) if daemon.pid else None) \
-            or host_facts.find_binary("dockerd")
+        facts.binaries["dockerd"] = dockerd_binary(daemon)
     if "host" in scopes or "files" in scopes:
-        facts.docker_gid, facts.docker_group_members = host_facts.docker_group()
+        facts.docker_group_name = socket_group(daemon)
+        facts.docker_gid, facts.docker_group_members = host_facts.docker_group(facts.docker_group_name)
         facts.units = dict((name, host_facts.find_unit(name)) for name in UNIT_FILES)
     if "images" in scopes:
         facts.content_trust = host_facts.content_trust_sources()
@@ -187,11 +236,21 @@ class GatherRequest(object):
 def gather(client, request, options):
     """An AuditState for the request. Raises GatherError when the API is unusable."""
     state = AuditState(options=options)
-    state.info = guarded(client, client.call, "info")
-    if request.needs_containers:
-        state.containers = guarded(client, _gather_containers, client, request)
-    if request.needs_images:
-        state.images = guarded(client, _gather_images, client, state.containers, request.image_history)
     state.daemon = read_daemon_config()
-    state.host = read_host_facts(state.daemon, request.scopes)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # dpkg -S and apt-cache policy take about a second (apt builds its cache in memory so
+        # that nothing is written): they run while the daemon answers the API calls.
+        package = None
+        if "host" in request.scopes:
+            package = background.submit(host_facts.read_docker_package, dockerd_binary(state.daemon))
+        state.info = guarded(client, client.call, "info")
+        if request.needs_containers:
+            state.containers = guarded(client, _gather_containers, client, request)
+        if request.needs_images:
+            state.images = guarded(client, _gather_images, client, state.containers, request.image_history)
+        if request.scopes & {"daemon", "containers"}:
+            state.daemon_seccomp_profile = read_seccomp_profile(state)
+        state.host = read_host_facts(state.daemon, request.scopes)
+        if package is not None:
+            state.host.docker_package = package.result()
     return state

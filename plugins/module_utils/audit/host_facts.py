@@ -145,17 +145,29 @@ def _read_rule_files():
 
 # --- users, mounts, processes ----------------------------------------------
 
-def docker_group(group_name="docker", getgrnam=None, getpwall=None):
-    """(gid, sorted member names) of the group that may use the Docker socket; (None, None) without it.
+def docker_group(group_name="docker", getgrnam=None, getpwall=None, getgrgid=None):
+    """(gid, sorted member names) of the group dockerd gives its socket; (None, None) without it.
 
-    Members are the group's member list plus every user whose primary group it is.
+    group_name is dockerd's -G/--group (daemon.json `group`). dockerd looks it
+    up as a group name, then as a numeric gid, which it uses even without a
+    group entry; an empty name gives the socket no group. Members are the
+    group's member list plus every user whose primary group it is.
     """
     getgrnam = getgrnam or grp.getgrnam
+    getgrgid = getgrgid or grp.getgrgid
     getpwall = getpwall or pwd.getpwall
+    if not group_name:
+        return None, None
     try:
         group = getgrnam(group_name)
     except KeyError:
-        return None, None
+        if not str(group_name).isdigit():
+            return None, None
+        try:
+            group = getgrgid(int(group_name))
+        except KeyError:
+            gid = int(group_name)
+            return gid, sorted(user.pw_name for user in getpwall() if user.pw_gid == gid)
     members = set(group.gr_mem)
     members.update(user.pw_name for user in getpwall() if user.pw_gid == group.gr_gid)
     return group.gr_gid, sorted(members)
@@ -268,6 +280,158 @@ def files_below(directory):
     for root, _dirs, names in os.walk(directory):
         found.extend(posixpath.join(root, name) for name in names)
     return sorted(path for path in found if os.path.isfile(path))
+
+
+# --- the package that installed dockerd (CIS 1.2.2) -------------------------
+
+# What dpkg and apt know about the package that installed dockerd. package: its
+# name, or None (note says why); installed / candidate: versions from
+# `apt-cache policy` (None for "(none)"); sources: where apt's version table
+# finds versions ("/var/lib/dpkg/status" is the installed copy itself); note:
+# why something is unknown (dockerd not from a package, a command failed).
+PackageStatus = collections.namedtuple("PackageStatus", ["package", "installed", "candidate", "sources", "note"])
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+PACKAGE_COMMAND_TIMEOUT = 20
+# apt-cache builds its package cache in memory instead of (re)writing
+# /var/cache/apt: an audit writes nothing. Neither command touches the network.
+APT_CACHE_OPTIONS = ("-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=")
+# Untranslated output, so the parsers find the words they look for.
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
+# Directories a merged /usr also shows at the root: dpkg may record /sbin/x for /usr/sbin/x.
+MERGED_USR_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+# A source line of apt-cache policy's version table: "        500 http://deb.debian.org/debian bookworm/main ...".
+_POLICY_SOURCE = re.compile(r"^\s{6,}-?\d+\s+(?P<source>\S.*?)\s*$")
+
+
+def dpkg_paths(path):
+    """path and its other spelling on a merged-/usr system, as dpkg may have recorded either."""
+    parts = path.split("/")
+    if len(parts) > 3 and parts[1] == "usr" and parts[2] in MERGED_USR_DIRS:
+        return [path, "/" + "/".join(parts[2:])]
+    if len(parts) > 2 and parts[1] in MERGED_USR_DIRS:
+        return [path, "/usr" + path]
+    return [path]
+
+
+def parse_dpkg_search(output, paths):
+    """The package owning one of paths, from `dpkg -S <path>...` output; None when none does.
+
+    Lines are "package[:arch][, other]: path"; diversion lines are skipped.
+    """
+    for line in output.splitlines():
+        if line.startswith("diversion by "):
+            continue
+        packages, separator, owned = line.partition(": ")
+        if separator and owned.strip() in paths:
+            return packages.split(",")[0].strip().split(":")[0]
+    return None
+
+
+def parse_apt_policy(output):
+    """(installed, candidate, sources) from `apt-cache policy <package>` output in the C locale.
+
+    Versions are None for "(none)" or when absent; sources lists each place
+    the version table names, sorted, without duplicates.
+    """
+    fields, sources = {}, set()
+    for line in output.splitlines():
+        name, separator, value = line.strip().partition(":")
+        if separator and name in ("Installed", "Candidate"):
+            fields[name] = None if value.strip() in ("", "(none)") else value.strip()
+            continue
+        source = _POLICY_SOURCE.match(line)
+        if source:
+            sources.add(source.group("source"))
+    return fields.get("Installed"), fields.get("Candidate"), sorted(sources)
+
+
+def compare_debian_versions(left, right):
+    """Negative, zero or positive as dpkg orders two versions ([epoch:]upstream[-revision])."""
+    left_epoch, left_upstream, left_revision = _split_debian_version(left)
+    right_epoch, right_upstream, right_revision = _split_debian_version(right)
+    if left_epoch != right_epoch:
+        return left_epoch - right_epoch
+    return _verrevcmp(left_upstream, right_upstream) or _verrevcmp(left_revision, right_revision)
+
+
+def _split_debian_version(version):
+    epoch, separator, rest = version.strip().partition(":")
+    if not separator or not epoch.isdigit():
+        epoch, rest = "0", version.strip()
+    upstream, hyphen, revision = rest.rpartition("-")
+    if not hyphen:
+        upstream, revision = rest, ""
+    return int(epoch), upstream, revision
+
+
+def _is_digit(text, index):
+    return index < len(text) and "0" <= text[index] <= "9"
+
+
+def _order(text, index):
+    # dpkg's order(): digits and the end weigh 0, ~ sorts before everything, letters before other symbols.
+    if index >= len(text) or _is_digit(text, index):
+        return 0
+    char = text[index]
+    if char == "~":
+        return -1
+    return ord(char) if char.isascii() and char.isalpha() else ord(char) + 256
+
+
+def _verrevcmp(left, right):
+    """dpkg's verrevcmp: alternate non-digit runs (compared by _order) and digit runs (compared as numbers)."""
+    i = j = 0
+    while i < len(left) or j < len(right):
+        while (i < len(left) and not _is_digit(left, i)) or (j < len(right) and not _is_digit(right, j)):
+            difference = _order(left, i) - _order(right, j)
+            if difference:
+                return difference
+            i, j = i + 1, j + 1
+        start_i, start_j = i, j
+        while _is_digit(left, i):
+            i += 1
+        while _is_digit(right, j):
+            j += 1
+        difference = int(left[start_i:i] or 0) - int(right[start_j:j] or 0)
+        if difference:
+            return difference
+    return 0
+
+
+def read_docker_package(binary, run=subprocess.run, which=shutil.which):
+    """PackageStatus of the dpkg package that installed the dockerd binary; None on a system without dpkg."""
+    dpkg = which("dpkg")
+    if not dpkg:
+        return None
+    if not binary:
+        return PackageStatus(None, None, None, [], "the dockerd binary was not found")
+    paths = dpkg_paths(binary)
+    # dpkg -S exits 1 when one of the spellings is not owned; the other's line still counts.
+    output, error = _run_quietly([dpkg, "-S"] + paths, run)
+    package = parse_dpkg_search(output, paths)
+    if package is None:
+        return PackageStatus(None, None, None, [], error or "%s belongs to no dpkg package" % binary)
+    apt_cache = which("apt-cache")
+    if not apt_cache:
+        return PackageStatus(package, None, None, [], "apt-cache is not installed")
+    output, error = _run_quietly([apt_cache] + list(APT_CACHE_OPTIONS) + ["policy", package], run, need_success=True)
+    if error:
+        return PackageStatus(package, None, None, [], "apt-cache policy %s failed: %s" % (package, error))
+    installed, candidate, sources = parse_apt_policy(output)
+    return PackageStatus(package, installed, candidate, sources, None)
+
+
+def _run_quietly(argv, run, need_success=False):
+    """(stdout, error text or None) of a local command in the C locale, with a timeout."""
+    environment = dict(os.environ, **C_LOCALE)
+    try:
+        result = run(argv, capture_output=True, text=True, check=False, timeout=PACKAGE_COMMAND_TIMEOUT, env=environment)
+    except (OSError, subprocess.SubprocessError) as error:
+        return "", str(error)
+    if need_success and result.returncode != 0:
+        return result.stdout or "", (result.stderr or "").strip() or "exit code %s" % result.returncode
+    return result.stdout or "", None
 
 
 # --- helpers ---------------------------------------------------------------

@@ -32,8 +32,12 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 # How a failing check is fixed, which tells remediation tooling what it costs:
 # live (docker update on the running container), recreate (new container),
-# daemon (daemon.json + restart), host (OS configuration), manual (a person).
-FIX_CLASSES = ("live", "recreate", "daemon", "host", "manual")
+# daemon (daemon.json + restart), files (ownership and modes of the daemon's
+# files), host (OS configuration), manual (a person).
+FIX_CLASSES = ("live", "recreate", "daemon", "files", "host", "manual")
+# Fixes a role makes: such a rule names the role variables that fix it (fixed_by)
+# or says why the roles leave it open (left_open).
+ROLE_FIX_CLASSES = ("daemon", "files", "host")
 
 # Sections, keyed by the module's `scope` values. The number is the CIS
 # section; "BW" marks bulwark's own rules.
@@ -82,11 +86,11 @@ class Rule(object):
 
     __slots__ = (
         "id", "title", "section", "level", "scored", "severity", "fix", "reads",
-        "remediation", "kind", "evaluate", "subject",
+        "remediation", "kind", "evaluate", "subject", "fixed_by", "left_open",
     )
 
     def __init__(self, id, title, section, level, scored, severity, fix, reads, remediation,
-                 kind, evaluate=None, subject=None):  # pylint: disable=redefined-builtin
+                 kind, evaluate=None, subject=None, fixed_by=(), left_open=None):  # pylint: disable=redefined-builtin
         self.id = id
         self.title = title
         self.section = section
@@ -99,6 +103,10 @@ class Rule(object):
         self.kind = kind
         self.evaluate = evaluate
         self.subject = subject
+        # Role variables that fix a failure (CIS fixes through a role: daemon, files, host).
+        self.fixed_by = tuple(fixed_by)
+        # Why the roles' defaults leave this rule failing on purpose, or None.
+        self.left_open = left_open
         self._validate()
 
     def _validate(self):
@@ -114,6 +122,8 @@ class Rule(object):
             problems.append("fix %r" % self.fix)
         if not self.title or not self.remediation or not self.reads:
             problems.append("empty title, reads or remediation")
+        if isinstance(self.fixed_by, str) or not all(isinstance(name, str) for name in self.fixed_by):
+            problems.append("fixed_by %r (a tuple of role variable names)" % (self.fixed_by,))
         if problems:
             raise ValueError("rule %s: bad %s" % (self.id, ", ".join(problems)))
 
@@ -158,10 +168,10 @@ def image_rule(rule_id, title, section, **meta):
     return _decorator(KIND_IMAGE, rule_id, title, section, **meta)
 
 
-def manual_rule(rule_id, title, section, level, scored, severity, reads, remediation, subject):
+def manual_rule(rule_id, title, section, level, scored, severity, reads, remediation, subject, fixed_by=()):
     """Register a check only a person can decide; it reports `info` with what to verify."""
     register(Rule(rule_id, title, section, level, scored, severity, "manual", reads, remediation,
-                  KIND_MANUAL, subject=subject))
+                  KIND_MANUAL, subject=subject, fixed_by=fixed_by))
 
 
 def rule_sort_key(rule_id):

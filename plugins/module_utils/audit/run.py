@@ -29,7 +29,7 @@ REPORT_CHOICES = ("problems", "all")
 
 
 class AuditError(Exception):
-    """Bad audit input (unknown scope, malformed waiver or label filter)."""
+    """Bad audit input (unknown scope, malformed or unknown-rule waiver, bad label filter)."""
 
 
 def _check_scopes(scopes):
@@ -59,7 +59,7 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
     if report not in REPORT_CHOICES:
         raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
     try:
-        parsed_waivers = parse_waivers(waivers)
+        parsed_waivers = parse_waivers(waivers, [rule.id for rule in rulebook.all_rules()])
     except ValueError as error:
         raise AuditError(str(error))
     connection = connection or connection_from({})

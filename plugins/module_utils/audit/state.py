@@ -12,6 +12,9 @@ so each section 1/3 rule names the path it checks in one place.
 
 from __future__ import annotations
 
+import collections
+import os
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
@@ -20,6 +23,12 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connectio
 # Label that marks a container whose filesystem must not drift from its image (BW-004).
 IMMUTABLE_LABEL = "bulwark.immutable"
 TRUE_LABEL_VALUES = ("true", "1", "yes")
+
+# The group dockerd gives its socket when neither -G/--group nor daemon.json `group` says otherwise.
+DEFAULT_DOCKER_GROUP = "docker"
+
+# A file the audit read as text: text None and error set when it could not be read.
+FileText = collections.namedtuple("FileText", ["path", "text", "error"])
 
 
 class AuditOptions(object):
@@ -37,10 +46,13 @@ class AuditOptions(object):
 class HostFacts(object):
     """Section 1 and 3 facts about the machine dockerd runs on.
 
-    audit_rules: host_facts.AuditRules; docker_group_members: names or None
-    (no docker group); docker_gid: its gid or None; mountpoints: {mount point:
-    device} or None; binaries / units: {name:
-    path or None}; content_trust: where DOCKER_CONTENT_TRUST=1 is set.
+    audit_rules: host_facts.AuditRules; docker_group_name: the group dockerd
+    gives its socket (-G/--group or daemon.json `group`, default docker);
+    docker_group_members: that group's member names, or None when it does not
+    exist; docker_gid: its gid or None; mountpoints: {mount point: device} or
+    None; binaries / units: {name: path or None}; content_trust: where
+    DOCKER_CONTENT_TRUST=1 is set; docker_package: host_facts.PackageStatus of
+    the package that installed the running dockerd, or None when not gathered.
 
     File metadata is read on demand and cached, so each rule names the path
     it checks in one place. Tests pass `files` ({path: FileStat}; a missing
@@ -48,10 +60,13 @@ class HostFacts(object):
     """
 
     def __init__(self, audit_rules=None, docker_group_members=None, docker_gid=None, mountpoints=None,
-                 binaries=None, units=None, content_trust=None, files=None):
+                 binaries=None, units=None, content_trust=None, files=None, docker_group_name=DEFAULT_DOCKER_GROUP,
+                 docker_package=None):
         self.audit_rules = audit_rules
+        self.docker_group_name = docker_group_name
         self.docker_group_members = docker_group_members
         self.docker_gid = docker_gid
+        self.docker_package = docker_package
         self.mountpoints = mountpoints
         self.binaries = binaries or {}
         self.units = units or {}
@@ -74,6 +89,12 @@ class HostFacts(object):
             return sorted(path for path, found in self._fixed_files.items()
                           if path.startswith(prefix) and found is not None and found.kind == "file")
         return host_facts.files_below(directory)
+
+    def realpath(self, path):
+        """The path with symlinks resolved (tests with fixed files have none)."""
+        if self._fixed_files is not None:
+            return path
+        return os.path.realpath(path)
 
 
 class ContainerView(object):
@@ -172,15 +193,22 @@ class ImageView(object):
 
 
 class AuditState(object):
-    """All gathered facts. info is `docker info` (dict) or None when not gathered."""
+    """All gathered facts. info is `docker info` (dict) or None when not gathered.
 
-    def __init__(self, options=None, info=None, daemon=None, host=None, containers=None, images=None):
+    daemon_seccomp_profile: FileText of the custom seccomp profile file docker
+    info names (SecurityOptions profile=<path>), or None (built-in, unconfined
+    or not gathered).
+    """
+
+    def __init__(self, options=None, info=None, daemon=None, host=None, containers=None, images=None,
+                 daemon_seccomp_profile=None):
         self.options = options or AuditOptions()
         self.info = info
         self.daemon = daemon or DaemonConfig()
         self.host = host or HostFacts()
         self.containers = containers or []
         self.images = images or {}
+        self.daemon_seccomp_profile = daemon_seccomp_profile
 
     def image_of(self, container):
         return self.images.get(container.image_id)

@@ -12,7 +12,10 @@ fail or warn into waived. How each counts in the summary:
   answers warn for an insecure setting: it fails, and a person who accepts
   the setting waives the finding, which keeps the reason on record. warn is
   for what only a person can judge (unscored rules, read-only mounts of
-  system directories under 5.6).
+  system directories under 5.6). The class test
+  tests/unit/plugins/module_utils/rules/test_scored_rules.py holds every
+  scored rule to this: each fails on an insecure world, and only the
+  exceptions it lists may warn.
 """
 
 from __future__ import annotations

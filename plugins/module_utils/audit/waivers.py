@@ -13,13 +13,14 @@ says the waiver expired, so a forgotten exception surfaces as a failure.
 from __future__ import annotations
 
 import datetime
+import difflib
 import fnmatch
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, WAIVABLE_STATUSES, WAIVED
 
 
 class WaiverError(ValueError):
-    """A waiver is malformed (bad date, missing rule)."""
+    """A waiver is malformed (bad date, missing or unknown rule, a target that is not a glob)."""
 
 
 class Waiver(object):
@@ -28,6 +29,12 @@ class Waiver(object):
     def __init__(self, rule, target="*", reason="", expires=None):
         if not rule:
             raise WaiverError("a waiver needs a rule id")
+        if not isinstance(rule, str):
+            raise WaiverError("waiver rule must be a rule id string such as '5.10', got %r (quote it in YAML: "
+                              "an unquoted 5.10 is the number 5.1)" % (rule,))
+        if target is not None and not isinstance(target, str):
+            raise WaiverError("waiver target for rule %s must be a string (a glob over finding targets), got %r"
+                              % (rule, target))
         self.rule = rule
         self.target = target or "*"
         self.reason = reason or "no reason given"
@@ -50,10 +57,24 @@ def parse_date(value):
         raise WaiverError("waiver expiry %r is not a YYYY-MM-DD date" % (value,))
 
 
-def parse_waivers(entries):
-    """Waiver objects from the module's list of dicts (rule, target, reason, expires)."""
-    return [Waiver(entry.get("rule"), entry.get("target"), entry.get("reason"), entry.get("expires"))
-            for entry in entries or []]
+def parse_waivers(entries, known_rules):
+    """Waiver objects from the module's list of dicts (rule, target, reason, expires).
+
+    known_rules: every rule id of the catalog. A waiver naming another id
+    would never match anything, so it is refused with the closest ids.
+    """
+    waivers = [Waiver(entry.get("rule"), entry.get("target"), entry.get("reason"), entry.get("expires"))
+               for entry in entries or []]
+    for waiver in waivers:
+        if waiver.rule not in known_rules:
+            raise WaiverError(_unknown_rule(waiver.rule, known_rules))
+    return waivers
+
+
+def _unknown_rule(rule_id, known_rules):
+    close = difflib.get_close_matches(rule_id, list(known_rules), n=3, cutoff=0.6)
+    hint = "closest known ids: %s" % ", ".join(close) if close else "docs/rules.md lists every rule"
+    return "waiver names unknown rule %r, so it would never match a finding (%s)" % (rule_id, hint)
 
 
 def apply_waivers(findings, waivers, today=None):

@@ -12,6 +12,12 @@ Two signals, either one is enough:
 
 Findings carry only the name, the length and the reason: the value itself
 never leaves this module (describe() is the one way to print a finding).
+
+Values that must be shown (a proxy URL in daemon.json, an audit's evidence)
+go through the maskers instead: mask_text() hides the password of every
+scheme://user:password@host URL in a string, mask_data() does the same for
+every string inside a JSON-like structure, and url_passwords() lists the
+passwords themselves, for a module's no_log_values.
 """
 
 from __future__ import annotations
@@ -48,6 +54,14 @@ PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_.~-]+$")
 CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+# scheme://user:password@ anywhere in a text. The password runs to the LAST
+# @ before the next whitespace or slash, as RFC 3986 and Go's url.Parse find
+# the host (an unencoded @ in a password is common): too much is masked
+# rather than too little. Quotes and brackets may sit inside it and end the
+# run harmlessly, since the run backtracks to the last @.
+URL_USERINFO = re.compile(r"(?P<before>[a-z][a-z0-9+.-]*://[^\s/:@]*:)(?P<password>[^\s/]+)@", re.IGNORECASE)
+MASK = "********"
 
 # Random-looking: at least this long, this many bits per character and this
 # many character classes (lower, upper, digit, symbol). Hex digests and
@@ -150,3 +164,65 @@ def find_secrets(pairs, ignore=()):
         if hit:
             hits.append(hit)
     return hits
+
+
+def url_passwords_in_text(text):
+    """The passwords of the scheme://user:password@ URLs in one string, in order."""
+    if "://" not in text:
+        return []
+    return [match.group("password") for match in URL_USERINFO.finditer(text)]
+
+
+def mask_text(text):
+    """text with the password of every scheme://user:password@ URL shown as ********.
+
+    'http://user:secret@proxy:3128' -> 'http://user:********@proxy:3128': the
+    user and the host stay readable, the password is gone whatever its length.
+    Anything that is not a string is returned as it is.
+    """
+    if not isinstance(text, str) or "://" not in text:
+        return text
+    return URL_USERINFO.sub(lambda match: match.group("before") + MASK + "@", text)
+
+
+def _strings(data):
+    """Every string inside a JSON-like structure: values, and keys of mappings."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            pending.extend(item)
+
+
+def url_passwords(data):
+    """The set of URL passwords found in any string inside data (a module's parameters, say).
+
+    Made for AnsibleModule.no_log_values: Ansible then masks each of them
+    wherever it appears in the module's output, the echoed arguments included.
+    """
+    found = set()
+    for text in _strings(data):
+        found.update(url_passwords_in_text(text))
+    return found
+
+
+def mask_data(data):
+    """A copy of a JSON-like structure with mask_text() applied to every string, mapping keys included.
+
+    dicts, lists and tuples are rebuilt as such (the input is never modified);
+    numbers, booleans and None pass through, so every value keeps its JSON type.
+    """
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, dict):
+        return dict((mask_text(key), mask_data(value)) for key, value in data.items())
+    if isinstance(data, list):
+        return [mask_data(item) for item in data]
+    if isinstance(data, tuple):
+        return tuple(mask_data(item) for item in data)
+    return data

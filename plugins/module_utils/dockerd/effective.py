@@ -13,7 +13,7 @@ daemon.json key names here, so section 2 and 3 rules ask one question
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
-    BOOLEAN_FLAGS, LIST_KEYS, TRUE_WORDS, is_true, key_for, parse_flags,
+    BOOLEAN_FLAGS, LIST_KEYS, go_bool, key_for, parse_flags,
 )
 
 DEFAULT_CONFIG_FILE = "/etc/docker/daemon.json"
@@ -25,7 +25,7 @@ def parse_cmdline(argv):
     for _written, name, value in parse_flags(argv):
         key = key_for(name)
         if name in BOOLEAN_FLAGS:
-            value = is_true(value)
+            value = _flag_value(value)
         elif value is None:
             value = True  # given bare: most likely a boolean of a newer dockerd than we know
         if key in LIST_KEYS:
@@ -33,6 +33,18 @@ def parse_cmdline(argv):
         else:
             options[key] = value  # the last occurrence wins, as in dockerd
     return options
+
+
+def _flag_value(text):
+    """A boolean flag's value: True when given bare, else as ParseBool reads it.
+
+    Text ParseBool refuses ("--icc=yes") is kept as written: dockerd would not
+    start with it, so no setting is inferred, and evidence shows what was there.
+    """
+    if text is None:
+        return True
+    parsed = go_bool(text)
+    return text if parsed is None else parsed
 
 
 class DaemonConfig(object):
@@ -70,13 +82,17 @@ class DaemonConfig(object):
         return default if found is None else found
 
     def flag(self, key):
-        """A boolean setting as True/False, or None when unset."""
+        """A boolean setting as True/False; None when unset or not a boolean dockerd would accept.
+
+        Command-line text is read as ParseBool reads it; daemon.json takes only
+        JSON true/false for a boolean (dockerd refuses "true" as a string there).
+        """
         found = self.value(key)
-        if found is None:
-            return None
-        if isinstance(found, bool):
+        if found is None or isinstance(found, bool):
             return found
-        return str(found).lower() in TRUE_WORDS
+        if isinstance((self.cmdline or {}).get(key), str):
+            return go_bool(found)
+        return None
 
     def describe(self, key):
         """Evidence text: 'icc=false (daemon.json)' or 'icc not set (default)'."""

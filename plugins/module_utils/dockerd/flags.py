@@ -72,8 +72,11 @@ LIST_KEYS = frozenset([
     "node-generic-resources", "registry-mirrors", "runtimes", "storage-opts",
 ])
 
-# The spellings of true that dockerd (Go's strconv.ParseBool) accepts, lower-cased.
-TRUE_WORDS = ("1", "t", "true", "yes")
+# The spellings Go's strconv.ParseBool accepts, exactly as it accepts them (no
+# other capitalisation, no "yes"/"on"). dockerd reads every boolean flag and
+# the no-new-privileges security option with it.
+TRUE_WORDS = ("1", "t", "T", "TRUE", "true", "True")
+FALSE_WORDS = ("0", "f", "F", "FALSE", "false", "False")
 
 
 def key_for(name):
@@ -149,9 +152,24 @@ def _short_flags(letters, words):
     return found
 
 
+def go_bool(text):
+    """True or False as Go's strconv.ParseBool reads text; None when it refuses the text ("yes", "on", "TRUE ").
+
+    The one reader of Go booleans here: flag values, daemon settings given as
+    text and --security-opt no-new-privileges=<value> all go through it.
+    """
+    if isinstance(text, bool):
+        return text
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
 def is_true(value):
-    """A boolean flag's value as True/False; None (the flag given bare) is True."""
-    return value is None or str(value).lower() in TRUE_WORDS
+    """A boolean flag's value as True/False; None (the flag given bare) is True, text ParseBool refuses is False."""
+    return value is None or go_bool(value) is True
 
 
 # --- conflicts with dockerd command-line flags ------------------------------

@@ -19,6 +19,7 @@ DEFAULT_DATA_ROOT = "/var/lib/docker"
 DEFAULT_CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 # Without --containerd, dockerd starts and supervises its own containerd, listening here.
 MANAGED_CONTAINERD_SOCKET = "/var/run/docker/containerd/containerd.sock"
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 def data_root(state):
@@ -46,7 +47,23 @@ def containerd_socket(state):
 
 
 def docker_socket(state):
+    """The socket the audit reaches the daemon through (docker_host), or the default one."""
     return docker_host_socket(state.options.docker_host)
+
+
+def docker_sockets(state):
+    """Every unix socket dockerd listens on: its unix:// hosts, and the default socket for fd://
+    (docker.socket) or when no hosts are set at all."""
+    hosts = [str(host) for host in state.daemon.value("hosts") or []]
+    if not hosts:
+        return [docker_socket(state)]
+    sockets = set()
+    for host in hosts:
+        if host.startswith("unix://"):
+            sockets.add(host[len("unix://"):] or DEFAULT_DOCKER_SOCKET)
+        elif host.startswith("fd://"):
+            sockets.add(DEFAULT_DOCKER_SOCKET)
+    return sorted(sockets)
 
 
 def unit(state, name):

@@ -171,9 +171,9 @@ def guarded(client, function, *args):
     """Run function(*args), turning transport and API failures into a EngineError."""
     try:
         return function(*args)
+    except APIError as error:  # first: APIError is a requests HTTPError, so a RequestException too
+        raise EngineError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))
     except RequestsConnectionError as error:
         raise explain(client.docker_host, error)
     except RequestException as error:  # timeouts and other transport failures
         raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
-    except APIError as error:
-        raise EngineError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))

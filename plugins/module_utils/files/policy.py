@@ -5,13 +5,21 @@
 
 The file_policy module is a thin wrapper around this library. Nothing here
 imports Ansible, so it is unit-tested directly. Every function that touches
-the system takes the system call as a parameter (glob, stat, user lookups),
-which keeps the policy logic testable with plain data.
+the system takes the system call as a parameter (glob, lstat, opening a
+file, user lookups), which keeps the policy logic testable with plain data.
+
+Symlinks are never followed in the last component of a path: a symlink is
+reported with its target and never changed (a systemd unit masked by a link
+to /dev/null must not turn /dev/null into 0644). Changes are made through a
+file descriptor opened without following symlinks and checked to be the very
+file the plan was made from, so a path swapped between planning and applying
+is refused instead of changed.
 """
 
 from __future__ import annotations
 
 import collections
+import errno
 import glob
 import grp
 import os
@@ -32,9 +40,22 @@ MODE_PATTERN = re.compile(r"^(?:0o|0)?([0-7]{3,4})$")
 # What we know about one file: numeric owner, group and permission bits.
 FileState = collections.namedtuple("FileState", ["uid", "gid", "mode"])
 
+# One path as lstat found it: its FileState, which file it is ((st_dev, st_ino),
+# checked again before any change) and, for a symlink, where it points (else None).
+FoundFile = collections.namedtuple("FoundFile", ["state", "identity", "link_target"])
+
 # The outcome of planning one rule for one path. before/after are FileState,
-# or None when the file does not exist.
-PlannedFile = collections.namedtuple("PlannedFile", ["path", "exists", "before", "after"])
+# or None when the file does not exist or is a symlink (link_target is then
+# set, and nothing is planned). identity is the FoundFile's.
+PlannedFile = collections.namedtuple("PlannedFile", ["path", "exists", "before", "after", "identity", "link_target"])
+
+# Opening a file to change it: never through a symlink, never blocking on a
+# FIFO, never making a tty the controlling terminal, not leaked to children.
+OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+# O_PATH (Linux) gives a descriptor for a file that cannot be opened for reading:
+# a socket (ENXIO), or a file the user may chmod but not read (EACCES).
+O_PATH = getattr(os, "O_PATH", 0)
+PATH_ONLY_ERRORS = frozenset([errno.ENXIO, errno.EACCES])
 
 
 class PolicyError(Exception):
@@ -90,17 +111,27 @@ def expand_rules(rules, glob_fn=glob.glob):
     return expanded
 
 
-def read_state(path, stat_fn=os.stat):
-    """Return the FileState of path, or None when it does not exist.
+def _no_trailing_slash(path):
+    """path without trailing slashes: 'dir/' would make the kernel follow a symlink named dir."""
+    stripped = path.rstrip("/")
+    return stripped or path
 
-    os.stat follows symlinks on purpose: systemd units are often symlinks
-    and the policy is about the file the daemon actually reads.
+
+def read_state(path, lstat_fn=os.lstat, readlink_fn=os.readlink):
+    """Return the FoundFile for path, or None when it does not exist.
+
+    The last component is never followed (lstat): a symlink is found as a
+    symlink, with its target. Directories in the middle of the path may be
+    symlinks (/var/run -> /run) and are followed, as the kernel does.
     """
+    path = _no_trailing_slash(path)
     try:
-        result = stat_fn(path)
+        result = lstat_fn(path)
     except FileNotFoundError:
         return None
-    return FileState(result.st_uid, result.st_gid, stat.S_IMODE(result.st_mode))
+    link_target = readlink_fn(path) if stat.S_ISLNK(result.st_mode) else None
+    return FoundFile(FileState(result.st_uid, result.st_gid, stat.S_IMODE(result.st_mode)),
+                     (result.st_dev, result.st_ino), link_target)
 
 
 def resolve_uid(owner, getpwnam=pwd.getpwnam):
@@ -167,43 +198,122 @@ def plan_all(rules, read_state_fn=read_state, glob_fn=glob.glob,
     file fails the whole run before a single file is touched. A path that
     several rules match is planned against the state the earlier rules leave
     behind, so applying the plans in order never undoes an earlier one.
+    A symlink gets no plan (it is never changed), but its rule is still
+    checked, so a bad rule fails whatever the path turns out to be.
     """
-    planned_states = {}
+    found_files = {}
     missing_required = []
     plans = []
     for rule in expand_rules(rules, glob_fn):
         path = rule["path"]
-        before = planned_states[path] if path in planned_states else read_state_fn(path)
-        if before is None and rule.get("state_if_missing", "ignore") == "fail":
-            missing_required.append(path)
-        after = plan_change(rule, before, getpwnam, getgrnam)
-        planned_states[path] = after
-        plans.append(PlannedFile(path, before is not None, before, after))
+        found = found_files[path] if path in found_files else read_state_fn(path)
+        if found is None:
+            if rule.get("state_if_missing", "ignore") == "fail":
+                missing_required.append(path)
+            plans.append(PlannedFile(path, False, None, None, None, None))
+        elif found.link_target is not None:
+            plan_change(rule, found.state, getpwnam, getgrnam)
+            plans.append(PlannedFile(path, True, None, None, found.identity, found.link_target))
+        else:
+            after = plan_change(rule, found.state, getpwnam, getgrnam)
+            plans.append(PlannedFile(path, True, found.state, after, found.identity, None))
+            found = found._replace(state=after)
+        found_files[path] = found
     if missing_required:
         raise PolicyError("required file(s) missing: %s" % ", ".join(missing_required))
     return plans
 
 
 def needs_change(plan):
-    """True when applying the plan would change the file."""
-    return plan.exists and plan.before != plan.after
+    """True when applying the plan would change the file (never for a symlink)."""
+    return plan.exists and plan.link_target is None and plan.before != plan.after
 
 
-def apply_plan(plan, chown_fn=os.chown, chmod_fn=os.chmod, read_state_fn=read_state):
-    """Make the file match plan.after. Follows symlinks, like read_state.
+class Descriptor(object):
+    """One file, held open by descriptor so every change lands on that very inode.
 
-    chown comes first because the kernel clears setuid/setgid when a file
-    changes owner; the chmod afterwards (checked against a fresh stat)
-    restores the planned mode whatever chown did to it.
+    path_only descriptors (O_PATH) cannot be passed to fchown/fchmod; they are
+    changed through /proc/self/fd/<fd>, a link the kernel resolves to the
+    inode the descriptor holds, whatever the original path points to now.
+    """
+
+    __slots__ = ("fd", "path_only")
+
+    def __init__(self, fd, path_only):
+        self.fd = fd
+        self.path_only = path_only
+
+    def _proc_path(self):
+        return "/proc/self/fd/%d" % self.fd
+
+    def stat(self):
+        return os.fstat(self.fd)
+
+    def chown(self, uid, gid):
+        if self.path_only:
+            os.chown(self._proc_path(), uid, gid)
+        else:
+            os.fchown(self.fd, uid, gid)
+
+    def chmod(self, mode):
+        if self.path_only:
+            os.chmod(self._proc_path(), mode)
+        else:
+            os.fchmod(self.fd, mode)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def open_descriptor(path, open_fn=os.open):
+    """Open path itself, never a symlink's target, and return a Descriptor.
+
+    Files that cannot be opened for reading (sockets: ENXIO; unreadable
+    files: EACCES) are opened with O_PATH instead. A path that became a
+    symlink since it was planned fails with ELOOP (or is caught by the
+    identity check for O_PATH, which opens the link itself).
+    """
+    path = _no_trailing_slash(path)
+    try:
+        return Descriptor(open_fn(path, OPEN_FLAGS), False)
+    except OSError as error:
+        if error.errno not in PATH_ONLY_ERRORS or not O_PATH:
+            raise
+    return Descriptor(open_fn(path, O_PATH | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)), True)
+
+
+def apply_plan(plan, open_fn=open_descriptor):
+    """Make the file match plan.after, through a descriptor; never through a symlink.
+
+    The descriptor must hold the file the plan was made from (same st_dev and
+    st_ino, not a symlink); otherwise the path was replaced in between and
+    nothing is changed. chown comes first because the kernel clears
+    setuid/setgid when a file changes owner; the chmod afterwards (checked
+    against a fresh fstat) restores the planned mode whatever chown did to it.
     """
     if not needs_change(plan):
         return
-    before, after = plan.before, plan.after
-    if (before.uid, before.gid) != (after.uid, after.gid):
-        chown_fn(plan.path, after.uid, after.gid)
-    now = read_state_fn(plan.path)
-    if now is None or now.mode != after.mode:
-        chmod_fn(plan.path, after.mode)
+    after = plan.after
+    try:
+        handle = open_fn(plan.path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise PolicyError("%s became a symlink after it was checked; it was left alone" % plan.path)
+        raise PolicyError("cannot apply policy to %s: %s" % (plan.path, error.strerror or error))
+    try:
+        now = handle.stat()
+        if stat.S_ISLNK(now.st_mode) or (now.st_dev, now.st_ino) != plan.identity:
+            raise PolicyError("%s was replaced by another file after it was checked; it was left alone" % plan.path)
+        if (now.st_uid, now.st_gid) != (after.uid, after.gid):
+            handle.chown(after.uid, after.gid)
+            now = handle.stat()
+        if stat.S_IMODE(now.st_mode) != after.mode:
+            handle.chmod(after.mode)
+    except OSError as error:
+        # Typically a chown without privilege: name the file and the reason.
+        raise PolicyError("cannot apply policy to %s: %s" % (plan.path, error.strerror or error))
+    finally:
+        handle.close()
 
 
 def user_name(uid, getpwuid=pwd.getpwuid):
@@ -233,18 +343,28 @@ def describe(state, getpwuid=pwd.getpwuid, getgrgid=grp.getgrgid):
     )
 
 
+def describe_plan(plan, side, describe_fn=describe):
+    """One human line for one side ('before' or 'after') of a plan; a symlink says where it points."""
+    if plan.link_target is not None:
+        return "symlink to %s, not followed" % plan.link_target
+    return describe_fn(getattr(plan, side))
+
+
 def diff_text(plans, side, describe_fn=describe):
     """Diff text for one side ('before' or 'after'): one 'path: owner:group mode' line per file."""
-    lines = ["%s: %s" % (plan.path, describe_fn(getattr(plan, side))) for plan in plans]
+    lines = ["%s: %s" % (plan.path, describe_plan(plan, side, describe_fn)) for plan in plans]
     return "".join(line + "\n" for line in lines)
 
 
 def report(plan, describe_fn=describe):
     """The module's per-file result entry."""
+    shown = plan.exists and plan.link_target is None
     return {
         "path": plan.path,
         "exists": plan.exists,
+        "symlink": plan.link_target is not None,
+        "link_target": plan.link_target,
         "changed": needs_change(plan),
-        "before": describe_fn(plan.before) if plan.exists else None,
-        "after": describe_fn(plan.after) if plan.exists else None,
+        "before": describe_fn(plan.before) if shown else None,
+        "after": describe_fn(plan.after) if shown else None,
     }

@@ -164,35 +164,55 @@ def _trusted(reference, allowlist):
     return any(full == entry.rstrip("/") or full.startswith(entry.rstrip("/") + "/") for entry in allowlist)
 
 
-def _origins(container, state):
-    """References that say where the container's image came from."""
+def _same_digest_reference(reference, repo_digest):
+    """True when a digest reference names the same repository and manifest digest as a RepoDigest."""
+    digest, other = reference.partition("@")[2], repo_digest.partition("@")[2]
+    return bool(digest) and digest == other and split_reference(reference) == split_reference(repo_digest)
+
+
+def registry_origins(container, image):
+    """The registry references that prove where the container's image came from.
+
+    RepoDigests are set only when the image was pulled from or pushed to a
+    registry. When the container was created from a digest reference that is
+    one of them, that pull is the origin; otherwise every RepoDigest is. Tags
+    (RepoTags, or a tag the container was created from) prove nothing:
+    `docker tag` gives any local image any registry's name.
+    """
+    digests = [digest for digest in image.inspect.get("RepoDigests") or [] if "@" in digest]
     reference = container.config.get("Image") or ""
-    if not _pinned(reference, container.image_id) or "@" in reference:
-        return [reference]
-    # Created by image id: the image's own repo digests and tags name its registries.
-    image = state.image_of(container)
-    if image is None:
-        return []
-    return list(image.inspect.get("RepoDigests") or []) + list(image.inspect.get("RepoTags") or [])
+    created_from = [digest for digest in digests if _same_digest_reference(reference, digest)]
+    return created_from or digests
+
+
+def _repositories(references):
+    return ", ".join(sorted(set("%s/%s" % split_reference(reference) for reference in references)))
 
 
 @container_rule(
     "BW-006", "Container image comes from a trusted registry", SECTION,
     level=2, scored=True, severity="high", fix="recreate",
-    reads="inspect .Config.Image (or the image's RepoDigests/RepoTags); option trusted_registries",
-    remediation="Run images only from the registries in trusted_registries (mirror others into one of them).",
+    reads="image inspect .RepoDigests (and inspect .Config.Image when it is a digest reference among them); "
+          "option trusted_registries",
+    remediation="Run images only from the registries in trusted_registries (mirror others into one of them); "
+                "pull them from there rather than building or tagging them locally.",
 )
 def trusted_registry(container, state):
-    # An allowlist makes the registry part of the supply chain policy, not a matter of habit.
+    # An allowlist makes the registry part of the supply chain policy, not a matter of habit. Only a
+    # registry digest says where an image came from; a tag is a local name anyone can give.
     allowlist = state.options.trusted_registries
     if not allowlist:
         return skipped("no trusted_registries given")
-    origins = _origins(container, state)
+    image = state.image_of(container)
+    if image is None:
+        return skipped("the container's image was not inspected")
+    origins = registry_origins(container, image)
     if not origins:
-        return failed("the image has no registry origin (built or imported locally)")
+        return failed("the image has no registry digest (RepoDigests is empty): it was built, imported or tagged "
+                      "locally, so it has no registry origin whatever its name")
     if any(_trusted(origin, allowlist) for origin in origins):
-        return passed("from %s" % ", ".join(sorted(set(split_reference(o)[0] for o in origins))))
-    return failed("from untrusted registries: %s" % ", ".join(sorted(set(split_reference(o)[0] for o in origins))))
+        return passed("from %s (RepoDigests)" % _repositories(o for o in origins if _trusted(o, allowlist)))
+    return failed("from untrusted registries only: %s (RepoDigests)" % _repositories(origins))
 
 
 @container_rule(

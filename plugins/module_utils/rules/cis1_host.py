@@ -26,6 +26,7 @@ REQUIRED_AUDIT_PERM = "w"
     level=1, scored=True, severity="medium", fix="host",
     reads="docker info .DockerRootDir (parent directory under userns-remap); /proc/self/mountinfo (mount point and device)",
     remediation="Put Docker's data root on its own filesystem (LVM volume or partition) mounted at DockerRootDir.",
+    left_open="the roles never move Docker's data: give /var/lib/docker its own filesystem when the host is provisioned",
 )
 def separate_partition(state):
     # A container filling its layers or logs must not fill the host's root filesystem. A bind
@@ -46,23 +47,28 @@ def separate_partition(state):
 @global_rule(
     "1.1.2", "Ensure only trusted users are allowed to control Docker daemon", SECTION, subject="host",
     level=1, scored=False, severity="high", fix="host",
-    reads="the docker group (/etc/group members and users whose primary group it is); option trusted_users",
-    remediation="Remove untrusted users from the docker group (`gpasswd -d <user> docker`): membership is root-equivalent.",
+    reads="the group dockerd gives its socket (dockerd -G/--group or daemon.json group, default docker): "
+          "its /etc/group members and the users whose primary group it is; option trusted_users",
+    remediation="Remove untrusted users from the socket's group (`gpasswd -d <user> docker`, or the group "
+                "dockerd -G names): membership is root-equivalent.",
+    left_open="no bulwark role manages the docker group's members yet",
 )
 def trusted_docker_users(state):
+    # The group that reaches the socket is whichever dockerd -G/--group names, not always "docker".
     # Members are compared as whole names; the shell check's substring grep lets 'bob' vouch for 'bobby'.
+    group = state.host.docker_group_name
     members = state.host.docker_group_members
     if members is None:
-        return passed("no docker group on this host")
+        return passed("no group %r on this host: the socket has no group that grants access" % group)
     if not members:
-        return passed("docker group has no members")
+        return passed("socket group %s has no members" % group)
     trusted = state.options.trusted_users
     if trusted is None:
-        return warned("docker group members, confirm each is trusted: %s" % ", ".join(members))
+        return warned("socket group %s members, confirm each is trusted: %s" % (group, ", ".join(members)))
     untrusted = [member for member in members if member not in trusted]
     if untrusted:
-        return failed("docker group members not in trusted_users: %s" % ", ".join(untrusted))
-    return passed("every docker group member is trusted: %s" % ", ".join(members))
+        return failed("socket group %s members not in trusted_users: %s" % (group, ", ".join(untrusted)))
+    return passed("every socket group %s member is trusted: %s" % (group, ", ".join(members)))
 
 
 # CIS 1.1.3-1.1.18: one audit rule each. Row: id, title, paths(state), whether
@@ -144,6 +150,9 @@ def _audit_outcome(state, paths, must_exist):
     return passed("; ".join(covered) + " (%s)" % rules.source)
 
 
+NO_AUDIT_ROLE = "no bulwark role writes audit rules yet; add them with auditd as the remediation says"
+
+
 def _register_audit_rule(rule_id, title, paths_of, must_exist, what):
     def evaluate(state):
         # auditd keeps a trail of changes to the daemon, its config and its runtime: who changed what, when.
@@ -154,7 +163,7 @@ def _register_audit_rule(rule_id, title, paths_of, must_exist, what):
               "/etc/audit/audit.rules and /etc/audit/rules.d/*.rules" % what,
         remediation="Add `-w <path> -k docker` for %s to /etc/audit/rules.d/docker.rules and load it "
                     "(`augenrules --load`)." % what,
-        kind=KIND_GLOBAL, evaluate=evaluate, subject="host",
+        kind=KIND_GLOBAL, evaluate=evaluate, subject="host", left_open=NO_AUDIT_ROLE,
     ))
 
 
@@ -173,11 +182,29 @@ manual_rule(
 @global_rule(
     "1.2.2", "Ensure that the version of Docker is up to date", SECTION, subject="daemon",
     level=1, scored=False, severity="medium", fix="host",
-    reads="docker info .ServerVersion",
-    remediation="Upgrade Docker Engine to a release that still gets security fixes.",
+    reads="the package that installed the running dockerd (`dpkg -S`) and its installed and candidate versions "
+          "(`apt-cache policy`, from the local package lists); else docker info .ServerVersion",
+    remediation="Upgrade Docker Engine to the newest version your repositories offer (`apt-get install --only-upgrade "
+                "<package>`), and keep to releases that still get security fixes.",
+    left_open="the roles do not upgrade packages; keep Docker up to date with the package manager",
 )
 def docker_version(state):
-    # Which releases still get fixes changes over time and needs the vendor's list; report the version.
-    if state.info is None:
-        return skipped("docker info not gathered")
-    return info("server version %s: confirm it is a supported release" % state.info.get("ServerVersion", "unknown"))
+    # Where the package manager can tell, it decides: a newer candidate in the configured repositories is a
+    # missed update. Elsewhere, which releases still get fixes needs the vendor's list: report the version.
+    server = "server version %s" % ((state.info or {}).get("ServerVersion") or "unknown")
+    package = state.host.docker_package
+    if package is None or package.package is None:
+        why = " (%s)" % package.note if package is not None and package.note else ""
+        return info("%s%s: confirm it is a supported release" % (server, why))
+    if package.note or not package.installed or not package.candidate:
+        why = package.note or "apt-cache policy names no installed or candidate version"
+        return info("%s, package %s: %s" % (server, package.package, why))
+    if set(package.sources) <= {host_facts.DPKG_STATUS}:
+        return info("%s: apt knows %s only as installed (%s, from %s); run `apt-get update` so the package lists "
+                    "can tell whether a newer version exists (or its repository is not configured)"
+                    % (server, package.package, package.installed, host_facts.DPKG_STATUS))
+    if host_facts.compare_debian_versions(package.candidate, package.installed) > 0:
+        return failed("%s %s is installed, %s is available (apt-cache policy, as of the last apt-get update)"
+                      % (package.package, package.installed, package.candidate))
+    return passed("%s %s is the newest version the configured repositories offer (apt-cache policy, as of the "
+                  "last apt-get update)" % (package.package, package.installed))

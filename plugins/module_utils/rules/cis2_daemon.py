@@ -14,6 +14,7 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     failed, global_rule, info, passed, skipped, warned,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import daemon_seccomp_problem
 
 SECTION = "daemon"
 
@@ -27,6 +28,17 @@ FORWARDABLE_LOG_DRIVERS = ("journald",)
 
 # Profiles docker info reports for Docker's built-in seccomp profile.
 BUILTIN_SECCOMP = ("default", "builtin")
+
+# Log level the benchmark asks for; dockerd lower-cases the level (logrus.ParseLevel),
+# and an empty level means info.
+WANTED_LOG_LEVEL = "info"
+
+# -H/hosts schemes of local sockets. dockerd reads an address without "://" as
+# tcp (opts.ParseHost), and refuses schemes it does not serve, so every other
+# entry is a network listener.
+LOCAL_SCHEMES = ("unix", "fd")
+# Where dockerd listens when TLS is on and no -H is given (opts.DefaultTLSHost).
+DEFAULT_TLS_HOST = "tcp://localhost:2376"
 
 
 def _daemon_rule(rule_id, title, needs_info=False, **meta):
@@ -60,6 +72,7 @@ def rootless(state):
     level=1, scored=True, severity="medium", fix="daemon",
     reads="dockerd --icc / daemon.json icc",
     remediation='Set `"icc": false` in daemon.json (containers that must talk share a user-defined network).',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_icc"),
 )
 def inter_container_traffic(state):
     # With icc on, every container on docker0 reaches every other one on any port.
@@ -73,14 +86,16 @@ def inter_container_traffic(state):
     level=1, scored=True, severity="low", fix="daemon",
     reads="dockerd --log-level/-l and --debug/-D, daemon.json log-level/debug; docker info .Debug",
     remediation='Remove `debug` and set `"log-level": "info"` (or leave it unset) in daemon.json.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_log_level"),
 )
 def log_level(state):
     # Debug logs leak request details; warn/error/fatal levels drop events an investigation needs.
-    # Both places count: the shell check ignores --log-level when jq is installed.
+    # Both places count: the shell check ignores --log-level when jq is installed. dockerd
+    # lower-cases the level, so INFO is info; debug (-D, daemon.json debug) overrides any level.
     if state.daemon.flag("debug") or (state.info or {}).get("Debug"):
         return failed("debug logging is on (%s)" % state.daemon.describe("debug"))
     level = state.daemon.value("log-level")
-    if level in (None, "", "info"):
+    if level is None or str(level).lower() in ("", WANTED_LOG_LEVEL):
         return passed(state.daemon.describe("log-level"))
     return failed(state.daemon.describe("log-level"))
 
@@ -90,6 +105,7 @@ def log_level(state):
     level=1, scored=True, severity="medium", fix="daemon",
     reads="dockerd --iptables / daemon.json iptables",
     remediation='Remove `"iptables": false` from daemon.json (and --iptables=false from the unit).',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_iptables"),
 )
 def iptables_managed(state):
     # Hand-written rules drift from the containers that exist; Docker keeps them in step.
@@ -104,6 +120,7 @@ def iptables_managed(state):
     level=1, scored=True, severity="high", fix="daemon",
     reads="docker info .RegistryConfig (InsecureRegistryCIDRs, IndexConfigs[].Secure); daemon insecure-registries",
     remediation="Remove `insecure-registries` from daemon.json; give the registry a TLS certificate (certs.d).",
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_insecure_registries"),
 )
 def insecure_registries(state):
     # An insecure registry is reached over plain HTTP or unverified TLS: images can be swapped in transit.
@@ -122,6 +139,7 @@ def insecure_registries(state):
     level=1, scored=True, severity="medium", fix="daemon",
     reads="docker info .Driver",
     remediation='Use overlay2: `"storage-driver": "overlay2"` (migrate images and volumes first).',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_extra_settings"),
 )
 def storage_driver(state):
     # aufs is unmaintained and removed from current kernels and Docker releases.
@@ -136,18 +154,54 @@ def storage_driver(state):
     level=1, scored=True, severity="critical", fix="daemon",
     reads="dockerd -H/--host, --tlsverify / daemon.json hosts, tlsverify, tlscacert",
     remediation="Listen on TCP only with `tlsverify: true` and tlscacert/tlscert/tlskey set (client certificates required).",
+    fixed_by=(
+        "docker_daemon_config_enabled",
+        "docker_daemon_tls_enabled",
+        "docker_daemon_tls_listen",
+        "docker_daemon_tls_cacert_src",
+        "docker_daemon_tls_cert_src",
+        "docker_daemon_tls_key_src",
+    ),
 )
 def tls_authentication(state):
     # A TCP socket without client-certificate verification gives root on the host to anyone who reaches it.
-    hosts = state.daemon.value("hosts") or []
-    tcp = [host for host in hosts if str(host).startswith("tcp://")]
+    hosts = [str(host) for host in state.daemon.value("hosts") or []]
+    tcp = _network_listeners(hosts, _tls_on(state))
     if not tcp:
-        return passed("daemon listens on local sockets only: %s" % (", ".join(str(h) for h in hosts) or "default unix socket"))
-    if state.daemon.flag("tlsverify") and state.daemon.value("tlscacert"):
-        return passed("TCP %s with tlsverify and tlscacert" % ", ".join(tcp))
-    if state.daemon.flag("tlsverify") or state.daemon.flag("tls"):
-        return failed("TCP %s with TLS but without client verification (tlsverify and tlscacert)" % ", ".join(tcp))
-    return failed("TCP %s without TLS" % ", ".join(tcp))
+        return passed("daemon listens on local sockets only: %s" % (", ".join(hosts) or "default unix socket"))
+    listeners = ", ".join(tcp)
+    if state.daemon.flag("tlsverify"):
+        if state.daemon.value("tlscacert"):
+            return passed("TCP %s with tlsverify, clients verified against %s" % (listeners, state.daemon.value("tlscacert")))
+        # Without --tlscacert dockerd still verifies, against its default CA file.
+        return passed("TCP %s with tlsverify and no tlscacert: dockerd verifies clients against its default CA, "
+                      "$DOCKER_CERT_PATH/ca.pem or else ~/.docker/ca.pem of the user it runs as" % listeners)
+    if state.daemon.flag("tls"):
+        return failed("TCP %s with TLS but without client verification (tlsverify): any client may connect" % listeners)
+    return failed("TCP %s without TLS" % listeners)
+
+
+def _tls_on(state):
+    # dockerd turns TLS on when tlsverify is given at all, even as --tlsverify=false.
+    return bool(state.daemon.flag("tls")) or state.daemon.value("tlsverify") is not None
+
+
+def _network_listeners(hosts, tls_on):
+    """The -H/hosts entries dockerd serves over the network, as written, with how dockerd reads the unobvious ones."""
+    if not hosts:
+        return ["%s (dockerd's default with TLS on and no -H)" % DEFAULT_TLS_HOST] if tls_on else []
+    found = []
+    for host in hosts:
+        text = host.strip()
+        scheme, separator, address = text.partition("://")
+        if not text:
+            if tls_on:  # an empty -H is the default listener, TCP once TLS is on
+                found.append("'' (dockerd's default with TLS on: %s)" % DEFAULT_TLS_HOST)
+        elif not separator:
+            found.append("%s (no scheme: dockerd reads it as tcp://%s)" % (text, text))
+        elif scheme not in LOCAL_SCHEMES:
+            found.append(text if address else "%s (empty address: dockerd listens on localhost)" % text)
+    return found
 
 
 @_daemon_rule(
@@ -155,6 +209,7 @@ def tls_authentication(state):
     level=1, scored=False, severity="low", fix="daemon",
     reads="dockerd --default-ulimit / daemon.json default-ulimits",
     remediation='Set `"default-ulimits"` in daemon.json, e.g. {"nofile": {"Name": "nofile", "Soft": 64000, "Hard": 64000}}.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_default_ulimits"),
 )
 def default_ulimits(state):
     # Without daemon-wide limits, every container inherits the daemon's own (often very high) limits.
@@ -169,6 +224,13 @@ def default_ulimits(state):
     level=2, scored=True, severity="high", fix="daemon",
     reads="docker info .SecurityOptions (name=userns); dockerd --userns-remap / daemon.json userns-remap",
     remediation='Set `"userns-remap": "default"` in daemon.json (root in a container becomes an unprivileged host uid).',
+    fixed_by=(
+        "docker_daemon_config_enabled",
+        "docker_daemon_userns_enabled",
+        "docker_daemon_userns_user",
+        "docker_daemon_userns_subid_count",
+        "docker_daemon_userns_confirm_existing",
+    ),
 )
 def user_namespaces(state):
     # docker info tells whether remapping is really active, not just configured.
@@ -182,11 +244,14 @@ def user_namespaces(state):
     level=2, scored=True, severity="low", fix="daemon",
     reads="dockerd --cgroup-parent / daemon.json cgroup-parent",
     remediation="Remove `cgroup-parent` from daemon.json unless a custom parent is intended.",
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_cgroup_parent"),
 )
 def daemon_cgroup_parent(state):
-    # The shell check's daemon.json branch never matches (grep -v ''); both places are read here.
+    # Containers under a custom parent leave the resource accounting and limits set up for Docker's
+    # cgroup. The shell check's daemon.json branch never matches (grep -v ''); both places are read here.
     if state.daemon.value("cgroup-parent"):
-        return warned(state.daemon.describe("cgroup-parent") + ": confirm it is intended")
+        return failed(state.daemon.describe("cgroup-parent") + ": containers run under a custom cgroup parent; "
+                      "waive 2.10 for this host if that parent is intended")
     return passed(state.daemon.describe("cgroup-parent"))
 
 
@@ -195,13 +260,15 @@ def daemon_cgroup_parent(state):
     level=2, scored=True, severity="low", fix="daemon",
     reads="dockerd --storage-opt / daemon.json storage-opts (dm.basesize)",
     remediation="Remove `dm.basesize` from storage-opts unless containers need bigger base devices.",
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_extra_settings"),
 )
 def base_device_size(state):
     # A larger base device lets every container fill more of the host's storage.
     options = [str(option) for option in state.daemon.value("storage-opts") or []]
     basesize = [option for option in options if option.startswith("dm.basesize")]
     if basesize:
-        return warned("storage-opts %s: confirm it is needed" % ", ".join(basesize))
+        return failed("storage-opts %s: the base device size is changed; waive 2.11 for this host if containers "
+                      "need it" % ", ".join(basesize))
     return passed("dm.basesize not set")
 
 
@@ -210,6 +277,8 @@ def base_device_size(state):
     level=2, scored=True, severity="medium", fix="daemon",
     reads="docker info .Plugins.Authorization; dockerd --authorization-plugin / daemon.json authorization-plugins",
     remediation='Install an authorization plugin and list it in `"authorization-plugins"` in daemon.json.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_authorization_plugins"),
+    left_open="an authorization plugin must be installed on the host first; list it in docker_daemon_authorization_plugins",
 )
 def authorization_plugins(state):
     # Without one, anyone who reaches the socket may do everything the API allows.
@@ -225,15 +294,20 @@ def authorization_plugins(state):
     level=2, scored=True, severity="medium", fix="daemon",
     reads="docker info .LoggingDriver",
     remediation='Send container logs off the host: `"log-driver": "syslog"` (or gelf, fluentd, ...) with its log-opts.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_log_driver"),
+    left_open="needs a log target off the host; set docker_daemon_log_driver (syslog, gelf, fluentd, ...) and its options in docker_daemon_extra_settings",
 )
 def remote_logging(state):
     # Logs kept only on the host die with it and can be altered by whoever compromised it.
     # The shell check flags only json-file; `local` and `none` keep nothing off-host either.
+    # journald is off-host only if the journal is forwarded, which the Engine cannot tell:
+    # it fails, and a host that forwards its journal waives it (the reason stays on record).
     driver = state.info.get("LoggingDriver", "")
     if driver in LOCAL_LOG_DRIVERS:
         return failed("logging driver %s keeps logs on this host only" % driver)
     if driver in FORWARDABLE_LOG_DRIVERS:
-        return warned("logging driver %s: confirm the journal is forwarded off the host" % driver)
+        return failed("logging driver %s keeps logs in this host's journal; waive 2.13 for this host if the "
+                      "journal is forwarded off it" % driver)
     return passed("logging driver %s" % driver)
 
 
@@ -242,6 +316,7 @@ def remote_logging(state):
     level=1, scored=True, severity="high", fix="daemon",
     reads="dockerd --no-new-privileges / daemon.json no-new-privileges",
     remediation='Set `"no-new-privileges": true` in daemon.json.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_no_new_privileges"),
 )
 def daemon_no_new_privileges(state):
     # Daemon-wide, setuid binaries cannot raise privileges in any container that does not opt out.
@@ -256,13 +331,15 @@ def daemon_no_new_privileges(state):
     level=1, scored=True, severity="medium", fix="daemon",
     reads="docker info .LiveRestoreEnabled, .Swarm.LocalNodeState",
     remediation='Set `"live-restore": true` in daemon.json (containers keep running across daemon restarts and upgrades).',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_live_restore"),
 )
 def live_restore(state):
     # Without it, every daemon restart (upgrade, config change) stops every container.
     if state.info.get("LiveRestoreEnabled"):
         return passed("LiveRestoreEnabled=true")
     if (state.info.get("Swarm") or {}).get("LocalNodeState") == "active":
-        return info("live restore is not supported on swarm nodes")
+        return failed("LiveRestoreEnabled=false on an active swarm node: swarm mode does not support live restore; "
+                      "waive 2.15 for this host if it must be a swarm node")
     return failed("LiveRestoreEnabled=false")
 
 
@@ -271,6 +348,7 @@ def live_restore(state):
     level=1, scored=True, severity="low", fix="daemon",
     reads="dockerd --userland-proxy / daemon.json userland-proxy",
     remediation='Set `"userland-proxy": false` in daemon.json (hairpin NAT serves published ports instead).',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_userland_proxy"),
 )
 def userland_proxy(state):
     # The proxy is one docker-proxy process per published port: more attack surface, little use on current kernels.
@@ -283,19 +361,25 @@ def userland_proxy(state):
     "2.17", "Ensure that a daemon-wide custom seccomp profile is applied if appropriate",
     needs_info=True,
     level=2, scored=False, severity="low", fix="daemon",
-    reads="docker info .SecurityOptions (name=seccomp,profile=...)",
+    reads="docker info .SecurityOptions (name=seccomp,profile=...); the custom profile file it names",
     remediation='Point `"seccomp-profile"` in daemon.json at a profile tighter than the default, if the workloads allow.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_seccomp_enabled", "docker_daemon_seccomp_profile_path"),
 )
 def daemon_seccomp_profile(state):
-    # Current engines report the built-in profile as `builtin`, older ones as `default`.
+    # Current engines report the built-in profile as `builtin`, older ones as `default`. A custom
+    # profile that lets every syscall through is seccomp disabled under another name.
     seccomp = state.security_options().get("seccomp")
     if seccomp is None:
         return failed("no seccomp support in this daemon")
     profile = seccomp.get("profile", "")
-    if profile == "unconfined":
-        return failed("daemon-wide seccomp profile is unconfined")
+    problem = daemon_seccomp_problem(state)
+    if problem:
+        return failed(problem)
     if profile in BUILTIN_SECCOMP:
         return info("Docker's built-in seccomp profile (%s); a custom one is optional" % profile)
+    read = state.daemon_seccomp_profile
+    if read is not None and read.path == profile and read.error:
+        return info("custom seccomp profile %s, not readable here: %s" % (profile, read.error))
     return passed("custom seccomp profile %s" % profile)
 
 
@@ -305,6 +389,7 @@ def daemon_seccomp_profile(state):
     level=1, scored=True, severity="medium", fix="daemon",
     reads="docker info .ExperimentalBuild",
     remediation='Remove `"experimental": true` from daemon.json.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_experimental"),
 )
 def experimental_features(state):
     # Experimental features get no stability or security guarantee. docker info answers for every version,

@@ -11,6 +11,7 @@ are built or chosen are manual: nothing in the Engine's data decides them.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
@@ -23,9 +24,14 @@ SECTION = "images"
 # layer gets cached and later builds install from a stale index.
 PACKAGE_UPDATE = re.compile(r"\b(?:apt-get|apt|apk|yum|dnf|zypper|microdnf)\s+(?:-\S+\s+)*(?:update|makecache|refresh)\b")
 PACKAGE_INSTALL = re.compile(r"\b(?:install|add|upgrade)\b")
-# ADD of the base image's root filesystem (`ADD file:<digest> in /`) is how every base image starts.
-BASE_ROOTFS_ADD = re.compile(r"\bADD file:[0-9a-f]+ in / ?")
-ADD_INSTRUCTION = re.compile(r"(?:#\(nop\)\s+|^)ADD\s")
+# `docker history` CreatedBy of an ADD, as each builder writes it:
+# classic: "/bin/sh -c #(nop) ADD [--chown=..] <file|dir|multi>:<hex> in <dest> " (the shell words
+#   are SHELL's, e.g. "/bin/bash -o pipefail -c #(nop) ADD ..."; a RUN's own text follows them directly);
+# BuildKit: "ADD <src>... <dest> # buildkit" (other builders write the same without the marker).
+CLASSIC_ADD = re.compile(r"^[^#\n]*#\(nop\)\s+ADD\s(?P<args>.*?)\s+in\s+(?P<dest>.*?)\s*$", re.DOTALL)
+BUILDKIT_ADD = re.compile(r"^ADD\s(?P<args>.*?)(?:\s*# buildkit)?\s*$", re.DOTALL)
+# The base image's root filesystem, the one ADD every image built from scratch starts with.
+CLASSIC_ROOTFS_SOURCE = re.compile(r"^file:[0-9a-f]+$")
 
 
 def _runs_as_root(user):
@@ -76,6 +82,7 @@ manual_rule(
     reads="DOCKER_CONTENT_TRUST=1 in /etc/environment, /etc/profile(.d), /etc/bash.bashrc, "
           "systemd DefaultEnvironment, or the audit's own environment",
     remediation="Export DOCKER_CONTENT_TRUST=1 system-wide (/etc/profile.d and systemd's DefaultEnvironment).",
+    fixed_by=("docker_daemon_content_trust_enabled",),
 )
 def content_trust(state):
     # Content trust is a client setting; what matters is the environment every docker CLI user gets.
@@ -127,6 +134,37 @@ manual_rule(
 )
 
 
+def add_destination(command):
+    """Where an ADD history entry (either builder) puts its files, with its source words; None for other entries."""
+    classic = CLASSIC_ADD.match(command)
+    if classic:
+        return classic.group("dest"), classic.group("args").split()
+    buildkit = BUILDKIT_ADD.match(command)
+    if buildkit:
+        words = buildkit.group("args").split()
+        # A lone word would be a source, not a destination.
+        return (words[-1], words[:-1]) if len(words) > 1 else ("", words)
+    return None
+
+
+def _shown_destination(destination):
+    # A destination is a path in the image; anything URL-like is not repeated in evidence.
+    if not destination or "://" in destination or "@" in destination:
+        return "<not shown>"
+    return destination
+
+
+def is_base_rootfs_add(command):
+    """The base image's rootfs ADD: one source (classic: a file:<hex> content hash) added into / itself."""
+    found = add_destination(command)
+    if found is None:
+        return False
+    destination, sources = found
+    if posixpath.normpath(destination) not in ("/", "//") or len(sources) != 1:
+        return False
+    return CLASSIC_ROOTFS_SOURCE.match(sources[0]) is not None or command.startswith("ADD ")
+
+
 @image_rule(
     "4.9", "Ensure that COPY is used instead of ADD in Dockerfiles", SECTION,
     level=1, scored=False, severity="low", fix="manual",
@@ -134,15 +172,21 @@ manual_rule(
     remediation="Use COPY for local files; fetch remote files with a verified download in RUN.",
 )
 def add_instead_of_copy(image, state):
-    # ADD fetches URLs and unpacks archives implicitly; the base image's own rootfs ADD is not counted.
+    # ADD fetches URLs and unpacks archives implicitly. Only the base image's rootfs ADD is exempt:
+    # the OLDEST history entry (history is newest first), and only when it adds into / itself.
     if image.history is None:
         return skipped("needs image_history: true (one `docker history` call per image)")
-    # Layers are counted from the newest (0); their sources are not quoted, URLs may carry tokens.
-    adds = [str(index) for index, command in enumerate(_history_commands(image))
-            if ADD_INSTRUCTION.search(command) and not BASE_ROOTFS_ADD.search(command)]
+    commands = _history_commands(image)
+    adds = []
+    for index, command in enumerate(commands):
+        found = add_destination(command)
+        if found is None or (index == len(commands) - 1 and is_base_rootfs_add(command)):
+            continue
+        adds.append("%d (into %s)" % (index, _shown_destination(found[0])))
+    # Entries are counted from the newest (0) and named by destination only: sources may be URLs with tokens.
     if adds:
-        return warned("ADD instructions in %d layer(s) (history entries %s)" % (len(adds), ", ".join(adds)))
-    return passed("no ADD instruction beyond the base rootfs")
+        return warned("ADD instructions in %d layer(s): history entries %s" % (len(adds), ", ".join(adds)))
+    return passed("no ADD instruction beyond the base image's rootfs")
 
 
 manual_rule(

@@ -15,9 +15,11 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
     container_rule, failed, global_rule, info, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import go_bool
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
-    DEFAULT_CAPABILITIES, capability_names, describe_mount, docker_socket_path,
-    bind_mounts, mounts_of, security_opt_value,
+    DAEMON_DEFAULT_SECCOMP, DEFAULT_CAPABILITIES, bind_mounts, capability_names, container_seccomp_problem,
+    daemon_seccomp_problem, describe_mount, docker_socket_path, mounts_of, security_opt_value, security_opt_values,
+    security_opts,
 )
 
 SECTION = "containers"
@@ -38,18 +40,19 @@ MAX_RESTART_RETRIES = 5
 
 @global_rule(
     "5.1", "Ensure swarm mode is not Enabled, if not needed", SECTION, subject="daemon",
-    level=1, scored=True, severity="low", fix="daemon",
+    level=1, scored=True, severity="low", fix="manual",
     reads="docker info .Swarm.LocalNodeState",
     remediation="If this host is not meant to be a swarm node, run `docker swarm leave`.",
 )
 def swarm_mode(state):
-    # Swarm opens management ports (2377) and gossip traffic; only a person knows if it is needed.
+    # Swarm opens management ports (2377) and gossip traffic. Only a person knows if it is needed,
+    # so it fails, and a host that must be a swarm node waives it (the reason stays on record).
     if state.info is None:
         return skipped("docker info not gathered")
     node_state = (state.info.get("Swarm") or {}).get("LocalNodeState") or "inactive"
     if node_state == "inactive":
         return passed("Swarm.LocalNodeState=inactive")
-    return warned("Swarm.LocalNodeState=%s: confirm this host must be a swarm node" % node_state)
+    return failed("Swarm.LocalNodeState=%s: swarm mode is on; waive 5.1 for this host if it must be a swarm node" % node_state)
 
 
 @container_rule(
@@ -80,7 +83,8 @@ def selinux_options(container, state):
     # Any security option satisfies the shell check (even no-new-privileges); what counts is a label.
     if "selinux" not in state.security_options():
         return skipped("not applicable: SELinux is not enabled for this daemon (docker info SecurityOptions)")
-    if security_opt_value(container, "label") == "disable":
+    # dockerd collects every label option (and a bare `disable`); any `disable` among them turns labelling off.
+    if "disable" in security_opt_values(container, "label") or "disable" in container.security_opt:
         return failed("SecurityOpt label=disable")
     label = container.inspect.get("ProcessLabel") or ""
     if not label:
@@ -182,12 +186,13 @@ def privileged_ports(container, state):
 
 @container_rule(
     "5.9", "Ensure that only needed ports are open on the container", SECTION,
-    level=1, scored=True, severity="low", fix="recreate",
+    level=1, scored=False, severity="low", fix="recreate",
     reads="inspect .NetworkSettings.Ports (running) or .HostConfig.PortBindings (stopped)",
     remediation="Publish only the ports the service needs; drop -P and unused -p mappings.",
 )
 def published_ports(container, state):
-    # Which ports are needed is the owner's call, so published ports are listed for review (warn).
+    # Which ports are needed is the owner's call (CIS v1.6 marks 5.9 Manual), so published ports are
+    # listed for review (warn) and the rule is unscored.
     bindings = container.port_bindings()
     if not bindings:
         return passed("no published port")
@@ -374,19 +379,30 @@ def host_uts(container, state):
 @container_rule(
     "5.22", "Ensure the default seccomp profile is not Disabled", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .HostConfig.SecurityOpt (seccomp=...), .HostConfig.Privileged; docker info .SecurityOptions",
+    reads="inspect .HostConfig.SecurityOpt (seccomp=unconfined, or an inline profile's defaultAction and rules), "
+          ".HostConfig.Privileged; docker info .SecurityOptions and the custom profile file it names",
     remediation="Remove `--security-opt seccomp=unconfined` (and --privileged, which also disables seccomp).",
+    fixed_by=("docker_daemon_seccomp_enabled",),
 )
 def seccomp_enabled(container, state):
-    # seccomp blocks the syscalls most kernel escapes need; privileged containers run without it too.
-    if security_opt_value(container, "seccomp") == "unconfined":
-        return failed("SecurityOpt seccomp=unconfined")
+    # seccomp blocks the syscalls most kernel escapes need; privileged containers run without it too,
+    # and a profile that lets every syscall through is unconfined under another name. A container's
+    # own profile replaces the daemon-wide one, which decides for the containers without one.
     if container.host_config.get("Privileged"):
         return failed("privileged: runs without seccomp")
     if state.info is not None and "seccomp" not in state.security_options():
         return failed("the daemon applies no seccomp profile (docker info SecurityOptions)")
-    profile = security_opt_value(container, "seccomp")
-    return passed("seccomp profile: %s" % (profile or "daemon default"))
+    own = security_opt_value(container, "seccomp")
+    if own is not None and own not in DAEMON_DEFAULT_SECCOMP:
+        problem = container_seccomp_problem(own)
+        if problem:
+            return failed(problem)
+        return passed("the container's own seccomp profile (SecurityOpt seccomp=<profile>)")
+    problem = daemon_seccomp_problem(state)
+    if problem:
+        return failed(problem)
+    profile = (state.security_options().get("seccomp") or {}).get("profile")
+    return passed("the daemon's seccomp profile (%s)" % (profile or "default"))
 
 
 @container_rule(
@@ -396,10 +412,11 @@ def seccomp_enabled(container, state):
     remediation="Run containers in Docker's default cgroup unless a custom parent is intended (drop --cgroup-parent).",
 )
 def cgroup_parent(container, state):
-    # A custom parent escapes the resource accounting set up for Docker's containers; confirm it is meant.
+    # A custom parent escapes the resource accounting and limits set up for Docker's containers.
     parent = container.host_config.get("CgroupParent") or ""
     if parent:
-        return warned("CgroupParent=%s: confirm it is intended" % parent)
+        return failed("CgroupParent=%s: the container runs under a custom cgroup parent; waive 5.25 for it if "
+                      "that parent is intended" % parent)
     return passed("default cgroup parent")
 
 
@@ -408,17 +425,27 @@ def cgroup_parent(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .HostConfig.SecurityOpt (no-new-privileges); daemon no-new-privileges (command line, daemon.json)",
     remediation="Run with `--security-opt no-new-privileges`, or set `no-new-privileges: true` in daemon.json.",
+    fixed_by=("docker_daemon_no_new_privileges",),
 )
 def no_new_privileges(container, state):
-    # Without it, setuid binaries in the image can raise privileges inside the container.
-    value = security_opt_value(container, "no-new-privileges")
-    if value is not None:
-        if value in ("", "true"):
-            return passed("SecurityOpt no-new-privileges")
-        return failed("SecurityOpt no-new-privileges=%s" % value)
+    # Without it, setuid binaries in the image can raise privileges inside the container. dockerd
+    # starts from the daemon-wide default and the container's own option overrides it either way;
+    # it reads the value with Go's ParseBool and refuses the container on text ParseBool refuses.
+    given = [value for key, value in security_opts(container) if key == "no-new-privileges"]
+    if given:
+        value = given[-1]  # dockerd applies the last one
+        setting = True if value is None else go_bool(value)
+        written = "no-new-privileges" if value is None else "no-new-privileges=%s" % value
+        if setting is None:
+            return failed("SecurityOpt %s: not a boolean Go's ParseBool accepts, so dockerd refuses the option "
+                          "(the container cannot start with it)" % written)
+        if setting:
+            return passed("SecurityOpt %s" % written)
+        return failed("SecurityOpt %s turns it off for this container, whatever the daemon-wide default (%s)"
+                      % (written, state.daemon.describe("no-new-privileges")))
     if state.daemon.flag("no-new-privileges"):
         return passed("daemon-wide: %s" % state.daemon.describe("no-new-privileges"))
-    return failed("no no-new-privileges in SecurityOpt nor daemon-wide")
+    return failed("no no-new-privileges in SecurityOpt nor daemon-wide (%s)" % state.daemon.describe("no-new-privileges"))
 
 
 @container_rule(

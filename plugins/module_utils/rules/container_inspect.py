@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small readings of container inspect data shared by several rules."""
+"""Small readings of container inspect data (and of the daemon's seccomp profile) shared by several rules."""
 
 from __future__ import annotations
+
+import json
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 
@@ -48,15 +50,91 @@ def describe_mount(mount):
     return "%s:%s:%s" % (source, destination, "rw" if writable else "ro")
 
 
-def security_opt_value(container, name):
-    """The value of a --security-opt (name=value or the old name:value form), None if absent, '' if bare."""
+def security_opts(container):
+    """(key, value) per --security-opt, split the way dockerd splits it.
+
+    dockerd cuts at the first "=", or, when there is none, at the first ":"
+    (the old separator), so "seccomp={...json...}" keeps its JSON whole. value
+    is None for an option given bare ("no-new-privileges").
+    """
+    found = []
     for option in container.security_opt:
-        for separator in ("=", ":"):
-            key, sep, value = option.partition(separator)
-            if sep and key == name:
-                return value
-        if option == name:
-            return ""
+        separator = "=" if "=" in option else ":"
+        key, sep, value = option.partition(separator)
+        found.append((key, value) if sep else (option, None))
+    return found
+
+
+def security_opt_values(container, name):
+    """Every value given for one --security-opt, in order ('' for a bare one)."""
+    return ["" if value is None else value for key, value in security_opts(container) if key == name]
+
+
+def security_opt_value(container, name):
+    """The value of a --security-opt, None if absent, '' if bare; dockerd applies the last one given."""
+    values = security_opt_values(container, name)
+    return values[-1] if values else None
+
+
+# --- seccomp ----------------------------------------------------------------
+
+UNCONFINED_SECCOMP = "unconfined"
+# `--security-opt seccomp=builtin` (or an empty value) asks for the daemon's default profile.
+DAEMON_DEFAULT_SECCOMP = ("", "builtin")
+# Actions that let a syscall through (SCMP_ACT_LOG only logs it first).
+PERMISSIVE_SECCOMP_ACTIONS = ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+
+
+def seccomp_text_problem(text):
+    """Why a seccomp profile's JSON text filters nothing, or None when it blocks something.
+
+    A profile whose defaultAction lets every syscall through and that has no
+    syscall rule with another action is seccomp disabled in all but name. The
+    docker CLI inlines a profile file's JSON into `seccomp=<json>`, and
+    daemon.json's seccomp-profile names a file of the same format.
+    """
+    try:
+        profile = json.loads(text)
+    except ValueError:
+        return "not valid JSON, so dockerd cannot load it"
+    if not isinstance(profile, dict):
+        return "not a JSON object, so dockerd cannot load it"
+    default = profile.get("defaultAction")
+    if not isinstance(default, str) or default not in PERMISSIVE_SECCOMP_ACTIONS:
+        return None
+    rules = profile.get("syscalls") if isinstance(profile.get("syscalls"), list) else []
+    if any(isinstance(rule, dict) and rule.get("action") not in PERMISSIVE_SECCOMP_ACTIONS for rule in rules):
+        return None
+    return ("defaultAction %s and no syscall rule that blocks anything: every syscall is allowed, "
+            "seccomp is disabled in all but name" % default)
+
+
+def container_seccomp_problem(value):
+    """Why a container's --security-opt seccomp value disables seccomp, or None (its profile filters, or it
+    asks for the daemon's default)."""
+    if value == UNCONFINED_SECCOMP:
+        return "SecurityOpt seccomp=%s" % value
+    if value in DAEMON_DEFAULT_SECCOMP:
+        return None
+    problem = seccomp_text_problem(value)
+    # The profile itself is not quoted: it can be kilobytes of JSON.
+    return "SecurityOpt seccomp=<inline profile>: %s" % problem if problem else None
+
+
+def daemon_seccomp_problem(state):
+    """Why the daemon-wide seccomp profile disables seccomp, or None.
+
+    docker info reports `profile=unconfined` for seccomp-profile "unconfined",
+    and the path of a custom profile file, whose text gather reads.
+    """
+    profile = (state.security_options().get("seccomp") or {}).get("profile", "")
+    if profile == UNCONFINED_SECCOMP:
+        return "daemon-wide seccomp profile is unconfined (docker info SecurityOptions)"
+    read = state.daemon_seccomp_profile
+    if read is not None and read.path == profile and read.text is not None:
+        problem = seccomp_text_problem(read.text)
+        if problem:
+            return "daemon-wide seccomp profile %s: %s" % (profile, problem)
     return None
 
 

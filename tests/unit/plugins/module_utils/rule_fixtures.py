@@ -18,7 +18,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cat
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     AuditOptions, AuditState, ContainerView, HostFacts, ImageView,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig, parse_cmdline
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_rule
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
@@ -55,6 +56,12 @@ def info(changes=None):
 
 def extras():
     return load("extras.json")
+
+
+def dockerd_config(argv=(), daemon_json=None):
+    """A DaemonConfig through the real parsers: dockerd arguments (argv[0] excluded) and daemon.json text."""
+    return DaemonConfig(cmdline=parse_cmdline(list(argv)),
+                        file_options=None if daemon_json is None else load_daemon_json(daemon_json))
 
 
 def state(containers=(), images=None, info_changes=None, daemon=None, host=None, options=None, with_image=True,

@@ -1,49 +1,26 @@
 # -*- coding: utf-8 -*-
-"""Unit tests for the file_policy module: main() with patched arguments, real files under tmp_path."""
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the file_policy module: its real main() through the harness, real files under tmp_path."""
 
 from __future__ import annotations
 
 import grp
 import os
 import pwd
+import socket
 import stat
 
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.bulwark.hardening.plugins.modules import file_policy
+from harness import run_module as run_main
 
 OWNERSHIP = "%s:%s" % (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
 
 
-class ExitJson(Exception):
-    """exit_json was called; carries the result."""
-
-
-class FailJson(Exception):
-    """fail_json was called; carries the result."""
-
-
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **result):
-        raise ExitJson(result)
-
-    def fail_json(self, **result):
-        raise FailJson(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-
 def run_module(files, check_mode=False, diff=False):
-    args = {"files": files, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
-    with patch_module_args(args):
-        with pytest.raises((ExitJson, FailJson)) as outcome:
-            file_policy.main()
-    return outcome.type is ExitJson, outcome.value.args[0]
+    """(succeeded, result) of one file_policy run."""
+    run = run_main(file_policy.main, {"files": files}, check_mode=check_mode, diff=diff)
+    return not run.failed, run.result
 
 
 def make_file(directory, name, mode):
@@ -64,9 +41,9 @@ def test_clears_bits_beyond_the_maximum_and_reports_it(tmp_path):
     assert ok and result["changed"] is True
     assert (mode_of(loose), mode_of(strict)) == (0o644, 0o600)
     assert result["files"] == [
-        {"path": loose, "exists": True, "changed": True,
+        {"path": loose, "exists": True, "symlink": False, "link_target": None, "changed": True,
          "before": OWNERSHIP + " 0666", "after": OWNERSHIP + " 0644"},
-        {"path": strict, "exists": True, "changed": False,
+        {"path": strict, "exists": True, "symlink": False, "link_target": None, "changed": False,
          "before": OWNERSHIP + " 0600", "after": OWNERSHIP + " 0600"},
     ]
 
@@ -112,8 +89,8 @@ def test_missing_file_is_ignored_by_default(tmp_path):
     missing = str(tmp_path / "certs.d" / "*.crt")
     ok, result = run_module([{"path": missing, "mode": "0444"}])
     assert ok and result["changed"] is False
-    assert result["files"] == [{"path": missing, "exists": False, "changed": False,
-                                "before": None, "after": None}]
+    assert result["files"] == [{"path": missing, "exists": False, "symlink": False, "link_target": None,
+                                "changed": False, "before": None, "after": None}]
 
 
 def test_missing_required_file_fails_and_changes_nothing(tmp_path):
@@ -170,3 +147,77 @@ def test_bad_mode_fails_clearly(tmp_path):
     path = make_file(tmp_path, "daemon.json", 0o644)
     ok, result = run_module([{"path": path, "mode": "u+rw"}])
     assert not ok and "u+rw" in result["msg"]
+
+
+# --- symlinks are never followed; sockets are changed through a descriptor -------------
+
+def masked_unit(tmp_path):
+    """A systemd unit masked the systemd way: a link to a stand-in for /dev/null (0666)."""
+    dev_null = make_file(tmp_path, "dev-null", 0o666)
+    unit = tmp_path / "docker.service"
+    unit.symlink_to(dev_null)
+    return str(unit), dev_null
+
+
+def test_a_symlink_is_reported_and_its_target_left_alone(tmp_path):
+    unit, dev_null = masked_unit(tmp_path)
+    ok, result = run_module([{"path": unit, "owner": "root", "group": "root", "mode": "0644", "exact_mode": True}])
+    assert ok and result["changed"] is False
+    assert mode_of(dev_null) == 0o666
+    assert os.path.islink(unit)
+    assert result["files"] == [{"path": unit, "exists": True, "symlink": True, "link_target": dev_null,
+                                "changed": False, "before": None, "after": None}]
+
+
+def test_a_symlink_shows_its_target_in_the_diff_and_check_mode(tmp_path):
+    unit, dev_null = masked_unit(tmp_path)
+    ok, result = run_module([{"path": unit, "mode": "0644"}], check_mode=True, diff=True)
+    assert ok and result["changed"] is False
+    line = "%s: symlink to %s, not followed\n" % (unit, dev_null)
+    assert result["diff"] == {"before": line, "after": line}
+
+
+def test_a_symlink_matched_by_a_glob_is_left_alone(tmp_path):
+    unit, dev_null = masked_unit(tmp_path)
+    real = make_file(tmp_path, "docker.socket", 0o666)
+    ok, result = run_module([{"path": str(tmp_path / "docker.*"), "mode": "0644"}])
+    assert ok and [entry["path"] for entry in result["files"]] == [unit, real]  # docker.service, docker.socket
+    assert [entry["symlink"] for entry in result["files"]] == [True, False]
+    assert (mode_of(real), mode_of(dev_null)) == (0o644, 0o666)
+
+
+def test_a_symlinked_directory_with_a_trailing_slash_is_not_followed(tmp_path):
+    real_dir = tmp_path / "docker-real"
+    real_dir.mkdir(mode=0o777)
+    os.chmod(real_dir, 0o777)
+    link = tmp_path / "docker"
+    link.symlink_to(real_dir)
+    ok, result = run_module([{"path": str(link) + "/", "mode": "0755"}])
+    assert ok and result["files"][0]["symlink"] is True
+    assert mode_of(real_dir) == 0o777
+
+
+def test_a_symlinked_directory_in_the_middle_of_the_path_is_followed(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (tmp_path / "var-run").symlink_to(run_dir)
+    real = make_file(run_dir, "docker.pid", 0o666)
+    ok, result = run_module([{"path": str(tmp_path / "var-run" / "docker.pid"), "mode": "0644"}])
+    assert ok and result["changed"] is True and result["files"][0]["symlink"] is False
+    assert mode_of(real) == 0o644
+
+
+def test_a_socket_mode_is_fixed(tmp_path):
+    path = str(tmp_path / "docker.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(path)
+        os.chmod(path, 0o777)
+        owner, group = OWNERSHIP.split(":")
+        ok, result = run_module([{"path": path, "owner": owner, "group": group, "mode": "0660"}])
+        assert ok and result["changed"] is True
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+        assert mode_of(path) == 0o660
+        assert result["files"][0]["after"] == OWNERSHIP + " 0660"
+    finally:
+        server.close()

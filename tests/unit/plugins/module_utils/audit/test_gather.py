@@ -14,11 +14,13 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import AuditRules, PackageStatus
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, FileText
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, EngineError, connection_from
 
-from rule_fixtures import extras, load
+from rule_fixtures import dockerd_config, extras, load
 
 
 class FakeResponse(object):
@@ -138,7 +140,7 @@ def test_unreachable_socket_names_it_and_says_what_to_do(tmp_path):
 
 def test_permission_denied_advice():
     error = engine.explain("unix:///var/run/docker.sock",
-                                            RequestsConnectionError("('Connection aborted.', PermissionError(13, 'Permission denied'))"))
+                           RequestsConnectionError("('Connection aborted.', PermissionError(13, 'Permission denied'))"))
     assert "docker group" in str(error) and "become" in str(error)
 
 
@@ -162,3 +164,105 @@ def test_report_lists_problems_by_default_and_counts_everything():
     assert set(f["status"] for f in problems["findings"]) <= {"fail", "warn", "waived"}
     assert problems["summary"]["total"] == everything["summary"]["total"] == len(everything["findings"])
     assert problems["summary"]["listed"] == len(problems["findings"]) < len(everything["findings"])
+
+
+# --- daemon.json, read as dockerd reads it ------------------------------------
+
+def dockerd_reading(monkeypatch, argv):
+    """Make the host's dockerd look like it runs with argv (argv[0] included)."""
+    monkeypatch.setattr(gather.host_facts, "find_pid", lambda comm, pidfiles=(): 4242)
+    monkeypatch.setattr(gather.host_facts, "read_cmdline", lambda pid: list(argv))
+
+
+def test_daemon_json_with_a_byte_order_mark_is_read_as_dockerd_reads_it(tmp_path, monkeypatch):
+    config = tmp_path / "daemon.json"
+    config.write_bytes(b'\xef\xbb\xbf{"icc": false, "log-level": "info"}\n')
+    dockerd_reading(monkeypatch, ["/usr/sbin/dockerd", "--config-file", str(config)])
+    daemon = gather.read_daemon_config()
+    assert daemon.file_error is None
+    assert daemon.config_path == str(config) and daemon.flag("icc") is False
+
+
+def test_whitespace_only_daemon_json_is_an_empty_configuration(tmp_path):
+    config = tmp_path / "daemon.json"
+    config.write_text(" \n\t\n")
+    assert gather.read_daemon_json(str(config)) == ({}, None)
+    assert gather.read_daemon_json(str(tmp_path / "absent.json")) == (None, None)
+
+
+@pytest.mark.parametrize("content,reason", [
+    ('["icc", false]', "must be a JSON object, got list"),
+    ('{"icc": false', "not valid JSON"),
+])
+def test_daemon_json_that_is_not_an_object_is_unreadable_with_the_reason(tmp_path, monkeypatch, content, reason):
+    config = tmp_path / "daemon.json"
+    config.write_text(content)
+    dockerd_reading(monkeypatch, ["/usr/sbin/dockerd", "--config-file=%s" % config])
+    daemon = gather.read_daemon_config()
+    assert daemon.file_options is None and reason in daemon.file_error
+    assert "unreadable" in daemon.describe("icc") and reason in daemon.describe("icc")
+
+
+# --- the socket group (CIS 1.1.2, 3.15) ----------------------------------------
+
+@pytest.mark.parametrize("argv,daemon_json,group", [
+    ([], None, "docker"),
+    (["-G", "dockerusers"], None, "dockerusers"),
+    (["--group=1500"], None, "1500"),
+    ([], '{"group": "ops"}', "ops"),
+])
+def test_socket_group_comes_from_the_effective_daemon_config(monkeypatch, argv, daemon_json, group):
+    asked = []
+
+    def docker_group(name):
+        asked.append(name)
+        return 1500, ["dave"]
+    monkeypatch.setattr(gather.host_facts, "docker_group", docker_group)
+    facts = gather.read_host_facts(dockerd_config(argv, daemon_json), ["files"])
+    assert asked == [group]
+    assert (facts.docker_group_name, facts.docker_gid, facts.docker_group_members) == (group, 1500, ["dave"])
+
+
+# --- the dockerd package (CIS 1.2.2) -------------------------------------------
+
+def test_package_commands_run_once_and_only_for_the_host_scope(monkeypatch):
+    asked = []
+
+    def read_docker_package(binary):
+        asked.append(binary)
+        return PackageStatus("docker.io", "1", "2", ["/var/lib/dpkg/status", "http://deb"], None)
+    monkeypatch.setattr(gather.host_facts, "read_docker_package", read_docker_package)
+    monkeypatch.setattr(gather.host_facts, "read_audit_rules", lambda: AuditRules("auditctl -l", [], None))
+    monkeypatch.setattr(gather, "dockerd_binary", lambda daemon: "/usr/sbin/dockerd")
+    state = gather.gather(client_for([]), gather.GatherRequest(["host"]), AuditOptions())
+    assert asked == ["/usr/sbin/dockerd"] and state.host.docker_package.candidate == "2"
+    gather.gather(client_for([]), gather.GatherRequest(["daemon", "files", "containers"]), AuditOptions())
+    assert asked == ["/usr/sbin/dockerd"]
+
+
+# --- the daemon-wide seccomp profile (CIS 2.17, 5.22) --------------------------
+
+def test_custom_seccomp_profile_file_named_by_docker_info_is_read(tmp_path):
+    profile = tmp_path / "seccomp.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW"}')
+    state = AuditState(info={"SecurityOptions": ["name=seccomp,profile=%s" % profile]})
+    assert gather.read_seccomp_profile(state) == FileText(str(profile), '{"defaultAction": "SCMP_ACT_ALLOW"}', None)
+    missing = AuditState(info={"SecurityOptions": ["name=seccomp,profile=%s" % (tmp_path / "gone.json")]})
+    assert gather.read_seccomp_profile(missing).error
+    for builtin in ("builtin", "default", "unconfined"):
+        assert gather.read_seccomp_profile(AuditState(info={"SecurityOptions": ["name=seccomp,profile=" + builtin]})) is None
+
+
+# --- waivers are checked before anything is gathered ----------------------------
+
+@pytest.mark.parametrize("waiver,message", [
+    ({"rule": "5.100", "reason": "r"}, r"unknown rule '5\.100'.*closest known ids: 5\.10"),
+    ({"rule": "BW-06", "reason": "r"}, r"unknown rule 'BW-06'.*BW-006"),
+    ({"rule": "5.11", "target": ["web-1"], "reason": "r"}, "target for rule 5.11 must be a string"),
+    ({"rule": 5.1, "reason": "r"}, "must be a rule id string"),
+])
+def test_bad_waivers_fail_before_any_call(waiver, message):
+    client = client_for([])
+    with pytest.raises(AuditError, match=message):
+        run_audit(client=client, waivers=[waiver])
+    assert client.total == 0

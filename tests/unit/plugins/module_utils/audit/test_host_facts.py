@@ -7,10 +7,13 @@ import os
 import socket
 import subprocess
 
+import pytest
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
-    AuditRules, content_trust_sources, covering_watches, docker_group, filesystem_of, find_pid, parse_audit_rules,
-    parse_mountinfo, read_audit_rules, read_cmdline, stat_path,
+    AuditRules, PackageStatus, compare_debian_versions, content_trust_sources, covering_watches, docker_group,
+    dpkg_paths, filesystem_of, find_pid, parse_apt_policy, parse_audit_rules, parse_dpkg_search, parse_mountinfo,
+    read_audit_rules, read_cmdline, read_docker_package, stat_path,
 )
 
 AUDITCTL_OUTPUT = """-w /usr/sbin/dockerd -p rwxa -k docker
@@ -115,3 +118,143 @@ def test_stat_path_kinds(tmp_path):
         assert stat_path(sock_path).kind == "socket"
     finally:
         server.close()
+
+
+def test_docker_group_follows_dockerds_group_option():
+    # dockerd -G takes a group name, or a numeric gid (used even without a group entry); '' gives no group.
+    class Group(object):
+        def __init__(self, gid, members):
+            self.gr_gid, self.gr_mem = gid, members
+
+    class User(object):
+        def __init__(self, name, gid):
+            self.pw_name, self.pw_gid = name, gid
+
+    groups = {"docker": Group(105, ["alice"]), "dockerusers": Group(1500, ["dave"])}
+
+    def getgrnam(name):
+        return groups[name]
+
+    def getgrgid(gid):
+        for group in groups.values():
+            if group.gr_gid == gid:
+                return group
+        raise KeyError(gid)
+    users = [User("bob", 105), User("erin", 1500), User("frank", 1600)]
+    lookups = dict(getgrnam=getgrnam, getgrgid=getgrgid, getpwall=lambda: users)
+    assert docker_group("dockerusers", **lookups) == (1500, ["dave", "erin"])
+    assert docker_group("1500", **lookups) == (1500, ["dave", "erin"])
+    assert docker_group("1600", **lookups) == (1600, ["frank"])
+    assert docker_group("", **lookups) == (None, None)
+    assert docker_group("nogroup", **lookups) == (None, None)
+
+
+# Real output (Debian 12, LC_ALL=C) of the commands 1.2.2 runs.
+DPKG_S_DOCKERD = "docker.io: /usr/sbin/dockerd\n"
+DPKG_S_DIVERTED = "diversion by dash from: /bin/sh\ndiversion by dash to: /bin/sh.distrib\ndash: /bin/sh\n"
+DPKG_S_MULTIARCH = "libc6:amd64: /lib/x86_64-linux-gnu/libc.so.6\n"
+APT_POLICY_UPGRADABLE = """apt:
+  Installed: 2.6.1
+  Candidate: 2.6.2
+  Version table:
+     2.6.2 500
+        500 http://deb.debian.org/debian-security bookworm-security/main amd64 Packages
+ *** 2.6.1 500
+        500 http://deb.debian.org/debian bookworm/main amd64 Packages
+        100 /var/lib/dpkg/status
+"""
+APT_POLICY_CURRENT = """docker.io:
+  Installed: 20.10.24+dfsg1-1+deb12u1+b6
+  Candidate: 20.10.24+dfsg1-1+deb12u1+b6
+  Version table:
+ *** 20.10.24+dfsg1-1+deb12u1+b6 500
+        500 http://deb.debian.org/debian bookworm/main amd64 Packages
+        100 /var/lib/dpkg/status
+"""
+# The same with no package lists (before the first apt-get update).
+APT_POLICY_NO_LISTS = """docker.io:
+  Installed: 20.10.24+dfsg1-1+deb12u1+b6
+  Candidate: 20.10.24+dfsg1-1+deb12u1+b6
+  Version table:
+ *** 20.10.24+dfsg1-1+deb12u1+b6 100
+        100 /var/lib/dpkg/status
+"""
+
+
+def test_parse_dpkg_search():
+    assert parse_dpkg_search(DPKG_S_DOCKERD, ["/usr/sbin/dockerd", "/sbin/dockerd"]) == "docker.io"
+    assert parse_dpkg_search(DPKG_S_DIVERTED, ["/bin/sh"]) == "dash"
+    assert parse_dpkg_search(DPKG_S_MULTIARCH, dpkg_paths("/usr/lib/x86_64-linux-gnu/libc.so.6")) == "libc6"
+    assert parse_dpkg_search("", ["/usr/local/bin/dockerd"]) is None
+
+
+def test_dpkg_paths_cover_merged_usr():
+    assert dpkg_paths("/usr/sbin/dockerd") == ["/usr/sbin/dockerd", "/sbin/dockerd"]
+    assert dpkg_paths("/bin/dockerd") == ["/bin/dockerd", "/usr/bin/dockerd"]
+    assert dpkg_paths("/opt/docker/dockerd") == ["/opt/docker/dockerd"]
+
+
+def test_parse_apt_policy():
+    assert parse_apt_policy(APT_POLICY_UPGRADABLE) == ("2.6.1", "2.6.2", [
+        "/var/lib/dpkg/status", "http://deb.debian.org/debian bookworm/main amd64 Packages",
+        "http://deb.debian.org/debian-security bookworm-security/main amd64 Packages"])
+    assert parse_apt_policy(APT_POLICY_NO_LISTS) == ("20.10.24+dfsg1-1+deb12u1+b6", "20.10.24+dfsg1-1+deb12u1+b6",
+                                                     ["/var/lib/dpkg/status"])
+    assert parse_apt_policy("x:\n  Installed: (none)\n  Candidate: 1.0\n")[:2] == (None, "1.0")
+    assert parse_apt_policy("") == (None, None, [])
+
+
+@pytest.mark.parametrize("left,right,order", [
+    ("20.10.24+dfsg1-1+b3", "20.10.24+dfsg1-1+deb12u1", -1),
+    ("2.6.2", "2.6.1", 1),
+    ("1.0~rc1", "1.0", -1),
+    ("1.0", "1.0-0", 0),
+    ("1:1.0", "2.0", 1),
+    ("5:24.0.7-1~debian.12~bookworm", "5:24.0.7-1~debian.12~bookworm", 0),
+    ("1.0a", "1.0+", -1),
+    ("1.0.10", "1.0.9", 1),
+    ("1.0", "1.0.1", -1),
+])
+def test_compare_debian_versions_as_dpkg_does(left, right, order):
+    # Orders checked against `dpkg --compare-versions` on Debian 12.
+    result = compare_debian_versions(left, right)
+    assert (result > 0) - (result < 0) == order
+
+
+def fake_commands(outputs):
+    """A subprocess.run stand-in answering by program name; records each argv."""
+    calls = []
+
+    def run(argv, **kwargs):
+        calls.append((argv, kwargs))
+        answer = outputs[os.path.basename(argv[0])]
+        if isinstance(answer, Exception):
+            raise answer
+        return subprocess.CompletedProcess(argv, answer[0], stdout=answer[1], stderr=answer[2])
+    return run, calls
+
+
+def test_read_docker_package_runs_dpkg_then_apt_cache_read_only_in_the_c_locale():
+    run, calls = fake_commands({"dpkg": (1, DPKG_S_DOCKERD, "dpkg-query: no path found matching pattern /sbin/dockerd\n"),
+                                "apt-cache": (0, APT_POLICY_UPGRADABLE.replace("apt:", "docker.io:"), "")})
+    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name)
+    assert found == PackageStatus("docker.io", "2.6.1", "2.6.2", parse_apt_policy(APT_POLICY_UPGRADABLE)[2], None)
+    (dpkg_argv, dpkg_options), (apt_argv, apt_options) = calls
+    assert dpkg_argv == ["/usr/bin/dpkg", "-S", "/usr/sbin/dockerd", "/sbin/dockerd"]
+    assert apt_argv[-2:] == ["policy", "docker.io"] and "Dir::Cache::pkgcache=" in apt_argv
+    for options in (dpkg_options, apt_options):
+        assert options["timeout"] and options["env"]["LC_ALL"] == "C"
+
+
+def test_read_docker_package_without_dpkg_or_package():
+    assert read_docker_package("/usr/sbin/dockerd", which=lambda name: None) is None
+    run, _calls = fake_commands({"dpkg": (1, "", "dpkg-query: no path found matching pattern /usr/local/bin/dockerd\n")})
+    found = read_docker_package("/usr/local/bin/dockerd", run=run, which=lambda name: "/usr/bin/" + name)
+    assert found.package is None and "belongs to no dpkg package" in found.note
+
+
+def test_read_docker_package_timeout_is_a_note_not_a_crash():
+    run, _calls = fake_commands({"dpkg": (0, DPKG_S_DOCKERD, ""),
+                                 "apt-cache": subprocess.TimeoutExpired(["apt-cache"], 20)})
+    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name)
+    assert found.package == "docker.io" and "timed out" in found.note

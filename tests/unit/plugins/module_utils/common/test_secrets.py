@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Secret detection: names, values, entropy, masking."""
 
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import (
-    check_entry, env_pairs, find_secrets, name_says_secret, shannon_entropy,
+    check_entry, env_pairs, find_secrets, mask_data, mask_text, name_says_secret, shannon_entropy, url_passwords,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 
 
 @pytest.mark.parametrize("name", [
@@ -71,3 +75,75 @@ def test_env_pairs_and_ignore():
     assert pairs == [("A", "1"), ("DB_PASSWORD", "x=y"), ("EMPTY", "")]
     assert [hit.name for hit in find_secrets(pairs)] == ["DB_PASSWORD"]
     assert find_secrets(pairs, ignore=[("DB_PASSWORD", "x=y")]) == []
+
+
+# --- masking URL credentials ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, shown", [
+    ("http://user:secret@proxy:3128", "http://user:********@proxy:3128"),
+    ("https://user:secret@mirror.example.com/v2/", "https://user:********@mirror.example.com/v2/"),
+    ("socks5://user:secret@proxy", "socks5://user:********@proxy"),
+    ("HTTP://User:Secret@Proxy", "HTTP://User:********@Proxy"),
+    ("http://:token@proxy", "http://:********@proxy"),
+    # An unencoded @ or : in the password: the host starts after the last @.
+    ("http://user:p@ss:w0rd@proxy:3128", "http://user:********@proxy:3128"),
+    # Inside messages, quoted or not, and several in one text.
+    ("got string 'http://user:secret@mirror'", "got string 'http://user:********@mirror'"),
+    ('{"http-proxy": "http://user:secret@proxy"}', '{"http-proxy": "http://user:********@proxy"}'),
+    ("a http://u:one@a,http://v:two@b c", "a http://u:********@a,http://v:********@b c"),
+    ("proxy=http://user:secret@proxy; mirror=https://user:other@mirror",
+     "proxy=http://user:********@proxy; mirror=https://user:********@mirror"),
+])
+def test_mask_text_hides_url_passwords(text, shown):
+    assert mask_text(text) == shown
+
+
+@pytest.mark.parametrize("text", [
+    "http://proxy.example.com:3128", "https://user@registry.example.com", "http://[::1]:2375",
+    "user:secret", "no url here", "", "mailto:someone@example.com", "unix:///var/run/docker.sock",
+    "http://proxy:3128/path?next=a@b",
+])
+def test_mask_text_leaves_urls_without_passwords_alone(text):
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("value", [None, 5, True, 2.5])
+def test_mask_text_passes_non_strings_through(value):
+    assert mask_text(value) is value
+
+
+def test_mask_data_masks_every_string_and_keeps_json_types():
+    data = {
+        "proxies": {"http-proxy": "http://user:secret@proxy:3128", "no-proxy": "localhost"},
+        "registry-mirrors": ["https://user:secret@mirror", "https://mirror2"],
+        "http://key:secret@host": ("http://u:secret@h", 1),
+        "icc": False, "max-concurrent-downloads": 3, "debug": None,
+    }
+    original = repr(data)
+    masked = mask_data(data)
+    assert masked == {
+        "proxies": {"http-proxy": "http://user:********@proxy:3128", "no-proxy": "localhost"},
+        "registry-mirrors": ["https://user:********@mirror", "https://mirror2"],
+        "http://key:********@host": ("http://u:********@h", 1),
+        "icc": False, "max-concurrent-downloads": 3, "debug": None,
+    }
+    assert "secret" not in repr(masked)
+    assert repr(data) == original  # the input is left as it was
+
+
+def test_url_passwords_lists_the_secret_parts_only():
+    params = {"settings": {"proxies": {"http-proxy": "http://user:one@proxy"},
+                           "registry-mirrors": ["https://u:t@o@mirror", "https://plain"],
+                           "http://k:three@h": None},
+              "dockerd_args": ["--registry-mirror=http://x:four@m"], "backup": True}
+    assert url_passwords(params) == {"one", "t@o", "three", "four"}
+    assert url_passwords({"a": ["http://proxy:3128", 5]}) == set()
+
+
+def test_finding_evidence_never_carries_url_credentials():
+    rule = rulebook.get("2.5")
+    finding = Finding(rule, "daemon", "fail", "registry-mirrors: https://user:secret@mirror.example.com")
+    shown = finding.to_dict()
+    assert shown["evidence"] == "registry-mirrors: https://user:********@mirror.example.com"
+    assert "secret" not in repr(shown)
+    assert finding.evidence.endswith("user:secret@mirror.example.com")  # the finding itself is unchanged

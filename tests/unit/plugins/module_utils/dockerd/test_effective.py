@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig, parse_cmdline
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
 
 
 def test_debian_unit_command_line():
@@ -44,3 +47,30 @@ def test_not_set_evidence_names_what_was_read():
         "icc not set (dockerd command line unreadable, no /etc/docker/daemon.json)"
     broken = DaemonConfig(cmdline={}, file_options=None, file_error="Expecting value: line 1")
     assert "unreadable: Expecting value" in broken.describe("icc")
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--icc=False"], False), (["--icc=T"], True), (["--icc=0"], False), (["--icc"], True),
+    # ParseBool refuses "yes" and "off": dockerd would not start, so the flag is neither on nor off.
+    (["--icc=yes"], None), (["--icc=off"], None),
+])
+def test_boolean_flags_read_as_go_reads_them(argv, expected):
+    config = DaemonConfig(cmdline=parse_cmdline(argv))
+    assert config.flag("icc") is expected
+
+
+def test_refused_boolean_text_stays_visible_in_evidence():
+    assert parse_cmdline(["--live-restore=yes"]) == {"live-restore": "yes"}
+    assert DaemonConfig(cmdline=parse_cmdline(["--live-restore=yes"])).describe("live-restore") == \
+        "live-restore=yes (dockerd command line)"
+
+
+def test_daemon_json_booleans_must_be_json_booleans():
+    # dockerd refuses "true" as a string for a boolean key; only true/false count.
+    config = DaemonConfig(cmdline={}, file_options=load_daemon_json('{"icc": "false", "live-restore": true}'))
+    assert config.flag("icc") is None and config.flag("live-restore") is True
+
+
+def test_unknown_flag_value_is_read_with_parsebool_too():
+    # A boolean of a newer dockerd than the table knows, written --flag=value.
+    assert DaemonConfig(cmdline=parse_cmdline(["--some-new-switch=F"])).flag("some-new-switch") is False

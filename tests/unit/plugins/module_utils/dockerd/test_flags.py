@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import BOOLEAN, OPTION_TYPES
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
-    BOOLEAN_FLAGS, FLAG_KEYS, LIST_KEYS, SHORT_FLAGS, is_true, key_for, parse_flags,
+    BOOLEAN_FLAGS, FLAG_KEYS, LIST_KEYS, SHORT_FLAGS, go_bool, is_true, key_for, parse_flags,
 )
 
 
@@ -85,6 +85,25 @@ def test_tables_agree():
     assert SHORT_FLAGS["H"] == "host"
 
 
-@pytest.mark.parametrize("value, expected", [(None, True), ("true", True), ("1", True), ("FALSE", False), ("no", False)])
+@pytest.mark.parametrize("value, expected", [
+    (None, True), ("true", True), ("1", True), ("T", True), ("FALSE", False), ("no", False),
+    # Go's ParseBool refuses these, so they are not true (the old table took "yes").
+    ("yes", False), ("on", False), ("tRUE", False),
+])
 def test_is_true(value, expected):
     assert is_true(value) is expected
+
+
+@pytest.mark.parametrize("text", ["1", "t", "T", "TRUE", "true", "True"])
+def test_go_bool_true_spellings(text):
+    assert go_bool(text) is True
+
+
+@pytest.mark.parametrize("text", ["0", "f", "F", "FALSE", "false", "False"])
+def test_go_bool_false_spellings(text):
+    assert go_bool(text) is False
+
+
+@pytest.mark.parametrize("text", ["yes", "no", "on", "off", "y", "tRUE", "fAlse", "", " true", "2", None, 1])
+def test_go_bool_refuses_what_parsebool_refuses(text):
+    assert go_bool(text) is None

@@ -87,20 +87,54 @@ def test_split_reference(reference, expected):
     assert split_reference(reference) == expected
 
 
+DIGEST = "sha256:" + "c" * 64
+
+
 def test_bw_006_trusted_registries():
+    pulled = image({"RepoTags": ["registry.example.com/team/app:1"],
+                    "RepoDigests": ["registry.example.com/team/app@" + DIGEST]})
     from_registry = container("hardened", {"Config.Image": "registry.example.com/team/app:1"})
     trusted = AuditOptions(trusted_registries=["registry.example.com/team"])
-    assert status("BW-006", state([from_registry], options=trusted)) == "pass"
-    assert status("BW-006", state([from_registry], options=AuditOptions(trusted_registries=["docker.io"]))) == "fail"
-    assert status("BW-006", state([from_registry])) == "skipped"
+    assert status("BW-006", state([from_registry], images=[pulled], options=trusted)) == "pass"
+    assert "registry.example.com/team/app" in evidence("BW-006", state([from_registry], images=[pulled], options=trusted))
+    other = AuditOptions(trusted_registries=["docker.io"])
+    assert status("BW-006", state([from_registry], images=[pulled], options=other)) == "fail"
+    assert status("BW-006", state([from_registry], images=[pulled])) == "skipped"
 
 
-def test_bw_006_image_id_reference_uses_the_image_origin():
+def test_bw_006_locally_retagged_image_named_like_a_trusted_registry_fails():
+    # `docker tag local/app registry.example.com/team/app:1`: a registry's name, no registry digest.
+    retagged = image({"RepoTags": ["registry.example.com/team/app:1"], "RepoDigests": []})
+    by_tag = container("hardened", {"Config.Image": "registry.example.com/team/app:1"})
+    trusted = AuditOptions(trusted_registries=["registry.example.com"])
+    for created in (by_tag, container("hardened")):  # created by the tag, or by image id
+        audit = state([created], images=[retagged], options=trusted)
+        assert status("BW-006", audit) == "fail"
+        assert "no registry digest" in evidence("BW-006", audit)
+
+
+def test_bw_006_imported_fixture_image_has_no_registry_origin():
+    # The real fixture image was imported (`docker import`): a tag, no RepoDigests.
     trusted = AuditOptions(trusted_registries=["docker.io"])
-    # The fixture image was imported locally: it has a tag but no registry digest.
-    assert status("BW-006", state([container("hardened")], options=trusted)) == "pass"
-    untagged = image({"RepoTags": [], "RepoDigests": []})
-    assert status("BW-006", state([container("hardened")], images=[untagged], options=trusted)) == "fail"
+    assert status("BW-006", state([container("hardened")], options=trusted)) == "fail"
+
+
+def test_bw_006_pulled_image_with_a_trusted_repo_digest_passes_by_id_or_by_digest():
+    pulled = image({"RepoTags": ["nginx:1.25"], "RepoDigests": ["nginx@" + DIGEST]})
+    trusted = AuditOptions(trusted_registries=["docker.io/library"])
+    by_digest = container("hardened", {"Config.Image": "docker.io/library/nginx@" + DIGEST})
+    for created in (container("hardened"), by_digest):
+        assert status("BW-006", state([created], images=[pulled], options=trusted)) == "pass"
+
+
+def test_bw_006_digest_reference_decides_only_when_it_is_one_of_the_repo_digests():
+    both = image({"RepoDigests": ["mirror.example.com/app@" + DIGEST, "untrusted.example.net/app@" + DIGEST]})
+    trusted = AuditOptions(trusted_registries=["mirror.example.com"])
+    from_untrusted = container("hardened", {"Config.Image": "untrusted.example.net/app@" + DIGEST})
+    assert status("BW-006", state([from_untrusted], images=[both], options=trusted)) == "fail"
+    # A digest reference that is not among the RepoDigests proves nothing: the RepoDigests decide.
+    claimed = container("hardened", {"Config.Image": "untrusted.example.net/other@" + DIGEST})
+    assert status("BW-006", state([claimed], images=[both], options=trusted)) == "pass"
 
 
 def test_bw_007_default_bridge_with_icc():

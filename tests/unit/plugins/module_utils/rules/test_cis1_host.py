@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
-    AuditRules, FileStat, parse_audit_rules, parse_mountinfo,
+    AuditRules, FileStat, PackageStatus, parse_audit_rules, parse_mountinfo,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis1_host import AUDITED_PATHS
 
@@ -110,7 +110,39 @@ def test_1_1_9_audits_socket_unit_and_socket():
     assert status("1.1.9", state(host=host(both))) == "pass"
 
 
+def test_1_1_2_names_the_socket_group():
+    audit = state(host=HostFacts(docker_group_name="dockerusers", docker_group_members=["carol"]))
+    assert status("1.1.2", audit) == "warn"
+    assert "socket group dockerusers" in evidence("1.1.2", audit)
+    assert "no group 'dockerusers'" in evidence("1.1.2", state(host=HostFacts(docker_group_name="dockerusers")))
+
+
 def test_1_2_1_is_manual_and_1_2_2_reports_the_version():
     assert status("1.2.1", state()) == "info"
     assert status("1.2.2", state()) == "info"
     assert "20.10.24" in evidence("1.2.2", state())
+
+
+DEBIAN = "http://deb.debian.org/debian bookworm/main amd64 Packages"
+SECURITY = "http://deb.debian.org/debian-security bookworm-security/main amd64 Packages"
+STATUS = "/var/lib/dpkg/status"
+
+
+@pytest.mark.parametrize("package,expected,words", [
+    (PackageStatus("docker.io", "20.10.24+dfsg1-1+b3", "20.10.24+dfsg1-1+deb12u1", [STATUS, DEBIAN, SECURITY], None),
+     "fail", ["docker.io 20.10.24+dfsg1-1+b3 is installed, 20.10.24+dfsg1-1+deb12u1 is available"]),
+    (PackageStatus("docker.io", "20.10.24+dfsg1-1+deb12u1+b6", "20.10.24+dfsg1-1+deb12u1+b6", [STATUS, DEBIAN], None),
+     "pass", ["newest version"]),
+    # No package lists: apt knows only the installed copy and cannot tell.
+    (PackageStatus("docker.io", "20.10.24+dfsg1-1+deb12u1+b6", "20.10.24+dfsg1-1+deb12u1+b6", [STATUS], None),
+     "info", ["apt-get update"]),
+    # Not from a package: the server version, as without a package manager.
+    (PackageStatus(None, None, None, [], "/usr/local/bin/dockerd belongs to no dpkg package"),
+     "info", ["20.10.24", "belongs to no dpkg package"]),
+    (None, "info", ["20.10.24", "supported release"]),
+])
+def test_1_2_2_decided_by_the_package_manager_where_it_can_tell(package, expected, words):
+    audit = state(host=HostFacts(docker_package=package))
+    assert status("1.2.2", audit) == expected
+    for word in words:
+        assert word in evidence("1.2.2", audit)

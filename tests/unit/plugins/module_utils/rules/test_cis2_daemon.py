@@ -7,7 +7,9 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 
-from rule_fixtures import evidence, state, status
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import FileText
+
+from rule_fixtures import dockerd_config, evidence, state, status
 
 
 def flags(**options):
@@ -78,30 +80,124 @@ def test_2_7_tls_without_client_verification_fails():
     assert status("2.7", state(daemon=verified)) == "pass"
 
 
+# -H/--host values and daemon.json hosts that dockerd serves over TCP: an address without a
+# scheme is tcp to dockerd, and so is tcp:// with an empty address (localhost).
+TCP_LISTENERS = [
+    (["-H", "0.0.0.0:2375"], None),
+    (["-H", ":2375"], None),
+    (["--host=127.0.0.1:2376"], None),
+    (["-H", "fd://", "-H", "tcp://"], None),
+    ([], '{"hosts": [":2375"]}'),
+    ([], '{"hosts": ["unix:///var/run/docker.sock", "127.0.0.1:2376"]}'),
+    ([], '{"hosts": ["tcp://"]}'),
+]
+
+
+@pytest.mark.parametrize("argv,daemon_json", TCP_LISTENERS)
+def test_2_7_addresses_without_scheme_or_address_are_tcp(argv, daemon_json):
+    assert status("2.7", state(daemon=dockerd_config(argv, daemon_json))) == "fail"
+    verified = dockerd_config(argv + ["--tlsverify", "--tlscacert=/etc/docker/ca.pem"], daemon_json)
+    assert status("2.7", state(daemon=verified)) == "pass"
+
+
+@pytest.mark.parametrize("argv,daemon_json", [
+    (["-H", "fd://"], None),
+    (["-H", "unix:///run/docker.sock", "-H", "fd://"], None),
+    ([], '{"hosts": ["unix://"]}'),
+    ([], None),
+])
+def test_2_7_fd_and_unix_sockets_are_local(argv, daemon_json):
+    assert status("2.7", state(daemon=dockerd_config(argv, daemon_json))) == "pass"
+
+
+def test_2_7_tlsverify_without_tlscacert_verifies_against_the_default_ca():
+    audit = state(daemon=dockerd_config(["-H", "tcp://0.0.0.0:2376", "--tlsverify", "--tlscert=/c", "--tlskey=/k"]))
+    assert status("2.7", audit) == "pass"
+    assert "$DOCKER_CERT_PATH/ca.pem" in evidence("2.7", audit) and "~/.docker/ca.pem" in evidence("2.7", audit)
+
+
+@pytest.mark.parametrize("argv,daemon_json", [
+    (["-H", "0.0.0.0:2376", "--tls", "--tlscert=/c", "--tlskey=/k"], None),
+    (["-H", "0.0.0.0:2376", "--tlsverify=false", "--tlscacert=/ca"], None),
+    ([], '{"hosts": ["tcp://0.0.0.0:2376"], "tls": true, "tlscacert": "/ca", "tlscert": "/c", "tlskey": "/k"}'),
+    # No -H with TLS on: dockerd listens on tcp://localhost:2376.
+    (["--tls"], None),
+])
+def test_2_7_tls_without_tlsverify_fails(argv, daemon_json):
+    audit = state(daemon=dockerd_config(argv, daemon_json))
+    assert status("2.7", audit) == "fail"
+
+
+@pytest.mark.parametrize("argv,daemon_json,expected", [
+    (["--log-level=INFO"], None, "pass"),
+    (["-l", "Info"], None, "pass"),
+    ([], '{"log-level": "INFO"}', "pass"),
+    ([], '{"log-level": "info"}', "pass"),
+    (["-l", "DEBUG"], None, "fail"),
+    ([], '{"log-level": "Debug"}', "fail"),
+    ([], '{"log-level": "warn"}', "fail"),
+    (["-D"], '{"log-level": "info"}', "fail"),
+    (["--debug"], None, "fail"),
+    ([], '{"debug": true}', "fail"),
+    (["-D=false"], None, "pass"),
+])
+def test_2_3_log_level_is_case_insensitive_and_debug_counts(argv, daemon_json, expected):
+    assert status("2.3", state(daemon=dockerd_config(argv, daemon_json))) == expected
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--no-new-privileges"], "pass"),
+    (["--no-new-privileges=True"], "pass"),
+    (["--no-new-privileges=T"], "pass"),
+    (["--no-new-privileges=1"], "pass"),
+    (["--no-new-privileges=0"], "fail"),
+    # Go's ParseBool refuses these, so dockerd would not start with them: nothing is on.
+    (["--no-new-privileges=yes"], "fail"),
+    (["--no-new-privileges=on"], "fail"),
+])
+def test_2_14_flag_values_read_as_go_reads_them(argv, expected):
+    assert status("2.14", state(daemon=dockerd_config(argv))) == expected
+
+
+def test_2_2_icc_value_dockerd_refuses_is_not_off():
+    assert status("2.2", state(daemon=dockerd_config(["--icc=F"]))) == "pass"
+    assert status("2.2", state(daemon=dockerd_config(["--icc=no"]))) == "fail"
+
+
 def test_2_8_default_ulimits():
     assert status("2.8", state(daemon=config_file(default_ulimits={"nofile": {"Name": "nofile", "Soft": 1024, "Hard": 2048}}))) == "pass"
     assert status("2.8", state()) == "warn"
 
 
-def test_2_10_cgroup_parent_read_from_daemon_json_too():
+def test_2_10_cgroup_parent_fails_from_either_place():
     # The shell check's daemon.json branch never matches; ours reads both places.
     assert status("2.10", state()) == "pass"
-    assert status("2.10", state(daemon=config_file(cgroup_parent="/custom"))) == "warn"
+    assert status("2.10", state(daemon=dockerd_config(daemon_json='{"cgroup-parent": "/custom"}'))) == "fail"
+    audit = state(daemon=dockerd_config(["--cgroup-parent=/custom"]))
+    assert status("2.10", audit) == "fail"
+    assert "waive 2.10" in evidence("2.10", audit)
 
 
-def test_2_11_base_device_size():
-    assert status("2.11", state(daemon=config_file(storage_opts=["overlay2.size=10G"]))) == "pass"
-    assert status("2.11", state(daemon=flags(storage_opts=["dm.basesize=20G"]))) == "warn"
+def test_2_11_base_device_size_fails():
+    assert status("2.11", state(daemon=dockerd_config(daemon_json='{"storage-opts": ["overlay2.size=10G"]}'))) == "pass"
+    audit = state(daemon=dockerd_config(["--storage-opt", "dm.basesize=20G"]))
+    assert status("2.11", audit) == "fail"
+    assert "waive 2.11" in evidence("2.11", audit)
 
 
 def test_2_13_local_and_journald_drivers():
     assert status("2.13", state()) == "fail"  # json-file in the fixture
     assert status("2.13", state(info_changes={"LoggingDriver": "local"})) == "fail"
-    assert status("2.13", state(info_changes={"LoggingDriver": "journald"})) == "warn"
+    journald = state(info_changes={"LoggingDriver": "journald"})
+    assert status("2.13", journald) == "fail"
+    assert "waive 2.13" in evidence("2.13", journald)
 
 
-def test_2_15_swarm_nodes_are_not_applicable():
-    assert status("2.15", state(info_changes={"Swarm.LocalNodeState": "active"})) == "info"
+def test_2_15_swarm_node_without_live_restore_fails_and_says_why():
+    audit = state(info_changes={"Swarm.LocalNodeState": "active"})
+    assert status("2.15", audit) == "fail"
+    assert "swarm mode does not support live restore" in evidence("2.15", audit)
+    assert "waive 2.15" in evidence("2.15", audit)
 
 
 def test_2_17_seccomp_profile():
@@ -109,6 +205,33 @@ def test_2_17_seccomp_profile():
     custom = {"SecurityOptions": ["name=seccomp,profile=/etc/docker/seccomp.json"]}
     assert status("2.17", state(info_changes=custom)) == "pass"
     assert status("2.17", state(info_changes={"SecurityOptions": []})) == "fail"
+    assert status("2.17", state(info_changes={"SecurityOptions": ["name=seccomp,profile=unconfined"]})) == "fail"
+
+
+ALLOW_ALL_PROFILE = '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": []}'
+DENY_LIST_PROFILE = ('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": '
+                     '[{"names": ["keyctl", "add_key"], "action": "SCMP_ACT_ERRNO"}]}')
+PROFILE_PATH = "/etc/docker/seccomp.json"
+
+
+@pytest.mark.parametrize("text,expected", [
+    (ALLOW_ALL_PROFILE, "fail"),
+    ('{"defaultAction": "SCMP_ACT_LOG"}', "fail"),
+    ('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_LOG"}]}', "fail"),
+    (DENY_LIST_PROFILE, "pass"),
+    ('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}', "pass"),
+])
+def test_2_17_custom_profile_that_allows_everything_is_disabled(text, expected):
+    audit = state(info_changes={"SecurityOptions": ["name=seccomp,profile=" + PROFILE_PATH]})
+    audit.daemon_seccomp_profile = FileText(PROFILE_PATH, text, None)
+    assert status("2.17", audit) == expected
+
+
+def test_2_17_unreadable_custom_profile_says_so():
+    audit = state(info_changes={"SecurityOptions": ["name=seccomp,profile=" + PROFILE_PATH]})
+    audit.daemon_seccomp_profile = FileText(PROFILE_PATH, None, "Permission denied")
+    assert status("2.17", audit) == "info"
+    assert "Permission denied" in evidence("2.17", audit)
 
 
 def test_rules_needing_info_are_skipped_without_it():

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis3_files import FILE_CHECKS
+from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES
 
 from rule_fixtures import evidence, findings, state, status
 
@@ -48,8 +48,8 @@ RULE_FILES = {
     "3.21": "/etc/sysconfig/docker", "3.22": "/etc/sysconfig/docker",
     "3.23": "/run/containerd/containerd.sock", "3.24": "/run/containerd/containerd.sock",
 }
-OWNERSHIP_RULES = [rule_id for rule_id, title, _p, _e, _s, _w in FILE_CHECKS if "ownership" in title]
-MODE_RULES = [rule_id for rule_id, title, _p, _e, _s, _w in FILE_CHECKS if "ownership" not in title]
+OWNERSHIP_RULES = [entry.ownership[0] for entry in DOCKER_FILES]
+MODE_RULES = [entry.mode[0] for entry in DOCKER_FILES]
 
 
 def files_state(changes=None, daemon=TLS):
@@ -60,7 +60,7 @@ def files_state(changes=None, daemon=TLS):
 
 
 def test_every_section_3_rule_is_covered_here():
-    assert sorted(RULE_FILES) == sorted(rule_id for rule_id, *_rest in FILE_CHECKS)
+    assert sorted(RULE_FILES) == sorted(OWNERSHIP_RULES + MODE_RULES)
 
 
 @pytest.mark.parametrize("rule_id", OWNERSHIP_RULES)

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
 
-from rule_fixtures import container, evidence, extras, image, state, status
+from rule_fixtures import container, evidence, extras, image, load, state, status
 
 # `docker history` CreatedBy lines as the classic builder and BuildKit write them.
 BASE_LAYER = "/bin/sh -c #(nop) ADD file:5d68d27cc15a80653c93d3a0b262a28112d47a46326ff5fc2dfbf7fa3b9a0ce8 in / "
@@ -60,6 +60,39 @@ def test_4_9_add_instead_of_copy():
     added = state(images=[image(history=history(COPY, ADD_URL, BASE_LAYER))])
     assert status("4.9", added) == "warn"
     assert "example.com" not in evidence("4.9", added)  # sources may carry tokens
+
+
+# Real `docker history` of images built by dockerd 20.10 from one Dockerfile pair, with the classic
+# builder and with BuildKit: a base `FROM scratch` + `ADD rootfs.tar /`, and on it
+# `ADD app.tar.gz /opt/`, `ADD extra.tar /`, `COPY hello.txt /etc/hello.txt`, `RUN echo hi > /tmp/x`.
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_4_9_base_images_of_both_builders_pass(builder):
+    assert status("4.9", state(images=[image(history=load("history.json")[builder + "_base"])])) == "pass"
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_4_9_real_history_of_both_builders_flags_every_add_but_the_base_rootfs(builder):
+    audit = state(images=[image(history=load("history.json")[builder])])
+    assert status("4.9", audit) == "warn"
+    text = evidence("4.9", audit)
+    # history is newest first: RUN 0, COPY 1, ADD extra.tar / 2, ADD app.tar.gz /opt/ 3, CMD 4, base rootfs ADD 5.
+    assert "in 2 layer(s): history entries 2 (into /), 3 (into /opt/)" in text
+    assert "app.tar.gz" not in text and "extra.tar" not in text and "file:" not in text
+
+
+@pytest.mark.parametrize("commands,expected", [
+    # The base rootfs ADD counts only as the OLDEST entry, and only into / itself.
+    ([COPY, BASE_LAYER], "pass"),
+    ([BASE_LAYER, COPY], "warn"),
+    (["/bin/sh -c #(nop) ADD file:5d68d27cc15a in /opt/app "], "warn"),
+    (["ADD rootfs.tar /opt # buildkit"], "warn"),
+    (["ADD alpine-minirootfs-3.19.1-x86_64.tar.gz / # buildkit"], "pass"),
+    (["ADD a.tar b.tar / # buildkit"], "warn"),
+    (["/bin/bash -o pipefail -c #(nop) ADD dir:0a1b in /srv "], "warn"),
+    (["RUN /bin/sh -c echo ADD x / # buildkit", "COPY app /app # buildkit"], "pass"),
+])
+def test_4_9_only_the_oldest_rootfs_add_into_slash_is_exempt(commands, expected):
+    assert status("4.9", state(images=[image(history=history(*commands))])) == expected
 
 
 @pytest.mark.parametrize("rule_id", ["4.7", "4.9"])

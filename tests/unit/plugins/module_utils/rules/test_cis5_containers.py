@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
+import json
 
-from rule_fixtures import container, evidence, extras, state, status
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, FileText
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+
+from rule_fixtures import container, dockerd_config, evidence, extras, state, status
 
 APPARMOR_AND_SELINUX = {"SecurityOptions": ["name=apparmor", "name=seccomp,profile=default", "name=selinux"]}
 
@@ -31,6 +34,7 @@ CASES = [
                                                           "RW": True, "Propagation": "rshared"}]})),
     ("5.21", ("hardened", None), ("insecure", None)),
     ("5.22", ("hardened", None), ("insecure", None)),
+    ("5.25", ("hardened", None), ("insecure", None)),
     ("5.26", ("hardened", None), ("hostnet", None)),
     ("5.27", ("hardened", None), ("hostnet", None)),
     ("5.29", ("hardened", None), ("hostnet", None)),
@@ -46,11 +50,10 @@ def test_rule_passes_and_fails(rule_id, good, bad):
     assert status(rule_id, state([container(*bad)])) == "fail"
 
 
-# Rules whose non-passing verdict is a review request (warn) rather than a failure.
+# Unscored rules whose non-passing verdict is a review request (warn) rather than a failure.
 WARN_CASES = [
     ("5.9", ("hostnet", None), ("insecure", None)),
     ("5.18", ("hardened", None), ("insecure", None)),
-    ("5.25", ("hardened", None), ("insecure", None)),
 ]
 
 
@@ -60,9 +63,24 @@ def test_review_rules_pass_and_warn(rule_id, good, bad):
     assert status(rule_id, state([container(*bad)])) == "warn"
 
 
-def test_5_1_swarm_mode():
+def test_5_1_swarm_mode_fails_and_says_to_waive_it_on_swarm_nodes():
     assert status("5.1", state()) == "pass"
-    assert status("5.1", state(info_changes={"Swarm.LocalNodeState": "active"})) == "warn"
+    active = state(info_changes={"Swarm.LocalNodeState": "active"})
+    assert status("5.1", active) == "fail"
+    assert "waive 5.1" in evidence("5.1", active)
+    assert status("5.1", state(info_changes={"Swarm.LocalNodeState": "locked"})) == "fail"
+
+
+def test_5_9_is_unscored_review_of_published_ports():
+    # CIS v1.6 marks 5.9 Manual: which ports are needed is the owner's call.
+    assert rulebook.get("5.9").scored is False
+    assert "0.0.0.0" in evidence("5.9", state([container("insecure")]))
+
+
+def test_5_25_custom_cgroup_parent_fails_and_says_to_waive_it():
+    audit = state([container("insecure")])
+    assert status("5.25", audit) == "fail"
+    assert "CgroupParent=bulwark-custom" in evidence("5.25", audit) and "waive 5.25" in evidence("5.25", audit)
 
 
 def test_5_2_apparmor_profile():
@@ -133,11 +151,89 @@ def test_5_22_privileged_and_daemon_without_seccomp():
     assert status("5.22", state([container("hardened")], info_changes={"SecurityOptions": []})) == "fail"
 
 
+# What the docker CLI puts in SecurityOpt for `--security-opt seccomp=<file>`: the file's JSON, inlined.
+ALLOW_ALL = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": []}
+LOG_ALL = {"defaultAction": "SCMP_ACT_LOG"}
+DENY_LIST = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl", "ptrace"], "action": "SCMP_ACT_ERRNO"}]}
+ALLOW_LIST = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write", "exit"], "action": "SCMP_ACT_ALLOW"}]}
+
+
+@pytest.mark.parametrize("security_opt,expected", [
+    (["seccomp=unconfined"], "fail"),
+    (["seccomp:unconfined"], "fail"),
+    (["seccomp=" + json.dumps(ALLOW_ALL, indent=1)], "fail"),
+    (["seccomp=" + json.dumps(LOG_ALL)], "fail"),
+    (["seccomp:" + json.dumps(ALLOW_ALL)], "fail"),
+    (["seccomp=" + json.dumps(DENY_LIST)], "pass"),
+    (["seccomp=" + json.dumps(ALLOW_LIST)], "pass"),
+    (["seccomp=builtin"], "pass"),
+    (["no-new-privileges"], "pass"),
+    # dockerd applies the last one given.
+    (["seccomp=" + json.dumps(ALLOW_LIST), "seccomp=unconfined"], "fail"),
+])
+def test_5_22_unconfined_in_any_spelling_or_an_allow_all_inline_profile(security_opt, expected):
+    audit = state([container("hardened", {"HostConfig.SecurityOpt": security_opt})])
+    assert status("5.22", audit) == expected
+    assert "SCMP_ARCH_X86_64" not in evidence("5.22", audit)  # the profile itself is not quoted
+
+
+def test_5_22_daemon_wide_unconfined_or_allow_all_profile():
+    unconfined = {"SecurityOptions": ["name=seccomp,profile=unconfined"]}
+    assert status("5.22", state([container("hardened")], info_changes=unconfined)) == "fail"
+    # A container's own profile replaces the daemon's.
+    own = container("hardened", {"HostConfig.SecurityOpt": ["seccomp=" + json.dumps(ALLOW_LIST)]})
+    assert status("5.22", state([own], info_changes=unconfined)) == "pass"
+    custom = state([container("hardened")], info_changes={"SecurityOptions": ["name=seccomp,profile=/etc/docker/seccomp.json"]})
+    custom.daemon_seccomp_profile = FileText("/etc/docker/seccomp.json", json.dumps(ALLOW_ALL), None)
+    assert status("5.22", custom) == "fail"
+    custom.daemon_seccomp_profile = FileText("/etc/docker/seccomp.json", json.dumps(DENY_LIST), None)
+    assert status("5.22", custom) == "pass"
+
+
+def test_5_22_privileged_fails_even_with_a_profile():
+    privileged = container("hardened", {"HostConfig.Privileged": True, "HostConfig.SecurityOpt": ["seccomp=" + json.dumps(ALLOW_LIST)]})
+    assert status("5.22", state([privileged])) == "fail"
+
+
 def test_5_26_daemon_wide_no_new_privileges():
     daemon = DaemonConfig(cmdline={}, file_options={"no-new-privileges": True})
     assert status("5.26", state([container("hostnet")], daemon=daemon)) == "pass"
     opted_out = container("hardened", {"HostConfig.SecurityOpt": ["no-new-privileges:false"]})
     assert status("5.26", state([opted_out], daemon=daemon)) == "fail"
+
+
+DAEMON_NNP_ON = ("--no-new-privileges",)
+
+
+@pytest.mark.parametrize("option,daemon_argv,expected", [
+    ("no-new-privileges", (), "pass"),
+    ("no-new-privileges=true", (), "pass"),
+    ("no-new-privileges=1", (), "pass"),
+    ("no-new-privileges=t", (), "pass"),
+    ("no-new-privileges=T", (), "pass"),
+    ("no-new-privileges=TRUE", (), "pass"),
+    ("no-new-privileges=True", (), "pass"),
+    ("no-new-privileges:true", (), "pass"),
+    ("no-new-privileges:1", (), "pass"),
+    # An explicit false overrides the daemon-wide default.
+    ("no-new-privileges=false", DAEMON_NNP_ON, "fail"),
+    ("no-new-privileges=0", DAEMON_NNP_ON, "fail"),
+    ("no-new-privileges=f", DAEMON_NNP_ON, "fail"),
+    ("no-new-privileges:False", DAEMON_NNP_ON, "fail"),
+    # ParseBool refuses these: dockerd refuses the option, whatever the daemon-wide default.
+    ("no-new-privileges=yes", DAEMON_NNP_ON, "fail"),
+    ("no-new-privileges=on", (), "fail"),
+    ("no-new-privileges=tRUE", (), "fail"),
+    ("no-new-privileges=", DAEMON_NNP_ON, "fail"),
+])
+def test_5_26_values_read_as_gos_parsebool(option, daemon_argv, expected):
+    audit = state([container("hardened", {"HostConfig.SecurityOpt": [option]})], daemon=dockerd_config(list(daemon_argv)))
+    assert status("5.26", audit) == expected
+
+
+def test_5_26_refused_value_says_why():
+    audit = state([container("hardened", {"HostConfig.SecurityOpt": ["no-new-privileges=yes"]})])
+    assert "ParseBool" in evidence("5.26", audit) and "refuses" in evidence("5.26", audit)
 
 
 def test_5_27_stopped_container_with_configured_healthcheck():

@@ -1,0 +1,255 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check a Docker daemon configuration change before anything is written."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: daemon_preflight
+short_description: Check a Docker daemon configuration change before anything is written
+version_added: 0.1.0
+description:
+  - Computes the daemon.json a change would produce (O(settings) merged over the current file, as
+    M(bulwark.hardening.daemon_config) does) and checks, before anything changes, that dockerd would
+    still start B(and run containers) with it, and that no data would disappear from view.
+  - Fails, naming the role variable (O(variables)) or daemon.json key and what is wrong, when -
+    a default ulimit is above what the runtime may set (dockerd's and containerd's own hard limits
+    on a host without CAP_SYS_RESOURCE, such as Docker inside LXC or a container; fs.nr_open for
+    nofile); user-namespace remapping would be switched on, off or to another user while containers,
+    images or volumes exist, unless O(confirm_userns) is set; a subordinate id range would not fit
+    in the ids this host can map; the cgroup parent is not a slice under the systemd cgroup driver;
+    the default runtime or the log driver is not available; a seccomp profile the daemon would load
+    is missing or not a profile; a daemon.json key is also set on dockerd's command line, with the
+    unit's EnvironmentFile variables (C($DOCKER_OPTS)) expanded.
+  - Reads docker.service and its drop-ins (except O(drop_in)) to find dockerd's command line. With
+    O(tls_listen) it returns the listeners (the unit's C(-H) flags plus O(tls_listen)) and the
+    ExecStart without C(-H) that a drop-in must run, keeping every other flag of the unit.
+  - Returns the subordinate uid and gid lines the remap user needs, allocated above every existing
+    range (a missing C(/etc/subuid) or C(/etc/subgid) is an empty one), or its existing lines.
+  - Read-only - it never changes anything.
+author:
+  - bulwark.hardening contributors (@bulwark)
+options:
+  settings:
+    description:
+      - The daemon.json keys the change sets, as for M(bulwark.hardening.daemon_config); V(null) removes a key.
+    type: dict
+    required: true
+  state:
+    description: How O(settings) apply to the current file, as for M(bulwark.hardening.daemon_config).
+    type: str
+    choices: [merged, exact]
+    default: merged
+  path:
+    description: The daemon configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+  tls_listen:
+    description:
+      - A TCP listener the change adds (for example C(tcp://0.0.0.0:2376)). The listeners then move
+        from the unit's C(-H) flags into daemon.json C(hosts), and RV(exec_start) is the command line
+        a drop-in must run instead.
+    type: str
+  confirm_userns:
+    description: Accept that changing user-namespace remapping hides the existing containers, images and volumes.
+    type: bool
+    default: false
+  subordinate_id_count:
+    description: Size of the subordinate uid and gid ranges the remap user gets when it has none.
+    type: int
+    default: 65536
+  written_files:
+    description:
+      - Files the change itself installs (for example the seccomp profile), which need not exist yet.
+    type: list
+    elements: path
+    default: []
+  variables:
+    description:
+      - Which role variable sets each daemon.json key, so that failures name the variable.
+    type: dict
+    default: {}
+  service:
+    description: The systemd unit that runs dockerd.
+    type: str
+    default: docker.service
+  drop_in:
+    description: A drop-in of this change that is left out when reading the unit (its own earlier ExecStart).
+    type: path
+extends_documentation_fragment:
+  - bulwark.hardening.docker_connection
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; check mode runs the same checks.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  platform:
+    platforms: posix
+    support: full
+    description: Linux hosts where systemd runs dockerd.
+seealso:
+  - module: bulwark.hardening.daemon_config
+  - module: bulwark.hardening.daemon_restart
+"""
+
+EXAMPLES = r"""
+- name: Stop before writing anything when the change would break the daemon
+  bulwark.hardening.daemon_preflight:
+    settings:
+      default-ulimits: {nofile: {Name: nofile, Soft: 65536, Hard: 65536}}
+      userns-remap: dockremap
+    variables:
+      default-ulimits: docker_daemon_default_ulimits
+  register: preflight
+
+- name: Give the remap user its subordinate ids
+  ansible.builtin.lineinfile:
+    path: "{{ item.key }}"
+    regexp: "^dockremap:"
+    line: "{{ item.value }}"
+    create: true
+    mode: "0644"
+  loop: "{{ preflight.subordinate_ids | dict2items }}"
+"""
+
+RETURN = r"""
+config:
+  description: The daemon.json content the change produces.
+  returned: success
+  type: dict
+  sample: {"icc": false, "userns-remap": "dockremap"}
+hosts:
+  description: With O(tls_listen), the listeners for daemon.json C(hosts); otherwise null.
+  returned: success
+  type: list
+  elements: str
+  sample: ["fd://", "tcp://0.0.0.0:2376"]
+exec_start:
+  description: With O(tls_listen), the unit's ExecStart without C(-H), for a drop-in; otherwise null.
+  returned: success
+  type: str
+  sample: /usr/sbin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
+dockerd_args:
+  description: dockerd's command line after the change, variables expanded (what the conflict check read).
+  returned: success
+  type: list
+  elements: str
+subordinate_ids:
+  description: The remap user's line for each subordinate id file, when remapping is on.
+  returned: success
+  type: dict
+  sample: {"/etc/subuid": "dockremap:165536:65536", "/etc/subgid": "dockremap:165536:65536"}
+problems:
+  description: What is wrong, one line each, naming the variable; the module fails when there is any.
+  returned: always
+  type: list
+  elements: str
+daemon:
+  description: Facts the checks read about the running daemon.
+  returned: success
+  type: dict
+  contains:
+    version:
+      description: docker info .ServerVersion.
+      type: str
+    pid:
+      description: dockerd's process id.
+      type: int
+    userns:
+      description: Whether user-namespace remapping is active.
+      type: bool
+    can_raise_limits:
+      description: Whether dockerd holds CAP_SYS_RESOURCE.
+      type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state, preflight
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
+    DOCKER_IMPORT_ERROR, HAS_DOCKER, EngineError, connect, connection_from, guarded,
+)
+
+ARGUMENT_SPEC = with_connection(dict(
+    settings=dict(type="dict", required=True),
+    state=dict(type="str", choices=["merged", "exact"], default="merged"),
+    path=dict(type="path", default="/etc/docker/daemon.json"),
+    tls_listen=dict(type="str"),
+    confirm_userns=dict(type="bool", default=False),
+    subordinate_id_count=dict(type="int", default=65536),
+    written_files=dict(type="list", elements="path", default=[]),
+    variables=dict(type="dict", default={}),
+    service=dict(type="str", default="docker.service"),
+    drop_in=dict(type="path"),
+))
+
+
+def current_config(module):
+    text = host_state.read_text(module.params["path"])
+    if text is None:
+        return {}
+    try:
+        return load_daemon_json(text)
+    except ValueError as error:
+        if module.params["state"] == "exact":
+            return {}
+        module.fail_json(msg="%s: %s" % (module.params["path"], error))
+
+
+def engine_facts(module):
+    """docker info and the number of volumes, in two API calls."""
+    try:
+        client = connect(connection_from(module.params))
+        info = guarded(client, client.call, "info")
+        volumes = guarded(client, client.call, "volumes") or {}
+    except EngineError as error:
+        module.fail_json(msg="%s. Install and start Docker before hardening it." % error)
+    return info, len(volumes.get("Volumes") or [])
+
+
+def gather(module):
+    info, volume_count = engine_facts(module)
+    texts, error = host_state.unit_files(module.params["service"], exclude=[module.params["drop_in"]])
+    if error:
+        module.fail_json(msg=error)
+    dockerd_pid, dockerd_limits, dockerd_status = host_state.process_limits("dockerd", host_state.DOCKERD_PIDFILES)
+    _pid, containerd_limits, _status = host_state.process_limits("containerd")
+    facts = preflight.Facts(
+        current_config=current_config(module), unit_texts=texts, environment=host_state.unit_environment(texts),
+        info=info, volume_count=volume_count,
+        limits=preflight.lowest_limits(dockerd_limits, containerd_limits), limits_owner="dockerd and containerd",
+        can_raise=preflight.has_capability(dockerd_status, preflight.CAP_SYS_RESOURCE), nr_open=host_state.nr_open(),
+        id_maps=host_state.id_maps(), subordinate=host_state.subordinate_ranges(), uid_of=host_state.user_id,
+        which=host_state.which, read_text=host_state.read_text,
+    )
+    return facts, dockerd_pid
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    facts, dockerd_pid = gather(module)
+    params = module.params
+    result = preflight.plan(
+        params["settings"], facts, tls_listen=params["tls_listen"], state=params["state"],
+        confirm_userns=params["confirm_userns"], subordinate_count=params["subordinate_id_count"],
+        written_files=params["written_files"], variables=params["variables"],
+    )
+    result["daemon"] = {
+        "version": facts.info.get("ServerVersion"), "pid": dockerd_pid, "can_raise_limits": facts.can_raise,
+        "userns": any(entry.startswith("name=userns") for entry in facts.info.get("SecurityOptions") or []),
+    }
+    if result["problems"]:
+        module.fail_json(msg="The daemon configuration change was not made: " + " | ".join(result["problems"]), **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

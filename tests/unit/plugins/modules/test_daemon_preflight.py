@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+"""Unit tests for the daemon_preflight module: its real main() through the harness.
+
+docker info comes from the fixture (engine_facts replaced) and every host_state
+reader answers from a FakeHost, so the module runs end to end on Debian's
+docker.service without Docker, systemd or /proc of a real dockerd.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import EngineError
+from ansible_collections.bulwark.hardening.plugins.modules import daemon_preflight
+from harness import run_module
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
+
+# /lib/systemd/system/docker.service of Debian 12's docker.io.
+DEBIAN_UNIT = """\
+[Unit]
+Description=Docker Application Container Engine
+Requires=docker.socket
+
+[Service]
+Type=notify
+EnvironmentFile=-/etc/default/docker
+ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
+ExecReload=/bin/kill -s HUP $MAINPID
+LimitNOFILE=1048576
+
+[Install]
+WantedBy=multi-user.target
+"""
+# CapEff of root on a host, and in a container without CAP_SYS_RESOURCE (bit 24).
+STATUS_WITH_SYS_RESOURCE = "Name:\tdockerd\nCapEff:\t000001ffffffffff\n"
+STATUS_WITHOUT_SYS_RESOURCE = "Name:\tdockerd\nCapEff:\t000001fffeffffff\n"
+NOFILE_65536 = {"nofile": {"Name": "nofile", "Soft": 65536, "Hard": 65536}}
+WHOLE_ID_RANGE = [(0, 0, 4294967295)]
+
+
+def docker_info(**changes):
+    with open(os.path.join(FIXTURES, "info.json"), "r", encoding="utf-8") as handle:
+        info = json.load(handle)
+    info.update(changes)
+    return info
+
+
+class FakeHost(object):
+    """The host dockerd runs on: what engine_facts and each host_state reader answer (change the attributes)."""
+
+    def __init__(self):
+        self.info = docker_info(Containers=0, Images=0)
+        self.volume_count = 0
+        self.units = ([DEBIAN_UNIT], None)
+        self.unit_calls = []
+        self.processes = {
+            "dockerd": (1234, {"nofile": (1048576, 1048576)}, STATUS_WITH_SYS_RESOURCE),
+            "containerd": (987, {"nofile": (1048576, 1048576)}, STATUS_WITH_SYS_RESOURCE),
+        }
+        self.files = {}
+        self.environment = {}
+
+    def engine_facts(self, module):
+        return self.info, self.volume_count
+
+    def unit_files(self, service, exclude=()):
+        self.unit_calls.append((service, list(exclude)))
+        return self.units
+
+    def process_limits(self, name, pidfiles=()):
+        return self.processes.get(name, (None, {}, None))
+
+    def unit_environment(self, texts):
+        return self.environment
+
+    def read_text(self, path):
+        return self.files.get(path)
+
+    @staticmethod
+    def id_maps():
+        return {"uid": WHOLE_ID_RANGE, "gid": WHOLE_ID_RANGE}
+
+    @staticmethod
+    def subordinate_ranges():
+        return {"uid": [], "gid": []}
+
+    @staticmethod
+    def nr_open():
+        return 1048576
+
+    @staticmethod
+    def user_id(name):
+        return None
+
+    @staticmethod
+    def which(program):
+        return "/usr/bin/" + program
+
+
+READERS = ("unit_files", "process_limits", "unit_environment", "read_text", "id_maps", "subordinate_ranges", "nr_open",
+           "user_id", "which")
+
+
+@pytest.fixture
+def host(monkeypatch):
+    fake = FakeHost()
+    monkeypatch.setattr(daemon_preflight, "engine_facts", fake.engine_facts)
+    for name in READERS:
+        monkeypatch.setattr(host_state, name, getattr(fake, name))
+    return fake
+
+
+def run(settings, **params):
+    args = dict(settings=settings)
+    args.update(params)
+    return run_module(daemon_preflight.main, args)
+
+
+def test_a_clean_plan_returns_the_config_and_the_command_line(host):
+    outcome = run({"icc": False, "live-restore": True})
+    assert not outcome.failed
+    assert outcome.changed is False
+    assert outcome.result["config"] == {"icc": False, "live-restore": True}
+    assert outcome.result["dockerd_args"] == ["/usr/sbin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"]
+    assert outcome.result["subordinate_ids"] == {}
+    assert outcome.result["problems"] == []
+    assert (outcome.result["hosts"], outcome.result["exec_start"]) == (None, None)
+
+
+def test_the_daemon_facts_it_read_are_returned(host):
+    outcome = run({})
+    assert outcome.result["daemon"] == {"version": "20.10.24+dfsg1", "pid": 1234, "userns": False, "can_raise_limits": True}
+
+
+def test_settings_merge_over_the_current_daemon_json(host):
+    host.files["/etc/docker/daemon.json"] = '{"data-root": "/srv/docker", "icc": true}'
+    outcome = run({"icc": False})
+    assert outcome.result["config"] == {"data-root": "/srv/docker", "icc": False}
+
+
+def test_an_unreadable_current_daemon_json_fails_naming_it(host):
+    host.files["/etc/docker/daemon.json"] = "{not json"
+    outcome = run({"icc": False})
+    assert outcome.failed
+    assert outcome.msg.startswith("/etc/docker/daemon.json: daemon.json is not valid JSON")
+
+
+def test_the_environment_file_expands_into_dockerd_args(host):
+    host.environment = {"DOCKER_OPTS": "--dns 8.8.8.8"}
+    outcome = run({})
+    assert outcome.result["dockerd_args"][-2:] == ["--dns", "8.8.8.8"]
+
+
+def test_ulimits_above_dockerds_hard_limit_without_cap_sys_resource_fail_naming_the_variable(host):
+    host.processes["dockerd"] = (1234, {"nofile": (20000, 20000)}, STATUS_WITHOUT_SYS_RESOURCE)
+    outcome = run({"default-ulimits": NOFILE_65536}, variables={"default-ulimits": "docker_daemon_default_ulimits"})
+    assert outcome.failed
+    assert outcome.msg.startswith("The daemon configuration change was not made: docker_daemon_default_ulimits: nofile 65536 "
+                                  "is above dockerd and containerd's own hard limit 20000, and no process here may raise a limit")
+    assert len(outcome.result["problems"]) == 1
+    assert outcome.result["daemon"]["can_raise_limits"] is False
+
+
+def test_the_same_ulimits_pass_when_dockerd_may_raise_limits(host):
+    host.processes["dockerd"] = (1234, {"nofile": (20000, 20000)}, STATUS_WITH_SYS_RESOURCE)
+    outcome = run({"default-ulimits": NOFILE_65536}, variables={"default-ulimits": "docker_daemon_default_ulimits"})
+    assert not outcome.failed
+
+
+def test_tls_listen_moves_the_listeners_into_daemon_json(host):
+    outcome = run({"tlsverify": True}, tls_listen="tcp://0.0.0.0:2376")
+    assert not outcome.failed
+    assert outcome.result["hosts"] == ["fd://", "tcp://0.0.0.0:2376"]
+    assert outcome.result["config"]["hosts"] == ["fd://", "tcp://0.0.0.0:2376"]
+    assert outcome.result["exec_start"] == "/usr/sbin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS"
+
+
+def test_the_changes_own_drop_in_is_left_out_when_reading_the_unit(host):
+    drop_in = "/etc/systemd/system/docker.service.d/bulwark-tls.conf"
+    run({}, drop_in=drop_in)
+    assert host.unit_calls == [("docker.service", [drop_in])]
+
+
+def test_a_missing_docker_service_fails_with_that_error(host):
+    host.units = ([], "systemd has no unit docker.service: the role manages dockerd through it")
+    outcome = run({"icc": False})
+    assert outcome.failed
+    assert outcome.msg == "systemd has no unit docker.service: the role manages dockerd through it"
+
+
+def test_remapping_on_a_fresh_daemon_returns_the_subordinate_ids(host):
+    outcome = run({"userns-remap": "default"})
+    assert not outcome.failed
+    assert outcome.result["subordinate_ids"] == {"/etc/subuid": "dockremap:100000:65536", "/etc/subgid": "dockremap:100000:65536"}
+
+
+def test_remapping_over_existing_containers_fails_unless_confirmed(host):
+    host.info = docker_info()  # 4 containers, 15 images
+    host.volume_count = 2
+    refused = run({"userns-remap": "default"}, variables={"userns-remap": "docker_daemon_userns_remap"})
+    confirmed = run({"userns-remap": "default"}, confirm_userns=True)
+    assert refused.failed
+    assert "docker_daemon_userns_remap: Turning user-namespace remapping on" in refused.msg
+    assert "4 containers, 15 images, 2 volumes" in refused.msg
+    assert not confirmed.failed
+
+
+def test_an_unreachable_daemon_fails_saying_to_start_docker(monkeypatch):
+    # The real engine_facts, over a connection that fails: nothing else is read before it.
+    def refuse(connection):
+        raise EngineError("Cannot reach the Docker API at %s: connection refused" % connection.docker_host)
+
+    monkeypatch.setattr(daemon_preflight, "connect", refuse)
+    outcome = run({"icc": False})
+    assert outcome.failed
+    assert outcome.msg == ("Cannot reach the Docker API at unix:///var/run/docker.sock: connection refused. "
+                           "Install and start Docker before hardening it.")

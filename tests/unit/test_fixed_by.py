@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+"""The catalog and the roles name each other: a rule fixed by a role names its
+variables (fixed_by) or says why the roles leave it open (left_open); every
+named variable exists; every role variable that cites a CIS id is named by
+that rule."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import ROLE_FIX_CLASSES, rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CIS_PREFIX = "CIS "
+
+
+def role_options():
+    """{variable: description text} over every role's meta/argument_specs.yml."""
+    options = {}
+    for path in sorted(glob.glob(os.path.join(TOP, "roles", "*", "meta", "argument_specs.yml"))):
+        with open(path, encoding="utf-8") as handle:
+            specs = yaml.safe_load(handle)
+        for name, spec in specs["argument_specs"]["main"]["options"].items():
+            description = spec.get("description", "")
+            options[name] = " ".join(description) if isinstance(description, list) else description
+    return options
+
+
+def cited_ids(description, known_ids):
+    """CIS ids a description cites in its 'CIS 2.2, 3.1-3.24:' prefix; ranges follow catalog order."""
+    text = " ".join(description.split())
+    if not text.startswith(CIS_PREFIX) or ":" not in text:
+        return []
+    ordered = sorted(known_ids, key=rule_sort_key)
+    ids = []
+    for part in text[len(CIS_PREFIX):text.index(":")].split(","):
+        first, _sep, last = part.strip().partition("-")
+        if last:
+            low, high = rule_sort_key(first), rule_sort_key(last)
+            ids.extend(rule_id for rule_id in ordered if low <= rule_sort_key(rule_id) <= high)
+        else:
+            ids.append(first)
+    return ids
+
+
+RULES = dict((rule.id, rule) for rule in catalog.all_rules())
+OPTIONS = role_options()
+
+
+def test_cited_ids_reads_lists_and_ranges():
+    assert cited_ids("CIS 2.14, 5.26: no new privileges", RULES) == ["2.14", "5.26"]
+    assert cited_ids("CIS 3.1-3.4: units", RULES) == ["3.1", "3.2", "3.3", "3.4"]
+    assert cited_ids("Any: further keys", RULES) == []
+
+
+@pytest.mark.parametrize("rule_id", [rule.id for rule in RULES.values() if rule.fix in ROLE_FIX_CLASSES])
+def test_a_rule_a_role_fixes_names_its_variables_or_why_it_is_left_open(rule_id):
+    rule = RULES[rule_id]
+    assert rule.fixed_by or rule.left_open, "rule %s (fix %s) names no role variable and no reason" % (rule_id, rule.fix)
+
+
+def test_every_variable_a_rule_names_exists_in_a_role():
+    missing = sorted("%s -> %s" % (rule.id, name) for rule in RULES.values() for name in rule.fixed_by
+                     if name not in OPTIONS)
+    assert missing == []
+
+
+def test_every_role_variable_citing_a_cis_id_is_named_by_that_rule():
+    unnamed, unknown = [], []
+    for name, description in OPTIONS.items():
+        for rule_id in cited_ids(description, RULES):
+            if rule_id not in RULES:
+                unknown.append("%s cites %s" % (name, rule_id))
+            elif name not in RULES[rule_id].fixed_by:
+                unnamed.append("%s cites %s, whose fixed_by does not name it" % (name, rule_id))
+    assert unknown == []
+    assert unnamed == []
+
+
+def test_left_open_rules_include_the_documented_ones():
+    # Open on purpose with the roles' defaults: no authorization plugin, no remote log target,
+    # and the data root is never moved to its own partition.
+    assert all(RULES[rule_id].left_open for rule_id in ("2.12", "2.13", "1.1.1"))
