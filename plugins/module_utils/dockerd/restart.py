@@ -26,6 +26,7 @@ import re
 import shutil
 import stat
 
+
 # --- what the running daemon applied ------------------------------------------
 
 def _security_options(info):
