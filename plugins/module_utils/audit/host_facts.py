@@ -136,7 +136,7 @@ def _read_rule_files():
     texts, files = [], []
     for pattern in AUDIT_RULE_FILES:
         for path in sorted(glob.glob(pattern)):
-            content = _read_text(path)
+            content = read_text(path)
             if content is not None:
                 texts.append(content)
                 files.append(path)
@@ -194,7 +194,7 @@ def filesystem_of(mountpoints, path):
 
 
 def read_mountpoints(path="/proc/self/mountinfo"):
-    content = _read_text(path)
+    content = read_text(path)
     return parse_mountinfo(content) if content is not None else None
 
 
@@ -202,12 +202,12 @@ def find_pid(comm, pidfiles=(), proc="/proc"):
     """Pid of a process by its command name: from the first pidfile naming such a process,
     else the newest process with that name (a scan of /proc)."""
     for pidfile in pidfiles:
-        content = (_read_text(pidfile) or "").strip()
-        if content.isdigit() and _read_text("%s/%s/comm" % (proc, content)) == comm + "\n":
+        content = (read_text(pidfile) or "").strip()
+        if content.isdigit() and read_text("%s/%s/comm" % (proc, content)) == comm + "\n":
             return int(content)
     newest = None
     for entry in os.listdir(proc):
-        if entry.isdigit() and _read_text("%s/%s/comm" % (proc, entry)) == comm + "\n":
+        if entry.isdigit() and read_text("%s/%s/comm" % (proc, entry)) == comm + "\n":
             newest = max(newest or 0, int(entry))
     return newest
 
@@ -248,7 +248,7 @@ def content_trust_sources(patterns=CONTENT_TRUST_FILES, environ=None):
     found = []
     for pattern in patterns:
         for path in sorted(glob.glob(pattern)):
-            text = _read_text(path) or ""
+            text = read_text(path) or ""
             if any(CONTENT_TRUST_ON.search(line) for line in text.splitlines() if not line.lstrip().startswith("#")):
                 found.append(path)
     environ = os.environ if environ is None else environ
@@ -436,7 +436,8 @@ def _run_quietly(argv, run, need_success=False):
 
 # --- helpers ---------------------------------------------------------------
 
-def _read_text(path):
+def read_text(path):
+    """A text file's content, or None when it cannot be read."""
     try:
         with open(path, "r", encoding="utf-8", errors="replace") as handle:
             return handle.read()

@@ -34,12 +34,7 @@ def run_command(argv, timeout=30):
     return done.returncode, done.stdout, done.stderr
 
 
-def read_text(path):
-    try:
-        with open(path, "r", encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+read_text = host_facts.read_text
 
 
 def dockerd_pid():

@@ -30,6 +30,12 @@ def load(name):
         return json.load(handle)
 
 
+def unit_fixture(name):
+    """A text fixture as it is on disk, e.g. Debian 12's docker.service."""
+    with open(os.path.join(FIXTURES, name), "r", encoding="utf-8") as handle:
+        return handle.read()
+
+
 def patched(data, changes):
     """A deep copy of data with changes applied; keys are dotted paths ('HostConfig.Memory')."""
     result = copy.deepcopy(data)

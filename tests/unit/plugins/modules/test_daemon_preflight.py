@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+from rule_fixtures import unit_fixture
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import EngineError
 from ansible_collections.bulwark.hardening.plugins.modules import daemon_preflight
@@ -20,22 +22,8 @@ from harness import run_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
-# /lib/systemd/system/docker.service of Debian 12's docker.io.
-DEBIAN_UNIT = """\
-[Unit]
-Description=Docker Application Container Engine
-Requires=docker.socket
-
-[Service]
-Type=notify
-EnvironmentFile=-/etc/default/docker
-ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
-ExecReload=/bin/kill -s HUP $MAINPID
-LimitNOFILE=1048576
-
-[Install]
-WantedBy=multi-user.target
-"""
+# /lib/systemd/system/docker.service of Debian 12's docker.io (tests/unit/fixtures).
+DEBIAN_UNIT = unit_fixture("debian12-docker.service")
 # CapEff of root on a host, and in a container without CAP_SYS_RESOURCE (bit 24).
 STATUS_WITH_SYS_RESOURCE = "Name:\tdockerd\nCapEff:\t000001ffffffffff\n"
 STATUS_WITHOUT_SYS_RESOURCE = "Name:\tdockerd\nCapEff:\t000001fffeffffff\n"

@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from rule_fixtures import unit_fixture
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import systemd_unit
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.preflight import (
     CAP_SYS_RESOURCE, UNLIMITED, Facts, cgroup_parent_problems, describe, has_capability, log_driver_problems,
@@ -47,23 +49,8 @@ HOST_LIMITS = CONTAINED_LIMITS.replace(
 STATUS_WITH_SYS_RESOURCE = "Name:\tdockerd\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
 STATUS_WITHOUT_SYS_RESOURCE = "Name:\tdockerd\nCapInh:\t0000000000000000\nCapPrm:\t000001fffeffffff\nCapEff:\t000001fffeffffff\n"
 
-DEBIAN_UNIT = """\
-[Unit]
-Description=Docker Application Container Engine
-Requires=docker.socket
-
-[Service]
-Type=notify
-EnvironmentFile=-/etc/default/docker
-ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
-ExecReload=/bin/kill -s HUP $MAINPID
-LimitNOFILE=1048576
-Delegate=yes
-KillMode=process
-
-[Install]
-WantedBy=multi-user.target
-"""
+# /lib/systemd/system/docker.service of Debian 12's docker.io (tests/unit/fixtures).
+DEBIAN_UNIT = unit_fixture("debian12-docker.service")
 
 NOFILE_65536 = {"nofile": {"Name": "nofile", "Soft": 65536, "Hard": 65536}}
 NOFILE_16384 = {"nofile": {"Name": "nofile", "Soft": 16384, "Hard": 16384}}

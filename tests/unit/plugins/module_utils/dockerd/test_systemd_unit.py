@@ -9,49 +9,15 @@ from __future__ import annotations
 
 import pytest
 
+from rule_fixtures import unit_fixture
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.systemd_unit import (
     drop_in_without_host_flags, environment_files, exec_start, expand, parse_environment_file, quote_word,
     render_exec, split_exec, unit_entries, without_host_flags,
 )
 
-# /lib/systemd/system/docker.service of Debian 12's docker.io 20.10.24+dfsg1.
-DEBIAN_UNIT = """\
-[Unit]
-Description=Docker Application Container Engine
-Documentation=https://docs.docker.com
-After=network-online.target docker.socket firewalld.service containerd.service
-Wants=network-online.target containerd.service
-Requires=docker.socket
-
-[Service]
-Type=notify
-# the default is not to use systemd for cgroups because the delegate issues still
-# exists and systemd currently does not support the cgroup feature set required
-# for containers run by docker
-EnvironmentFile=-/etc/default/docker
-ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
-ExecReload=/bin/kill -s HUP $MAINPID
-LimitNOFILE=1048576
-# Having non-zero Limit*s causes performance problems due to accounting overhead
-# in the kernel. We recommend using cgroups to do container-local accounting.
-LimitNPROC=infinity
-LimitCORE=infinity
-# Uncomment TasksMax if your systemd version supports it.
-# Only systemd 226 and above support this version.
-TasksMax=infinity
-TimeoutStartSec=0
-# set delegate yes so that systemd does not reset the cgroups of docker containers
-Delegate=yes
-# kill only the docker process, not all processes in the cgroup
-KillMode=process
-# restart the docker process if it exits prematurely
-Restart=on-failure
-StartLimitBurst=3
-StartLimitInterval=60s
-
-[Install]
-WantedBy=multi-user.target
-"""
+# /lib/systemd/system/docker.service of Debian 12's docker.io (tests/unit/fixtures).
+DEBIAN_UNIT = unit_fixture("debian12-docker.service")
 
 # /lib/systemd/system/docker.service of Docker's docker-ce package.
 DOCKER_CE_UNIT = """\
