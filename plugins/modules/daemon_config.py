@@ -228,7 +228,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets i
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
     cli_conflicts, describe_conflicts, dockerd_lacks_validate, parse_execstart,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import canonical_json, load_daemon_json, merge, validate
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import canonical_json, config_to_merge_into, merge, validate
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import PolicyError, parse_mode, target_mode
 
 ARGUMENT_SPEC = dict(
@@ -275,19 +275,11 @@ def read_text(module, path):
 
 
 def existing_config(module, text):
-    """The current configuration as a dict; None when the file is unreadable as JSON.
-
-    merged needs the current keys, so a broken file stops it; exact does
-    not, so it may replace the broken file (after a backup).
-    """
-    if text is None:
-        return {}
+    """The current configuration as a dict; None when state=exact replaces an unreadable file."""
     try:
-        return load_daemon_json(text)
+        return config_to_merge_into(text, module.params["state"])
     except ValueError as error:
-        if module.params["state"] == "exact":
-            return None
-        fail(module, "%s: %s; fix the file or use state=exact to replace it" % (module.params["path"], to_native(error)))
+        fail(module, "%s: %s" % (module.params["path"], to_native(error)))
 
 
 def dockerd_command_line(module):

@@ -170,7 +170,7 @@ daemon:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state, preflight
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DOCKER_IMPORT_ERROR, HAS_DOCKER, EngineError, connect, connection_from, guarded,
@@ -191,14 +191,9 @@ ARGUMENT_SPEC = with_connection(dict(
 
 
 def current_config(module):
-    text = host_state.read_text(module.params["path"])
-    if text is None:
-        return {}
     try:
-        return load_daemon_json(text)
+        return config_to_merge_into(host_state.read_text(module.params["path"]), module.params["state"]) or {}
     except ValueError as error:
-        if module.params["state"] == "exact":
-            return {}
         module.fail_json(msg="%s: %s" % (module.params["path"], error))
 
 

@@ -376,6 +376,23 @@ def load_daemon_json(text):
     return data
 
 
+def config_to_merge_into(text, state="merged"):
+    """The current daemon.json content a change starts from, given the file's text (None: absent).
+
+    Returns {} for an absent file and None for an unreadable one when state
+    is 'exact' (it replaces the file anyway, after a backup). With 'merged'
+    the current keys are needed, so an unreadable file raises ValueError.
+    """
+    if text is None:
+        return {}
+    try:
+        return load_daemon_json(text)
+    except ValueError as error:
+        if state == "exact":
+            return None
+        raise ValueError("%s; fix the file or use state=exact to replace it" % error) from error
+
+
 def merge(existing, desired, state="merged"):
     """Compute the daemon.json content that `desired` asks for.
 

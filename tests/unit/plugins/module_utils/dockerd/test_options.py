@@ -480,3 +480,13 @@ def test_dockerd_lacks_validate_on_20_10():
 @pytest.mark.parametrize("output", ["", None, "unable to configure the Docker daemon with file /tmp/x: EOF"])
 def test_dockerd_lacks_validate_otherwise_false(output):
     assert not dockerd_lacks_validate(output)
+
+
+def test_config_to_merge_into_reads_absent_broken_and_bom_files():
+    from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
+    assert config_to_merge_into(None) == {}
+    assert config_to_merge_into('\ufeff{"icc": false}') == {"icc": False}
+    assert config_to_merge_into("{broken", state="exact") is None
+    with pytest.raises(ValueError) as error:
+        config_to_merge_into("{broken", state="merged")
+    assert "use state=exact to replace it" in str(error.value)
