@@ -11,9 +11,7 @@ stdout, stderr)) so tests need no systemd.
 
 from __future__ import annotations
 
-import os
 import pwd
-import shutil
 import subprocess
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
@@ -91,5 +89,4 @@ def user_id(name):
         return None
 
 
-def which(program):
-    return shutil.which(program, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]))
+which = host_facts.find_binary

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import posixpath
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_SOCKET
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import docker_host_socket
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
 DEFAULT_CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 # Without --containerd, dockerd starts and supervises its own containerd, listening here.
 MANAGED_CONTAINERD_SOCKET = "/var/run/docker/containerd/containerd.sock"
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 def data_root(state):

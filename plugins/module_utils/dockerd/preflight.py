@@ -25,6 +25,7 @@ import json
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import systemd_unit
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import cli_conflicts, describe_conflicts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import merge, validate
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
 
 # /proc/<pid>/limits row titles of the ulimits dockerd's default-ulimits can set.
 LIMIT_TITLES = {
@@ -301,8 +302,6 @@ def seccomp_profile_problems(path, read_text, written_by_role=(), variables=None
 
 # --- everything at once ---------------------------------------------------------
 
-DEFAULT_DOCKER_SOCKET = "unix:///var/run/docker.sock"
-
 
 class Facts(object):
     """What the checks read, gathered once by the module (host_state) or given by a test."""
@@ -329,7 +328,7 @@ class Facts(object):
 def listeners(unit_argv):
     """(unit argv without -H, the listeners it named; dockerd's default socket when none)."""
     argv, hosts = systemd_unit.without_host_flags(unit_argv)
-    return argv, hosts or [DEFAULT_DOCKER_SOCKET]
+    return argv, hosts or [DEFAULT_DOCKER_HOST]
 
 
 def plan(settings, facts, tls_listen=None, state="merged", confirm_userns=False, subordinate_count=65536,

@@ -12,9 +12,10 @@ community.docker's, so existing inventories and environments carry over.
 from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
 
 CONNECTION_ARGS = dict(
-    docker_host=dict(type="str", default="unix:///var/run/docker.sock", aliases=["docker_url"],
+    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"],
                      fallback=(env_fallback, ["DOCKER_HOST"])),
     tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
     validate_certs=dict(type="bool", default=False, aliases=["tls_verify"],

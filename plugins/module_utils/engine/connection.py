@@ -33,7 +33,8 @@ else:
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
 
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
+DEFAULT_DOCKER_HOST = "unix://" + DEFAULT_DOCKER_SOCKET
 PINNED_API_VERSION = "1.41"
 VERSION_RANGE = re.compile(r"(?:Maximum|Minimum) supported API version is ([0-9.]+)")
 

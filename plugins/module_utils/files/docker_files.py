@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import collections
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import paths as daemon_paths
 
 CERTS_DIR = "/etc/docker/certs.d"
-SOCKET_GROUP = "docker"
 
 # name: what the file is (the finding's target when it is absent); paths(state) -> [paths];
 # kind: file, dir or socket; owner, group (a name, or None: the socket group dockerd uses);
@@ -111,7 +111,7 @@ def group_of(entry, state):
     """The group an entry's files must have: its own, or the socket group dockerd uses (-G / daemon.json group)."""
     if entry.group is not None:
         return entry.group
-    return getattr(state.host, "docker_group_name", None) or SOCKET_GROUP
+    return state.host.docker_group_name or DEFAULT_DOCKER_GROUP
 
 
 def targets(entry, state):

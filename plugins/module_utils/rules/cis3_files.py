@@ -17,6 +17,7 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     KIND_GLOBAL, Rule, failed, info, passed, register,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES, group_of, targets
 
 SECTION = "files"
@@ -63,7 +64,7 @@ def _register(entry, rule, expectation, reads, remediation):
 
 
 for _entry in DOCKER_FILES:
-    _group = _entry.group or "docker"
+    _group = _entry.group or DEFAULT_DOCKER_GROUP
     _register(_entry, _entry.ownership, owned_by(_entry), "root:%s" % _group,
               "chown root:%s <%s> (the docker_daemon role does, docker_daemon_file_modes_enabled)" % (_group, _entry.name))
     _register(_entry, _entry.mode, mode_at_most(_entry.max_mode), "mode %04o or stricter" % _entry.max_mode,

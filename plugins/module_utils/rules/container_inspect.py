@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_SOCKET
 
 # The capabilities Docker grants every container by default (moby's
 # DefaultCapabilities). Adding anything else widens what root in the container can do.
@@ -142,7 +143,7 @@ def docker_host_socket(docker_host):
     """The socket path of a unix:// docker_host as written; the default socket for tcp/ssh hosts."""
     if docker_host and docker_host.startswith("unix://"):
         return docker_host[len("unix://"):]
-    return "/var/run/docker.sock"
+    return DEFAULT_DOCKER_SOCKET
 
 
 def docker_socket_path(docker_host):

@@ -30,6 +30,25 @@ def load(name):
         return json.load(handle)
 
 
+# A Debian 12 host with docker.io, TLS on and one registry certificate, every file compliant:
+# {path: (uid, gid, mode, kind)}, for HostFacts(files=...) in section 3 tests.
+DOCKER_GID = 105
+DEBIAN_UNITS = {"docker.service": "/lib/systemd/system/docker.service", "docker.socket": "/lib/systemd/system/docker.socket"}
+DEBIAN_DOCKER_FILES = {
+    "/lib/systemd/system/docker.service": (0, 0, 0o644, "file"),
+    "/lib/systemd/system/docker.socket": (0, 0, 0o644, "file"),
+    "/etc/docker": (0, 0, 0o755, "dir"),
+    "/etc/docker/certs.d/registry.lan:5000/ca.crt": (0, 0, 0o444, "file"),
+    "/etc/docker/tls/ca.pem": (0, 0, 0o444, "file"),
+    "/etc/docker/tls/cert.pem": (0, 0, 0o444, "file"),
+    "/etc/docker/tls/key.pem": (0, 0, 0o400, "file"),
+    "/var/run/docker.sock": (0, DOCKER_GID, 0o660, "socket"),
+    "/etc/docker/daemon.json": (0, 0, 0o644, "file"),
+    "/etc/default/docker": (0, 0, 0o644, "file"),
+    "/run/containerd/containerd.sock": (0, 0, 0o660, "socket"),
+}
+
+
 def unit_fixture(name):
     """A text fixture as it is on disk, e.g. Debian 12's docker.service."""
     with open(os.path.join(FIXTURES, name), "r", encoding="utf-8") as handle:

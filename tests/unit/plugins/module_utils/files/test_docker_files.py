@@ -6,31 +6,16 @@ from __future__ import annotations
 import os
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import (
-    DOCKER_FILES, SOCKET_GROUP, Target, group_of, policy_rules, targets,
+    DOCKER_FILES, Target, group_of, policy_rules, targets,
 )
 
-from rule_fixtures import state
+from rule_fixtures import DEBIAN_DOCKER_FILES, DEBIAN_UNITS, state
 
-DEBIAN_UNITS = {"docker.service": "/lib/systemd/system/docker.service", "docker.socket": "/lib/systemd/system/docker.socket"}
 TLS = {"tlscacert": "/etc/docker/tls/ca.pem", "tlscert": "/etc/docker/tls/cert.pem", "tlskey": "/etc/docker/tls/key.pem"}
-
-# A Debian 12 host with docker.io, TLS on and one registry certificate: (uid, gid, mode, kind).
-HOST = {
-    "/lib/systemd/system/docker.service": (0, 0, 0o644, "file"),
-    "/lib/systemd/system/docker.socket": (0, 0, 0o644, "file"),
-    "/etc/docker": (0, 0, 0o755, "dir"),
-    "/etc/docker/certs.d/registry.lan:5000/ca.crt": (0, 0, 0o444, "file"),
-    "/etc/docker/tls/ca.pem": (0, 0, 0o444, "file"),
-    "/etc/docker/tls/cert.pem": (0, 0, 0o444, "file"),
-    "/etc/docker/tls/key.pem": (0, 0, 0o400, "file"),
-    "/var/run/docker.sock": (0, 105, 0o660, "socket"),
-    "/etc/docker/daemon.json": (0, 0, 0o644, "file"),
-    "/etc/default/docker": (0, 0, 0o644, "file"),
-    "/run/containerd/containerd.sock": (0, 0, 0o660, "socket"),
-}
+HOST = DEBIAN_DOCKER_FILES
 
 
 def links(mapping):
@@ -169,7 +154,7 @@ def test_group_of_a_file_with_a_fixed_group():
 
 
 def test_the_socket_group_defaults_to_docker():
-    assert group_of(entry("docker socket"), host_state()) == SOCKET_GROUP == "docker"
+    assert group_of(entry("docker socket"), host_state()) == DEFAULT_DOCKER_GROUP == "docker"
 
 
 def test_the_socket_group_follows_the_hosts_docker_group_name():

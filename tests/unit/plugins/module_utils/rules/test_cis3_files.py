@@ -10,28 +10,14 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES
 
-from rule_fixtures import evidence, findings, state, status
+from rule_fixtures import DEBIAN_DOCKER_FILES, DEBIAN_UNITS, DOCKER_GID, evidence, findings, state, status
 
-DOCKER_GID = 105
 TLS = DaemonConfig(cmdline={"tlscacert": "/etc/docker/tls/ca.pem", "tlscert": "/etc/docker/tls/cert.pem",
                             "tlskey": "/etc/docker/tls/key.pem"}, file_options={})
-UNITS = {"docker.service": "/lib/systemd/system/docker.service", "docker.socket": "/lib/systemd/system/docker.socket"}
+UNITS = DEBIAN_UNITS
 
-# Compliant owner and mode for every file section 3 looks at.
-GOOD = {
-    "/lib/systemd/system/docker.service": (0, 0, 0o644, "file"),
-    "/lib/systemd/system/docker.socket": (0, 0, 0o644, "file"),
-    "/etc/docker": (0, 0, 0o755, "dir"),
-    "/etc/docker/certs.d/registry.lan:5000/ca.crt": (0, 0, 0o444, "file"),
-    "/etc/docker/tls/ca.pem": (0, 0, 0o444, "file"),
-    "/etc/docker/tls/cert.pem": (0, 0, 0o444, "file"),
-    "/etc/docker/tls/key.pem": (0, 0, 0o400, "file"),
-    "/var/run/docker.sock": (0, DOCKER_GID, 0o660, "socket"),
-    "/etc/docker/daemon.json": (0, 0, 0o644, "file"),
-    "/etc/default/docker": (0, 0, 0o644, "file"),
-    "/etc/sysconfig/docker": (0, 0, 0o644, "file"),
-    "/run/containerd/containerd.sock": (0, 0, 0o660, "socket"),
-}
+# Compliant owner and mode for every file section 3 looks at (the Debian host plus a sysconfig file).
+GOOD = dict(DEBIAN_DOCKER_FILES, **{"/etc/sysconfig/docker": (0, 0, 0o644, "file")})
 
 # The file each rule reads in GOOD.
 RULE_FILES = {
