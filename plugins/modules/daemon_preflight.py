@@ -28,7 +28,12 @@ description:
     O(tls_listen) it returns the listeners (the unit's C(-H) flags plus O(tls_listen)) and the
     ExecStart without C(-H) that a drop-in must run, keeping every other flag of the unit.
   - Returns the subordinate uid and gid lines the remap user needs, allocated above every existing
-    range (a missing C(/etc/subuid) or C(/etc/subgid) is an empty one), or its existing lines.
+    range (a missing C(/etc/subuid) or C(/etc/subgid) is an empty one), or its existing lines, and
+    which of them are still missing (RV(subordinate_ids_missing)) and whether the remap user exists
+    (RV(userns_user_exists)), so that a role writes only what is missing, without a task per file.
+  - When the Docker SDK for Python is not installed, it checks nothing, does not fail, and returns
+    RV(sdk_missing=true), so that a role installs it only where it is missing and runs the preflight
+    again (no package task on hosts that have it).
   - Read-only - it never changes anything.
 author:
   - bulwark.hardening contributors (@bulwark)
@@ -107,14 +112,25 @@ EXAMPLES = r"""
       default-ulimits: docker_daemon_default_ulimits
   register: preflight
 
-- name: Give the remap user its subordinate ids
+- name: Install the Docker SDK for Python where it is missing
+  ansible.builtin.package:
+    name: python3-docker
+  when: preflight.sdk_missing
+
+- name: Create the remap user when it does not exist
+  ansible.builtin.user:
+    name: dockremap
+    system: true
+  when: not preflight.userns_user_exists
+
+- name: Give the remap user the subordinate ids it has not got yet
   ansible.builtin.lineinfile:
     path: "{{ item.key }}"
     regexp: "^dockremap:"
     line: "{{ item.value }}"
     create: true
     mode: "0644"
-  loop: "{{ preflight.subordinate_ids | dict2items }}"
+  loop: "{{ preflight.subordinate_ids_missing | dict2items }}"
 """
 
 RETURN = r"""
@@ -144,6 +160,23 @@ subordinate_ids:
   returned: success
   type: dict
   sample: {"/etc/subuid": "dockremap:165536:65536", "/etc/subgid": "dockremap:165536:65536"}
+subordinate_ids_missing:
+  description:
+    - The part of RV(subordinate_ids) for the files where the remap user has no range yet (by name or
+      uid) - the lines that must be written. Empty when nothing is missing or remapping is off.
+  returned: success
+  type: dict
+  sample: {"/etc/subgid": "dockremap:165536:65536"}
+userns_user_exists:
+  description: Whether the remap user exists on the host; false when remapping is off.
+  returned: success
+  type: bool
+sdk_missing:
+  description:
+    - Whether the Docker SDK for Python is missing on the host. When true nothing was checked and
+      no other value is returned; install the SDK and run the module again.
+  returned: always
+  type: bool
 problems:
   description: What is wrong, one line each, naming the variable; the module fails when there is any.
   returned: always
@@ -173,7 +206,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import h
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, HAS_DOCKER, EngineError, connect, connection_from, guarded,
+    HAS_DOCKER, EngineError, connect, connection_from, guarded,
 )
 
 ARGUMENT_SPEC = with_connection(dict(
@@ -229,7 +262,9 @@ def gather(module):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+        # Not a failure: the caller installs the SDK where this says so and runs the preflight again.
+        module.exit_json(changed=False, sdk_missing=True, problems=[],
+                         msg="nothing was checked: %s" % missing_required_lib("docker"))
     facts, dockerd_pid = gather(module)
     params = module.params
     result = preflight.plan(
@@ -241,6 +276,7 @@ def main():
         "version": facts.info.get("ServerVersion"), "pid": dockerd_pid, "can_raise_limits": facts.can_raise,
         "userns": any(entry.startswith("name=userns") for entry in facts.info.get("SecurityOptions") or []),
     }
+    result["sdk_missing"] = False
     if result["problems"]:
         module.fail_json(msg="The daemon configuration change was not made: " + " | ".join(result["problems"]), **result)
     module.exit_json(changed=False, **result)

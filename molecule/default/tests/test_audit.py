@@ -3,6 +3,7 @@
 
 from audit_proof import (  # noqa: F401  pylint: disable=unused-import
     audit,
+    claimed,
     test_every_rule_the_roles_fix_passes,
     test_every_rule_the_roles_fix_was_decided,
     test_rules_left_open_say_why_in_the_report,

@@ -180,16 +180,20 @@ def test_a_role_key_overridden_by_extra_settings_is_verified_from_the_file(host,
 
 
 def test_an_interrupted_change_is_finished_by_the_next_run(host, restore_defaults, probe_image):
-    # A task after daemon.json fails (a directory stands where content trust's file goes),
-    # so the play stops between writing daemon.json and restarting dockerd.
-    trust_file = "/etc/profile.d/docker-content-trust.sh"
-    host.run_expect([0], f"mv {trust_file} {trust_file}.saved && mkdir {trust_file}")
+    # The task after daemon.json fails: the daemon's file modes cannot be fixed (a file
+    # they cover is group-writable on a read-only bind mount; not world-writable, which
+    # the host role would try to fix first), so the play stops between writing
+    # daemon.json and restarting dockerd.
+    stuck = "/etc/default/docker"
+    host.run_expect([0], f"test -f {stuck} || touch {stuck}; cp -p {stuck} {stuck}.verify-saved; chmod 0664 {stuck}")
+    host.run_expect([0], f"mount --bind {stuck} {stuck} && mount -o remount,ro,bind {stuck}")
     started = dockerd_started(host)
     try:
         interrupted = harden(host, {"docker_daemon_log_max_file": 3})
     finally:
-        host.run_expect([0], f"rmdir {trust_file} && mv {trust_file}.saved {trust_file}")
+        host.run_expect([0], f"umount {stuck} && mv {stuck}.verify-saved {stuck}")
     assert interrupted.returncode != 0
+    assert stuck in output(interrupted) and "Read-only file system" in output(interrupted), output(interrupted)[-3000:]
     assert '"max-file": "3"' in host.file(DAEMON_JSON).content_string
     assert dockerd_started(host) == started, "the interrupted run restarted dockerd"
 

@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mirror=${BULWARK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 workdir=${BULWARK_IMAGE_WORKDIR:-/var/tmp/bulwark-images}
-packages="busybox-static,systemd,systemd-sysv,dbus,python3,python3-apt,python3-docker,sudo,docker.io,iproute2,iptables,procps,ca-certificates,curl,kmod"
+packages="busybox-static,systemd,systemd-sysv,dbus,python3,python3-apt,python3-docker,sudo,docker.io,iproute2,iptables,procps,ca-certificates,curl,kmod,unattended-upgrades"
 
 declare -A version=([bookworm]=12 [trixie]=13)
 # From trixie on, the docker CLI is its own package.

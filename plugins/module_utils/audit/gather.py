@@ -33,17 +33,8 @@ from __future__ import annotations
 import fnmatch
 from concurrent.futures import ThreadPoolExecutor
 
-try:
-    from docker.errors import APIError, NotFound
-except ImportError:  # engine.connection reports the missing SDK before anything is gathered
-    class APIError(Exception):
-        pass
-
-    class NotFound(APIError):
-        pass
-
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     DEFAULT_DOCKER_GROUP, AuditState, ContainerView, FileText, HostFacts, ImageView,
 )
@@ -85,7 +76,7 @@ def _inspect_all(client, ids):
     def inspect(container_id):
         try:
             return client.call("inspect_container", container_id)
-        except NotFound:
+        except sdk().errors.NotFound:
             return None
     if len(ids) <= 1:
         results = [inspect(container_id) for container_id in ids]
@@ -113,7 +104,7 @@ def _optional(client, name, *args):
     """An extra per-item call; an item that vanished meanwhile just has no data."""
     try:
         return client.call(name, *args)
-    except (NotFound, APIError):
+    except sdk().errors.APIError:  # NotFound included
         return None
 
 
@@ -122,7 +113,7 @@ def _gather_images(client, containers, with_history):
     for image_id in sorted(set(container.image_id for container in containers if container.image_id)):
         try:
             data = client.call("inspect_image", image_id)
-        except NotFound:
+        except sdk().errors.NotFound:
             continue
         history = _optional(client, "history", image_id) if with_history else None
         images[image_id] = ImageView(data, history=history)

@@ -179,7 +179,7 @@ def parse_mountinfo(text):
     for line in text.splitlines():
         fields = line.split()
         if len(fields) > 4:
-            points[_unescape_mount(fields[4])] = fields[2]
+            points[unescape_mount(fields[4])] = fields[2]
     return points
 
 
@@ -445,5 +445,5 @@ def read_text(path):
         return None
 
 
-def _unescape_mount(field):
+def unescape_mount(field):
     return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)

@@ -339,12 +339,16 @@ def plan(settings, facts, tls_listen=None, state="merged", confirm_userns=False,
     TLS: the unit's listeners plus tls_listen), exec_start (with TLS: the
     ExecStart the drop-in runs, without -H), dockerd_args (the expanded
     command line dockerd will run with), subordinate_ids ({file: line} when
-    remapping is on) and problems (lines naming the variable and what is
-    wrong; empty when the change is safe to make).
+    remapping is on), subordinate_ids_missing (the part of subordinate_ids
+    for files where the user has no range yet: what must be written),
+    userns_user_exists (whether the remap user exists; False when remapping
+    is off) and problems (lines naming the variable and what is wrong; empty
+    when the change is safe to make).
     """
     found = []
     unit_argv = systemd_unit.exec_start(facts.unit_texts)
-    result = {"hosts": None, "exec_start": None, "subordinate_ids": {}}
+    result = {"hosts": None, "exec_start": None, "subordinate_ids": {}, "subordinate_ids_missing": {},
+              "userns_user_exists": False}
     desired = dict(settings)
     if tls_listen:
         if desired.get("hosts"):
@@ -399,14 +403,18 @@ def _userns_checks(config, facts, confirmed, count, variables, result):
     user = remap_user(config.get("userns-remap"))
     if user is None:
         return found
+    uid = facts.uid_of(user)
+    result["userns_user_exists"] = uid is not None
     for kind, path in (("uid", "/etc/subuid"), ("gid", "/etc/subgid")):
         ranges = facts.subordinate.get(kind, [])
         id_map = facts.id_maps.get(kind)
         found.extend(subordinate_problems(user, ranges, id_map, variables))
         try:
-            start, length, _existing = subordinate_range(ranges, user, facts.uid_of(user), count, id_map)
+            start, length, existing = subordinate_range(ranges, user, uid, count, id_map)
         except ValueError as error:
             found.append(problem("userns-remap", variables, "%s for %s: %s" % (path, user, error)))
             continue
         result["subordinate_ids"][path] = "%s:%d:%d" % (user, start, length)
+        if not existing:
+            result["subordinate_ids_missing"][path] = result["subordinate_ids"][path]
     return found

@@ -17,21 +17,30 @@ that call once with it. That saves the `version` round trip on every run.
 from __future__ import annotations
 
 import collections
+import importlib.util
 import os
 import re
 import threading
-import traceback
 
-try:
-    import docker
-    from docker.errors import APIError, DockerException, TLSParameterError
-    from requests.exceptions import ConnectionError as RequestsConnectionError, RequestException
-except ImportError:
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
+# The SDK (with requests and urllib3) takes seconds to import on a slow host:
+# it is imported on first use (sdk()), so modules and code paths that never
+# talk to the Engine do not pay for it. Finding it costs nothing.
+HAS_DOCKER = importlib.util.find_spec("docker") is not None
+DOCKER_IMPORT_ERROR = None if HAS_DOCKER else "No module named 'docker'"
+
+
+def sdk():
+    """The docker package, imported on first use (later calls find it in sys.modules)."""
+    import docker  # pylint: disable=import-outside-toplevel
+    import docker.errors  # noqa: F401  pylint: disable=import-outside-toplevel
+    import docker.tls  # noqa: F401  pylint: disable=import-outside-toplevel
+    return docker
+
+
+def _requests_errors():
+    from requests import exceptions  # pylint: disable=import-outside-toplevel
+    return exceptions
+
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DEFAULT_DOCKER_HOST = "unix://" + DEFAULT_DOCKER_SOCKET
@@ -86,9 +95,9 @@ def tls_config(connection):
             raise EngineError("client_cert and client_key go together: give both or neither")
         client_cert = (connection.client_cert, connection.client_key)
     try:
-        return docker.tls.TLSConfig(client_cert=client_cert, ca_cert=connection.ca_path if connection.validate_certs else None,
-                                    verify=bool(connection.validate_certs))
-    except TLSParameterError as error:
+        return sdk().tls.TLSConfig(client_cert=client_cert, ca_cert=connection.ca_path if connection.validate_certs else None,
+                                   verify=bool(connection.validate_certs))
+    except sdk().errors.TLSParameterError as error:
         raise EngineError("TLS settings for %s: %s" % (connection.docker_host, error))
 
 
@@ -106,8 +115,8 @@ class CountingClient(object):
         self.calls = collections.Counter()
 
     def _sdk_client(self, version):
-        return docker.APIClient(base_url=self.connection.docker_host, version=version,
-                                timeout=self.connection.timeout, tls=tls_config(self.connection) or False)
+        return sdk().APIClient(base_url=self.connection.docker_host, version=version,
+                               timeout=self.connection.timeout, tls=tls_config(self.connection) or False)
 
     @property
     def total(self):
@@ -117,7 +126,7 @@ class CountingClient(object):
         self._count(name)
         try:
             return getattr(self._api, name)(*args, **kwargs)
-        except APIError as error:
+        except sdk().errors.APIError as error:
             version = _supported_version(error) if self._negotiates else None
             if version is None:
                 raise
@@ -145,7 +154,7 @@ def connect(connection, api_factory=None):
         raise EngineError("the Docker SDK for Python (`docker`) is not installed")
     try:
         return CountingClient(connection, api_factory=api_factory)
-    except DockerException as error:
+    except sdk().errors.DockerException as error:
         raise EngineError("Cannot use docker_host %s: %s" % (connection.docker_host, error))
 
 
@@ -172,9 +181,9 @@ def guarded(client, function, *args):
     """Run function(*args), turning transport and API failures into a EngineError."""
     try:
         return function(*args)
-    except APIError as error:  # first: APIError is a requests HTTPError, so a RequestException too
+    except sdk().errors.APIError as error:  # first: APIError is a requests HTTPError, so a RequestException too
         raise EngineError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))
-    except RequestsConnectionError as error:
+    except _requests_errors().ConnectionError as error:
         raise explain(client.docker_host, error)
-    except RequestException as error:  # timeouts and other transport failures
+    except _requests_errors().RequestException as error:  # timeouts and other transport failures
         raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))

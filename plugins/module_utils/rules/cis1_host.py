@@ -51,7 +51,7 @@ def separate_partition(state):
           "its /etc/group members and the users whose primary group it is; option trusted_users",
     remediation="Remove untrusted users from the socket's group (`gpasswd -d <user> docker`, or the group "
                 "dockerd -G names): membership is root-equivalent.",
-    left_open="no bulwark role manages the docker group's members yet",
+    fixed_by=("host_docker_group_enabled", "host_docker_group_allowlist"),
 )
 def trusted_docker_users(state):
     # The group that reaches the socket is whichever dockerd -G/--group names, not always "docker".
@@ -150,7 +150,8 @@ def _audit_outcome(state, paths, must_exist):
     return passed("; ".join(covered) + " (%s)" % rules.source)
 
 
-NO_AUDIT_ROLE = "no bulwark role writes audit rules yet; add them with auditd as the remediation says"
+# The host role's auditd area writes these rules from AUDITED_PATHS (host/auditd.py).
+AUDIT_FIXED_BY = ("host_auditd_enabled", "host_auditd_rules_path", "host_auditd_key")
 
 
 def _register_audit_rule(rule_id, title, paths_of, must_exist, what):
@@ -163,7 +164,7 @@ def _register_audit_rule(rule_id, title, paths_of, must_exist, what):
               "/etc/audit/audit.rules and /etc/audit/rules.d/*.rules" % what,
         remediation="Add `-w <path> -k docker` for %s to /etc/audit/rules.d/docker.rules and load it "
                     "(`augenrules --load`)." % what,
-        kind=KIND_GLOBAL, evaluate=evaluate, subject="host", left_open=NO_AUDIT_ROLE,
+        kind=KIND_GLOBAL, evaluate=evaluate, subject="host", fixed_by=AUDIT_FIXED_BY,
     ))
 
 
@@ -175,7 +176,8 @@ manual_rule(
     "1.2.1", "Ensure the container host has been Hardened", SECTION,
     level=1, scored=False, severity="medium", subject="host",
     reads="the host OS configuration (outside this audit)",
-    remediation="Harden the host OS (e.g. the bulwark.hardening `host` role or the CIS benchmark for the distribution).",
+    remediation="Harden the host OS: the bulwark.hardening `host` role (sysctl, kernel modules, auditd, SSH, file modes, "
+                "updates, mounts), and the CIS benchmark for the distribution for the rest.",
 )
 
 

@@ -103,10 +103,10 @@ def host(monkeypatch):
     return fake
 
 
-def run(settings, **params):
+def run(settings, check_mode=False, **params):
     args = dict(settings=settings)
     args.update(params)
-    return run_module(daemon_preflight.main, args)
+    return run_module(daemon_preflight.main, args, check_mode=check_mode)
 
 
 def test_a_clean_plan_returns_the_config_and_the_command_line(host):
@@ -208,3 +208,35 @@ def test_an_unreachable_daemon_fails_saying_to_start_docker(monkeypatch):
     assert outcome.failed
     assert outcome.msg == ("Cannot reach the Docker API at unix:///var/run/docker.sock: connection refused. "
                            "Install and start Docker before hardening it.")
+
+
+def test_without_the_docker_sdk_it_checks_nothing_and_says_so(host, monkeypatch):
+    monkeypatch.setattr(daemon_preflight, "HAS_DOCKER", False)
+    outcome = run({"icc": False}, check_mode=True)
+    assert not outcome.failed
+    assert outcome.changed is False
+    assert outcome.result["sdk_missing"] is True
+    assert outcome.result["problems"] == []
+    assert "config" not in outcome.result and "subordinate_ids_missing" not in outcome.result
+    assert outcome.msg.startswith("nothing was checked: Failed to import the required Python library (docker)")
+    assert host.unit_calls == [], "it read the host without the SDK"
+
+
+def test_with_the_sdk_it_says_it_is_there(host):
+    assert run({}).result["sdk_missing"] is False
+
+
+def test_a_fresh_host_needs_the_remap_user_and_both_ranges(host):
+    outcome = run({"userns-remap": "dockremap"}, check_mode=True)
+    assert outcome.result["userns_user_exists"] is False
+    assert outcome.result["subordinate_ids_missing"] == outcome.result["subordinate_ids"]
+
+
+def test_a_remapped_host_needs_nothing_written(host, monkeypatch):
+    ranges = {"uid": [("dockremap", 100000, 65536)], "gid": [("dockremap", 100000, 65536)]}
+    monkeypatch.setattr(host_state, "subordinate_ranges", lambda: ranges)
+    monkeypatch.setattr(host_state, "user_id", {"dockremap": 999}.get)
+    outcome = run({"userns-remap": "dockremap"})
+    assert outcome.result["userns_user_exists"] is True
+    assert outcome.result["subordinate_ids_missing"] == {}
+    assert outcome.result["subordinate_ids"] == {"/etc/subuid": "dockremap:100000:65536", "/etc/subgid": "dockremap:100000:65536"}

@@ -504,6 +504,41 @@ def test_plan_keeps_the_remap_users_existing_range():
     assert result["subordinate_ids"]["/etc/subuid"] == "dockremap:231072:65536"
 
 
+def test_plan_lists_only_the_subordinate_ids_still_missing():
+    # /etc/subuid has the user's range (kept), /etc/subgid has none yet: only that line must be written.
+    facts = debian_facts(subordinate={"uid": parse_subordinate_ids("dockremap:231072:65536\n"),
+                                      "gid": parse_subordinate_ids("alice:100000:65536\n")})
+    result = plan({"userns-remap": "dockremap"}, facts)
+    assert result["subordinate_ids"] == {"/etc/subuid": "dockremap:231072:65536", "/etc/subgid": "dockremap:165536:65536"}
+    assert result["subordinate_ids_missing"] == {"/etc/subgid": "dockremap:165536:65536"}
+
+
+def test_plan_a_compliant_remap_user_needs_nothing_written():
+    ranges = parse_subordinate_ids("dockremap:100000:65536\n")
+    facts = debian_facts(subordinate={"uid": ranges, "gid": ranges}, uid_of={"dockremap": 999}.get)
+    result = plan({"userns-remap": "dockremap"}, facts)
+    assert result["userns_user_exists"] is True
+    assert result["subordinate_ids_missing"] == {}
+
+
+def test_plan_a_range_listed_by_the_users_uid_counts_as_its_own():
+    ranges = parse_subordinate_ids("999:300000:65536\n")
+    facts = debian_facts(subordinate={"uid": ranges, "gid": ranges}, uid_of={"dockremap": 999}.get)
+    assert plan({"userns-remap": "dockremap"}, facts)["subordinate_ids_missing"] == {}
+
+
+def test_plan_on_a_fresh_host_the_user_and_both_ranges_are_missing():
+    result = plan({"userns-remap": "dockremap"}, debian_facts())
+    assert result["userns_user_exists"] is False
+    assert result["subordinate_ids_missing"] == result["subordinate_ids"] == {
+        "/etc/subuid": "dockremap:100000:65536", "/etc/subgid": "dockremap:100000:65536"}
+
+
+def test_plan_without_remapping_has_no_user_and_nothing_missing():
+    result = plan({"userns-remap": None}, debian_facts(uid_of={"dockremap": 999}.get))
+    assert (result["userns_user_exists"], result["subordinate_ids_missing"]) == (False, {})
+
+
 def test_plan_inside_a_container_with_65536_ids_cannot_remap():
     facts = debian_facts(id_maps={"uid": parse_id_map("0 0 65536\n"), "gid": parse_id_map("0 0 65536\n")})
     result = plan({"userns-remap": "default"}, facts, variables=VARIABLES)

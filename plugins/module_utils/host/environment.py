@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the host role must know about the machine before it plans anything:
+is it a container, is Docker installed, is user-namespace remapping on."""
+
+from __future__ import annotations
+
+import collections
+import os
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+
+# in_container: the container manager's name (docker, lxc, podman ...) or None;
+# active_units: the units of UNITS that systemd runs now.
+HostEnvironment = collections.namedtuple("HostEnvironment",
+                                         ["in_container", "docker_installed", "userns_remap", "active_units"])
+
+# Units the areas ask about, in one `systemctl is-active` call (each process costs on a slow host).
+UNITS = ("auditd", "ssh", "chronyd", "ntpd", "openntpd", "ntpsec", "systemd-timesyncd")
+
+
+def container_manager(read=host_facts.read_text, exists=None):
+    """systemd's answer (/run/systemd/container), else PID 1's `container=` variable, else Docker's marker file."""
+    exists = exists or os.path.exists
+    name = (read("/run/systemd/container") or "").strip()
+    if name:
+        return name
+    for entry in (read("/proc/1/environ") or "").split("\0"):
+        if entry.startswith("container="):
+            return entry.partition("=")[2] or "unknown"
+    if exists("/.dockerenv"):
+        return "docker"
+    return None
+
+
+def active_units(run, names=UNITS):
+    """The names systemd reports active; `systemctl is-active` prints one state per name, in order."""
+    _rc, out, _err = run(["systemctl", "is-active"] + list(names))
+    states = out.split()
+    if len(states) != len(names):
+        return frozenset()  # no systemd (a plain container): nothing runs as a unit
+    return frozenset(name for name, state in zip(names, states) if state == "active")
+
+
+def detect(daemon, run):
+    """HostEnvironment from the machine; daemon is the dockerd configuration (gather.read_daemon_config())."""
+    installed = bool(daemon.pid or host_facts.find_binary("dockerd") or host_facts.find_unit("docker.service"))
+    remap = daemon.value("userns-remap")
+    return HostEnvironment(container_manager(), installed, str(remap) if remap else None, active_units(run))
