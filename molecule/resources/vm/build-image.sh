@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Build the Debian VM image for the Molecule scenario `vm`, from Debian's
 # archive, never downloaded ready-made:
-#   debootstrap (kernel, sshd, dockerd, auditd, apparmor ... all baked in:
-#   installing anything inside the emulated VM takes minutes)
+#   debootstrap (kernel, sshd, dockerd, auditd, apparmor, timesyncd,
+#   unattended-upgrades ... all baked in: installing anything inside the
+#   emulated VM takes minutes)
 #   -> ext4 file system made from the directory (mkfs.ext4 -d, no loop
 #   device, no mount) -> qcow2 disk, plus vmlinuz, initrd and an SSH key
-#   pair for root, generated per build.
+#   pair, generated per build, for the sudo user `bulwark` that Ansible logs
+#   in as (the host role forbids root logins over SSH).
 # Builds are cached under $BULWARK_VM_CACHE/<recipe hash>/ and rebuilt only
 # when the recipe changes; $BULWARK_VM_CACHE/debian<N> points at the current
 # one. The last line printed is always that build's directory.
@@ -17,7 +19,8 @@ mirror=${BULWARK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${BULWARK_VM_CACHE:-/var/tmp/bulwark-vm}
 disk_size=${BULWARK_VM_DISK_SIZE:-8G}  # sparse; the qcow2 holds only what is used
 packages="linux-image-cloud-amd64,initramfs-tools,systemd,systemd-sysv,udev,dbus,openssh-server,\
-python3,python3-apt,python3-docker,sudo,docker.io,apparmor,auditd,busybox-static,iproute2,iptables,procps,kmod"
+python3,python3-apt,python3-docker,sudo,docker.io,apparmor,auditd,busybox-static,iproute2,iptables,procps,kmod,\
+systemd-timesyncd,unattended-upgrades,libnss-myhostname"
 
 declare -A version=([bookworm]=12 [trixie]=13)
 # From trixie on, the docker CLI is its own package.
@@ -65,6 +68,11 @@ configure_rootfs() {
     local root=$1 suite=$2 out=$3
     echo "bulwark-vm" >"$root/etc/hostname"
     printf '127.0.0.1 localhost\n127.0.1.1 bulwark-vm\n' >"$root/etc/hosts"
+    # vm.sh names each VM after its instance (systemd.hostname=), which
+    # /etc/hosts does not know: libnss-myhostname resolves the name, or sudo
+    # warns on every become that it cannot.
+    grep -q '^hosts:.*myhostname' "$root/etc/nsswitch.conf" \
+        || die "libnss-myhostname did not add itself to the hosts line of /etc/nsswitch.conf"
     # The whole disk is the root file system: no partition table.
     echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" >"$root/etc/fstab"
     # DHCP on the virtio NIC from qemu's user-mode network (10.0.2.0/24).
@@ -78,13 +86,28 @@ EOF
     echo "nameserver 10.0.2.3" >"$root/etc/resolv.conf"
     echo "deb $mirror $suite main" >"$root/etc/apt/sources.list"
 
-    # Root logs in with this build's key only.
+    # Ansible logs in as `bulwark`, by this build's key only (the password
+    # stays locked), and becomes root through sudo without a password: the
+    # host role's sshd drop-in sets PermitRootLogin no, so a root connection
+    # would end in the middle of a run. Root keeps the key too (handy by hand
+    # before hardening; the role refuses it after).
+    chroot "$root" useradd --uid 1000 --user-group --groups sudo --create-home --home-dir /home/bulwark \
+        --shell /bin/bash bulwark || die "could not create the user bulwark"
+    local gid
+    gid=$(chroot "$root" id -g bulwark)
+    install -d -m 0700 -o 1000 -g "$gid" "$root/home/bulwark/.ssh"
+    install -m 0600 -o 1000 -g "$gid" "$out/id_ed25519.pub" "$root/home/bulwark/.ssh/authorized_keys"
+    echo "bulwark ALL=(ALL) NOPASSWD:ALL" >"$root/etc/sudoers.d/bulwark"
+    chmod 0440 "$root/etc/sudoers.d/bulwark"
+    chroot "$root" visudo -cq -f /etc/sudoers.d/bulwark || die "sudoers.d/bulwark does not parse"
     install -d -m 0700 "$root/root/.ssh"
     install -m 0600 "$out/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
-    cat >"$root/etc/ssh/sshd_config.d/bulwark-vm.conf" <<'EOF'
-# Disposable test VM: root by key only, no reverse DNS on each login.
-PermitRootLogin prohibit-password
-PasswordAuthentication no
+    # Only what a disposable VM needs that the host role does not decide.
+    # sshd keeps the first value it reads for a keyword and reads the drop-ins
+    # in name order, so this file sorts after the role's
+    # 00-bulwark-hardening.conf: the role's settings win wherever they meet.
+    cat >"$root/etc/ssh/sshd_config.d/50-bulwark-vm.conf" <<'EOF'
+# Disposable test VM: no reverse DNS lookup on each login (slow without DNS).
 UseDNS no
 EOF
     # Each VM makes its own machine id at first boot.
@@ -92,7 +115,14 @@ EOF
     rm -f "$root/var/lib/dbus/machine-id"
 
     offline_systemctl "$root" enable systemd-networkd.service ssh.service docker.service \
-        containerd.service auditd.service apparmor.service || die "could not enable the VM's services"
+        containerd.service auditd.service apparmor.service systemd-timesyncd.service \
+        || die "could not enable the VM's services"
+    # Its unit only waits for shutdown, to finish an upgrade in progress; the
+    # upgrades themselves come from the apt timers, masked below.
+    if [ -e "$root/lib/systemd/system/unattended-upgrades.service" ] \
+            || [ -e "$root/usr/lib/systemd/system/unattended-upgrades.service" ]; then
+        offline_systemctl "$root" enable unattended-upgrades.service || die "could not enable unattended-upgrades"
+    fi
     # Background jobs that would only steal the emulated CPU during a test.
     offline_systemctl "$root" mask apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer \
         e2scrub_all.timer e2scrub_reap.service fstrim.timer || die "could not mask the VM's timers"

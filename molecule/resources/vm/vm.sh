@@ -81,7 +81,9 @@ start() {
             -pidfile "$dir/qemu.pid" -daemonize 2>"$dir/qemu.err"; then
         die "qemu could not start $name: $(cat "$dir/qemu.err")"
     fi
-    printf '{"instance": "%s", "address": "127.0.0.1", "port": %s, "user": "root", "identity_file": "%s",' \
+    # Ansible logs in as the image's sudo user, never as root: the host role
+    # forbids root logins over SSH in the middle of a run.
+    printf '{"instance": "%s", "address": "127.0.0.1", "port": %s, "user": "bulwark", "identity_file": "%s",' \
         "$name" "$port" "$image/id_ed25519"
     printf ' "accel": "%s", "console_log": "%s", "pidfile": "%s", "started": %s}\n' \
         "$accel" "$dir/console.log" "$dir/qemu.pid" "$(date +%s)"

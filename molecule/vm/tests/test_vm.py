@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import instance_fixtures  # noqa: E402
 from audit_proof import (  # noqa: E402,F401  pylint: disable=unused-import
     audit,
+    claimed,
     test_every_rule_the_roles_fix_passes,
     test_every_rule_the_roles_fix_was_decided,
     test_rules_left_open_say_why_in_the_report,

@@ -25,12 +25,21 @@ HEADER = ("# Managed by bulwark.hardening (host role, auditd area; CIS Docker Be
           "# every write and attribute change to the Docker stack's files is recorded.\n")
 
 
+def watchable(state, path):
+    """The path exists, or its directory does: the kernel then watches for the file to appear.
+
+    The host role runs before docker_daemon, which may create daemon.json: watching only
+    what exists would add that rule on the second run, never on the first.
+    """
+    return state.host.stat(path) is not None or state.host.stat(os.path.dirname(path)) is not None
+
+
 def watched_paths(state, realpath=os.path.realpath):
-    """[(path, CIS ids)] of the section 1 paths that exist on this host, in the benchmark's order."""
+    """[(path, CIS ids)] of the section 1 paths this host can watch, in the benchmark's order."""
     found = {}
     for rule_id, _title, paths_of, _must_exist, _what in AUDITED_PATHS:
         for path in paths_of(state):
-            if path and state.host.stat(path) is not None:
+            if path and watchable(state, path):
                 found.setdefault(normal_path(realpath(path)), []).append(rule_id)
     return list(found.items())
 
