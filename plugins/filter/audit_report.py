@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render a container_audit result as lines a person reads at the end of a play."""
+"""Render container_audit and container_remediate results as lines a person reads at the end of a play."""
 
 from __future__ import annotations
 
@@ -51,8 +51,52 @@ def audit_summary_lines(result, label="audit"):
     return lines
 
 
+def _remediation_headline(summary, check_mode):
+    if check_mode:
+        return ("plan (check mode): %d containers audited, %d to change live, %d to recreate; %d rule failures to fix, "
+                "%d would still fail" % (summary["audited"], summary["live"], summary["recreated"], summary["fixed"],
+                                         summary["still_failing"]))
+    return ("result: %d containers audited, %d changed live, %d recreated, %d rolled back; %d rule failures fixed, "
+            "%d still failing" % (summary["audited"], summary["live"], summary["recreated"], summary["rolled_back"],
+                                  summary["fixed"], summary["still_failing"]))
+
+
+def remediation_summary_lines(result, check_mode=False):
+    """A container_remediate result as lines: counts, replacements that failed (with their last log lines), what
+    was fixed per container, and each rule still failing with the reason it was left alone (or the evidence)."""
+    if not isinstance(result, dict):
+        raise AnsibleFilterError("remediation_summary_lines expects a registered container_remediate result")
+    if "summary" not in result:
+        if result.get("skipped"):
+            return ["nothing to do: no rule selected (live and recreate fixes off, or --tags selected none of them)"]
+        return ["failed: %s" % result.get("msg", "see the error above")]
+    lines = [_remediation_headline(result["summary"], check_mode)]
+    actions = {}
+    for container in result.get("containers") or []:
+        actions[container["name"]] = container["action"]
+        if container["status"] in ("rolled_back", "failed"):
+            lines.append("%s: %s - %s" % (container["name"], container["status"].replace("_", " "), container.get("detail", "")))
+            lines.extend("%s: replacement log: %s" % (container["name"], line) for line in container.get("logs", "").splitlines())
+    fixed = {}
+    for entry in result.get("fixed") or []:
+        fixed.setdefault(entry["target"], []).append(entry["rule"])
+    for target in sorted(fixed):
+        lines.append("%s %s (%s): %s" % ("would fix" if check_mode else "fixed", target, actions.get(target, "?"),
+                                         ", ".join(fixed[target])))
+    reasons = dict(((entry["target"], entry["rule"]), entry["reason"]) for entry in result.get("not_fixed") or [])
+    for entry in result.get("still_failing") or []:
+        reason = reasons.get((entry["target"], entry["rule"]))
+        lines.append("still failing %s %s: %s" % (entry["target"], entry["rule"],
+                                                  "left alone, " + reason if reason else entry.get("evidence", "")))
+    if not result["summary"]["audited"]:
+        lines.append("no container to audit (none running, or none matches the targets and labels)")
+    elif not fixed and not result.get("still_failing"):
+        lines.append("nothing to fix: the selected rules pass on every audited container")
+    return lines
+
+
 class FilterModule:
     """bulwark.hardening report filters."""
 
     def filters(self):
-        return {"audit_summary_lines": audit_summary_lines}
+        return {"audit_summary_lines": audit_summary_lines, "remediation_summary_lines": remediation_summary_lines}

@@ -44,13 +44,15 @@ class ModuleRun(object):
         self.returncode = returncode
 
 
-def run_module(name, args, check=False, preexec=None):
+def run_module(name, args, check=False, preexec=None, diff=False):
     """Run bulwark.hardening.<name> on localhost with args (a dict) and return a ModuleRun."""
     ensure_farm()
     command = [os.path.join(BIN, "ansible"), "localhost", "-m", "bulwark.hardening." + name,
                "-a", json.dumps(args), "-e", "ansible_python_interpreter=" + sys.executable]
     if check:
         command.append("--check")
+    if diff:
+        command.append("--diff")
     started = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(), check=False,
                                preexec_fn=preexec)

@@ -109,3 +109,40 @@ def ensure_sleeper_image(api):
         return api.inspect_image(SLEEPER_REF)["Id"]
     except docker.errors.ImageNotFound:
         return import_image(api, SLEEPER)
+
+
+USERLAND = "bulwark-test/userland"
+USERLAND_REF = USERLAND + ":" + SLEEPER_TAG
+# Run a userland container with this bind: the host's own /usr, read-only (python3, sh, coreutils).
+USERLAND_BIND = "/usr:/usr:ro"
+
+
+def userland_tarball():
+    """An image of a few symlinks (/bin, /lib, /lib64 into /usr) and empty directories: run with the
+    host's /usr bind-mounted read-only it is a whole userland, python3 included, at no build cost."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        # /sbin is a directory of its own: dockerd mounts docker-init there (--init).
+        for directory in ("usr", "etc", "proc", "sys", "dev", "data", "srv", "sbin"):
+            _add_dir(tar, directory)
+        _add_dir(tar, "tmp", 0o1777)
+        for link in ("bin", "lib", "lib64"):
+            info = tarfile.TarInfo(link)
+            info.type = tarfile.SYMTYPE
+            info.linkname = "usr/" + link
+            tar.addfile(info)
+        _add_bytes(tar, "/etc/passwd", PASSWD.encode())
+        _add_bytes(tar, "/etc/group", GROUP.encode())
+    return buffer.getvalue()
+
+
+def ensure_userland_image(api):
+    """Return the id of bulwark-test/userland:latest, importing it first if it is missing."""
+    import docker  # pylint: disable=import-outside-toplevel
+
+    try:
+        return api.inspect_image(USERLAND_REF)["Id"]
+    except docker.errors.ImageNotFound:
+        api.import_image_from_data(userland_tarball(), repository=USERLAND, tag=SLEEPER_TAG,
+                                   changes=["LABEL " + IMAGE_LABEL, 'CMD ["/bin/sleep","infinity"]'])
+        return api.inspect_image(USERLAND_REF)["Id"]

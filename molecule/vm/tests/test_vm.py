@@ -1,6 +1,7 @@
 """The hardened Docker daemon in a real (qemu) VM: dockerd runs under
 systemd, `docker info` reports the hardened settings, ordinary workloads
-still run, and the collection's own audit passes every rule the roles fix.
+still run, the collection's own audit passes every rule the roles fix, and
+the workload the containers role replaced kept its data.
 Every host.run is an SSH round trip into an emulated CPU, so the state is
 read once per module and the tests only look at it."""
 
@@ -15,6 +16,15 @@ from audit_proof import (  # noqa: E402,F401  pylint: disable=unused-import
     test_every_rule_the_roles_fix_passes,
     test_every_rule_the_roles_fix_was_decided,
     test_rules_left_open_say_why_in_the_report,
+    test_the_containers_role_claims_rules_of_the_workload,
+)
+from remediation_checks import (  # noqa: E402,F401  pylint: disable=unused-import
+    test_live_fixes_are_in_place,
+    test_recreate_fixes_are_in_place,
+    test_the_root_filesystem_is_read_only_and_tmp_writable,
+    test_the_workload_runs_under_its_name_with_its_label,
+    test_the_workload_was_replaced_and_its_volume_data_kept,
+    workload,
 )
 from workload_checks import (  # noqa: E402,F401  pylint: disable=unused-import
     published,

@@ -31,6 +31,7 @@ nothing written, no network).
 from __future__ import annotations
 
 import fnmatch
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
@@ -62,11 +63,22 @@ def _name_of(summary):
     return names[0].lstrip("/") if names else summary.get("Id", "")[:12]
 
 
+# An id as `docker ps` shows it (12 hex digits) or longer; shorter hex could be a name.
+ID_PREFIX = re.compile(r"^[0-9a-f]{12,64}$")
+
+
+def _selected_by(summary, pattern):
+    if ID_PREFIX.match(pattern) and summary.get("Id", "").startswith(pattern):
+        return True
+    return fnmatch.fnmatchcase(_name_of(summary), pattern)
+
+
 def select_containers(summaries, name_filter=None):
-    """Container summaries whose name matches one of the globs (all when no filter)."""
+    """Container summaries whose name matches one of the globs, or whose id starts with one
+    of them (12 or more hex digits); all when there is no filter."""
     if not name_filter:
         return list(summaries)
-    return [summary for summary in summaries if any(fnmatch.fnmatchcase(_name_of(summary), glob) for glob in name_filter)]
+    return [summary for summary in summaries if any(_selected_by(summary, pattern) for pattern in name_filter)]
 
 
 # --- API side -------------------------------------------------------------

@@ -36,7 +36,9 @@ SEVERITIES = ("low", "medium", "high", "critical")
 # files), host (OS configuration), manual (a person).
 FIX_CLASSES = ("live", "recreate", "daemon", "files", "host", "manual")
 # Fixes a role makes: such a rule names the role variables that fix it (fixed_by)
-# or says why the roles leave it open (left_open).
+# or says why the roles leave it open (left_open). Live and recreate rules name
+# the containers role's variables where container_remediate fixes them; the
+# others of those classes stay with a person.
 ROLE_FIX_CLASSES = ("daemon", "files", "host")
 
 # Sections, keyed by the module's `scope` values. The number is the CIS
@@ -103,7 +105,7 @@ class Rule(object):
         self.kind = kind
         self.evaluate = evaluate
         self.subject = subject
-        # Role variables that fix a failure (CIS fixes through a role: daemon, files, host).
+        # Role variables that fix a failure (daemon, files and host fixes; live and recreate ones the containers role makes).
         self.fixed_by = tuple(fixed_by)
         # Why the roles' defaults leave this rule failing on purpose, or None.
         self.left_open = left_open

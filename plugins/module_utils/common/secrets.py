@@ -185,6 +185,40 @@ def mask_text(text):
     return URL_USERINFO.sub(lambda match: match.group("before") + MASK + "@", text)
 
 
+WORDS = re.compile(r"(\s+)")
+# Quotes and punctuation around a word in free text, not part of the value.
+WORD_EDGES = "\"'`,;()[]{}<>"
+MIN_KNOWN_SECRET = 4
+
+
+def mask_free_text(text, known=()):
+    """Free text (a container's log lines) with what looks secret shown as ********.
+
+    Masked: URL passwords; every value of `known` (the secret values of the
+    container's own environment, wherever they are printed); the value of
+    each NAME=value word whose name or value looks secret; each word that
+    looks like a token by itself (known token formats, random-looking text).
+    """
+    if not isinstance(text, str):
+        return text
+    text = mask_text(text)
+    for value in sorted(set(known), key=len, reverse=True):
+        if value and len(value) >= MIN_KNOWN_SECRET:
+            text = text.replace(value, MASK)
+    return "".join(part if part.isspace() else _mask_word(part) for part in WORDS.split(text))
+
+
+def _mask_word(word):
+    if MASK in word:  # a URL whose password is masked already
+        return word
+    name, sep, value = word.partition("=")
+    if sep and name and value and check_entry(name.strip(WORD_EDGES), value.strip(WORD_EDGES)):
+        return name + sep + MASK
+    if value_says_secret(word.strip(WORD_EDGES)):
+        return MASK
+    return word
+
+
 def _strings(data):
     """Every string inside a JSON-like structure: values, and keys of mappings."""
     pending = [data]

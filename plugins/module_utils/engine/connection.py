@@ -45,6 +45,9 @@ def _requests_errors():
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DEFAULT_DOCKER_HOST = "unix://" + DEFAULT_DOCKER_SOCKET
 PINNED_API_VERSION = "1.41"
+# Connections kept open per endpoint: enough for the parallel calls of gather (inspect) and
+# remediation (stats, which dockerd answers on its 1 s sampling tick); opened only when used.
+MAX_POOL_SIZE = 64
 VERSION_RANGE = re.compile(r"(?:Maximum|Minimum) supported API version is ([0-9.]+)")
 
 
@@ -115,17 +118,18 @@ class CountingClient(object):
         self.calls = collections.Counter()
 
     def _sdk_client(self, version):
-        return sdk().APIClient(base_url=self.connection.docker_host, version=version,
+        return sdk().APIClient(base_url=self.connection.docker_host, version=version, max_pool_size=MAX_POOL_SIZE,
                                timeout=self.connection.timeout, tls=tls_config(self.connection) or False)
 
     @property
     def total(self):
         return sum(self.calls.values())
 
-    def call(self, name, *args, **kwargs):
-        self._count(name)
+    def call(self, endpoint, *args, **kwargs):
+        # `endpoint`, not `name`: SDK methods take a name= keyword of their own (create, rename).
+        self._count(endpoint)
         try:
-            return getattr(self._api, name)(*args, **kwargs)
+            return getattr(self._api, endpoint)(*args, **kwargs)
         except sdk().errors.APIError as error:
             version = _supported_version(error) if self._negotiates else None
             if version is None:
@@ -133,8 +137,29 @@ class CountingClient(object):
             # The daemon does not speak the pinned version: use its own, once.
             self._api = self._factory(version)
             self._negotiates = False
-            self._count(name)
-            return getattr(self._api, name)(*args, **kwargs)
+            self._count(endpoint)
+            return getattr(self._api, endpoint)(*args, **kwargs)
+
+    def get_json(self, name, path, params, *args):
+        """GET an endpoint with query params, counted as name: for what older SDKs do not wrap
+        (stats' one-shot came with SDK 6; Debian 12 ships 5.0.3)."""
+        self._count(name)
+        api = self._api
+        # pylint: disable=protected-access
+        return api._result(api._get(api._url(path, *args), params=params), True)
+
+    def post_json(self, name, path, body, *args):
+        """POST a JSON body to an endpoint the SDK does not wrap as needed, counted as name.
+
+        path is an Engine path with {0}-style placeholders for args; body (a
+        dict) goes as it is (the Engine's own field names). The SDK's update_container,
+        for one, cannot set PidsLimit.
+        """
+        self._count(name)
+        api = self._api
+        # pylint: disable=protected-access
+        response = api._post_json(api._url(path, *args), data=body)
+        return api._result(response, bool(response.content))
 
     def _count(self, name):
         with self._lock:

@@ -236,6 +236,7 @@ def default_bridge_open(container, state):
     level=2, scored=True, severity="medium", fix="recreate",
     reads="inspect .HostConfig.CapDrop, .HostConfig.Privileged",
     remediation="Run with --cap-drop ALL and --cap-add only what the service needs (e.g. NET_BIND_SERVICE).",
+    fixed_by=("containers_recreate_enabled", "containers_policy"),
 )
 def capabilities_dropped(container, state):
     # Docker's default set still holds 14 capabilities (NET_RAW, DAC_OVERRIDE, ...) most services never use.
@@ -252,6 +253,7 @@ def capabilities_dropped(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .Mounts (writable bind sources equal to or below %s)" % ", ".join(EXTRA_SENSITIVE_PATHS),
     remediation="Mount only application data directories, read-only where possible (:ro).",
+    fixed_by=("containers_recreate_enabled",),
 )
 def sensitive_writable_mounts(container, state):
     # Sub-paths count: /run/containerd/containerd.sock is as dangerous as /run. The CIS system

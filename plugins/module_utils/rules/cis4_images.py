@@ -34,7 +34,7 @@ BUILDKIT_ADD = re.compile(r"^ADD\s(?P<args>.*?)(?:\s*# buildkit)?\s*$", re.DOTAL
 CLASSIC_ROOTFS_SOURCE = re.compile(r"^file:[0-9a-f]+$")
 
 
-def _runs_as_root(user):
+def runs_as_root(user):
     # Config.User is "user", "uid", "user:group" or "uid:gid"; only the user part decides.
     name = (user or "").split(":", 1)[0]
     return name in ("", "0", "root")
@@ -45,11 +45,14 @@ def _runs_as_root(user):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .Config.User (the image's USER unless the container overrides it)",
     remediation="Create a user in the image (useradd + USER in the Dockerfile) or run with --user <uid>:<gid>.",
+    fixed_by=("containers_recreate_enabled", "containers_policy"),
+    left_open="which user a service can run as depends on its image: name it in containers_policy.user (or an "
+              "override's policy.user) with recreate fixes on",
 )
 def container_user(container, state):
     # Root in a container is root on the host as soon as anything leaks (a mount, a capability, a kernel bug).
     user = container.config.get("User") or ""
-    if _runs_as_root(user):
+    if runs_as_root(user):
         return failed("runs as root (Config.User=%s)" % (user or "<empty>"))
     return passed("Config.User=%s" % user)
 

@@ -61,6 +61,7 @@ def swarm_mode(state):
     reads="inspect .AppArmorProfile; docker info .SecurityOptions (name=apparmor)",
     remediation="Run the container with the default profile (docker-default) or "
                 "`--security-opt apparmor=<profile>`; never `apparmor=unconfined`.",
+    fixed_by=("containers_recreate_enabled",),
 )
 def apparmor_profile(container, state):
     # Only applicable where the daemon can apply AppArmor at all.
@@ -98,6 +99,7 @@ def selinux_options(container, state):
     reads="inspect .HostConfig.CapAdd",
     remediation="Remove the added capabilities (--cap-add) the workload does not need; "
                 "prefer `--cap-drop ALL` plus the few it does (see BW-008).",
+    fixed_by=("containers_recreate_enabled", "containers_policy"),
 )
 def added_capabilities(container, state):
     # Capabilities beyond Docker's default set widen what root in the container can do to the host.
@@ -112,6 +114,7 @@ def added_capabilities(container, state):
     level=1, scored=True, severity="critical", fix="recreate",
     reads="inspect .HostConfig.Privileged",
     remediation="Do not run the container with --privileged; add only the capabilities and devices it needs.",
+    fixed_by=("containers_recreate_enabled",),
 )
 def privileged(container, state):
     # Privileged means every capability, every host device and no seccomp/AppArmor: root on the host.
@@ -126,6 +129,7 @@ def privileged(container, state):
     reads="inspect .Mounts (bind sources equal to or below /, /boot, /dev, /etc, /lib, /proc, /sys, /usr)",
     remediation="Do not bind-mount host system directories (or anything below them) into containers; "
                 "if one is unavoidable, mount it read-only.",
+    fixed_by=("containers_recreate_enabled",),
 )
 def sensitive_host_dirs(container, state):
     # Sub-paths count too (a bind of /etc/ssh exposes /etc's secrets); writable is a failure, read-only a warning.
@@ -205,6 +209,7 @@ def published_ports(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .HostConfig.NetworkMode",
     remediation="Do not use --network host; publish the needed ports from a bridge or user-defined network.",
+    fixed_by=("containers_recreate_enabled", "containers_policy"),
 )
 def host_network(container, state):
     # In the host's network namespace the container can bind any host port and see all host traffic.
@@ -220,6 +225,7 @@ def host_network(container, state):
     reads="inspect .HostConfig.Memory",
     remediation="Set a memory limit: `docker update --memory 512m --memory-swap 512m <container>` "
                 "(or --memory on docker run).",
+    fixed_by=("containers_live_enabled", "containers_policy"),
 )
 def memory_limit(container, state):
     # Without a limit one container can exhaust host memory and get other workloads OOM-killed.
@@ -234,6 +240,7 @@ def memory_limit(container, state):
     level=1, scored=True, severity="low", fix="live",
     reads="inspect .HostConfig.CpuShares, .NanoCpus, .CpuQuota",
     remediation="Set CPU shares or a CPU limit: `docker update --cpu-shares 512 --cpus 1.5 <container>`.",
+    fixed_by=("containers_live_enabled", "containers_policy"),
 )
 def cpu_priority(container, state):
     # Without shares or a quota a busy container competes with the host's own services on equal terms.
@@ -250,6 +257,7 @@ def cpu_priority(container, state):
     level=1, scored=True, severity="medium", fix="recreate",
     reads="inspect .HostConfig.ReadonlyRootfs",
     remediation="Run with --read-only and give writable paths their own volume or tmpfs (--tmpfs /tmp).",
+    fixed_by=("containers_recreate_enabled", "containers_policy"),
 )
 def read_only_rootfs(container, state):
     # A writable root filesystem lets an intruder change binaries and persist inside the container.
@@ -278,6 +286,7 @@ def bound_interface(container, state):
     level=1, scored=True, severity="low", fix="live",
     reads="inspect .HostConfig.RestartPolicy (Name, MaximumRetryCount)",
     remediation="`docker update --restart on-failure:5 <container>`.",
+    fixed_by=("containers_live_enabled", "containers_policy"),
 )
 def restart_policy(container, state):
     # `always`/`unless-stopped` and on-failure without a bound (0) restart a broken container forever;
@@ -304,6 +313,7 @@ def _host_namespace(container, key):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .HostConfig.PidMode",
     remediation="Do not use --pid host.",
+    fixed_by=("containers_recreate_enabled",),
 )
 def host_pid(container, state):
     # With the host's PID namespace the container sees, and as root can signal or ptrace, host processes.
@@ -315,6 +325,7 @@ def host_pid(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .HostConfig.IpcMode",
     remediation="Do not use --ipc host.",
+    fixed_by=("containers_recreate_enabled",),
 )
 def host_ipc(container, state):
     # The host's IPC namespace exposes its shared memory segments and semaphores.
@@ -370,6 +381,7 @@ def shared_propagation(container, state):
     level=1, scored=True, severity="medium", fix="recreate",
     reads="inspect .HostConfig.UTSMode",
     remediation="Do not use --uts host.",
+    fixed_by=("containers_recreate_enabled",),
 )
 def host_uts(container, state):
     # In the host's UTS namespace the container can change the host's hostname.
@@ -382,7 +394,7 @@ def host_uts(container, state):
     reads="inspect .HostConfig.SecurityOpt (seccomp=unconfined, or an inline profile's defaultAction and rules), "
           ".HostConfig.Privileged; docker info .SecurityOptions and the custom profile file it names",
     remediation="Remove `--security-opt seccomp=unconfined` (and --privileged, which also disables seccomp).",
-    fixed_by=("docker_daemon_seccomp_enabled",),
+    fixed_by=("docker_daemon_seccomp_enabled", "containers_recreate_enabled"),
 )
 def seccomp_enabled(container, state):
     # seccomp blocks the syscalls most kernel escapes need; privileged containers run without it too,
@@ -425,7 +437,7 @@ def cgroup_parent(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .HostConfig.SecurityOpt (no-new-privileges); daemon no-new-privileges (command line, daemon.json)",
     remediation="Run with `--security-opt no-new-privileges`, or set `no-new-privileges: true` in daemon.json.",
-    fixed_by=("docker_daemon_no_new_privileges",),
+    fixed_by=("docker_daemon_no_new_privileges", "containers_recreate_enabled"),
 )
 def no_new_privileges(container, state):
     # Without it, setuid binaries in the image can raise privileges inside the container. dockerd
@@ -470,6 +482,7 @@ def health_checked(container, state):
     level=1, scored=True, severity="medium", fix="live",
     reads="inspect .HostConfig.PidsLimit",
     remediation="Set a PIDs limit: `docker update --pids-limit 200 <container>` (or --pids-limit on docker run).",
+    fixed_by=("containers_live_enabled", "containers_policy"),
 )
 def pids_limit(container, state):
     # Without a PIDs limit a fork bomb in one container exhausts the host's process table.
@@ -498,6 +511,7 @@ def default_bridge(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .HostConfig.UsernsMode",
     remediation="Do not use --userns host (it opts out of the daemon's user-namespace remapping).",
+    fixed_by=("containers_recreate_enabled",),
 )
 def host_userns(container, state):
     return _host_namespace(container, "UsernsMode")
@@ -508,6 +522,7 @@ def host_userns(container, state):
     level=1, scored=True, severity="critical", fix="recreate",
     reads="inspect .Mounts (bind sources named docker.sock, or the daemon socket or a directory above it)",
     remediation="Remove the docker.sock bind mount; give the workload a narrower API (an authorization plugin or a proxy).",
+    fixed_by=("containers_recreate_enabled",),
 )
 def docker_socket_mounted(container, state):
     # Whoever reaches the socket controls the daemon, which is root on the host; read-only does not help.

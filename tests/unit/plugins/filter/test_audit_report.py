@@ -52,3 +52,50 @@ def test_anything_else_than_an_audit_result_is_refused():
 
 def test_the_filter_is_exported():
     assert FilterModule().filters()["audit_summary_lines"] is audit_summary_lines
+
+
+# --- remediation_summary_lines ------------------------------------------------------------------
+
+REMEDIATION = {
+    "summary": {"audited": 3, "live": 1, "recreated": 1, "rolled_back": 1, "failed": 0, "fixed": 3,
+                "still_failing": 2, "not_fixed": 1},
+    "containers": [
+        {"name": "web", "action": "live", "status": "changed"},
+        {"name": "db", "action": "recreate", "status": "changed"},
+        {"name": "cache", "action": "recreate", "status": "rolled_back", "detail": "the replacement stopped (exit code 3)",
+         "logs": "touch: cannot touch '/state': Read-only file system"},
+    ],
+    "fixed": [{"rule": "5.11", "target": "web"}, {"rule": "5.29", "target": "web"}, {"rule": "5.13", "target": "db"}],
+    "still_failing": [{"rule": "5.13", "target": "cache", "evidence": "HostConfig.ReadonlyRootfs=false"},
+                      {"rule": "5.27", "target": "db", "evidence": "no health check"}],
+    "not_fixed": [{"rule": "5.27", "target": "db", "reason": "manual: add a HEALTHCHECK"}],
+}
+
+
+def test_remediation_lines_give_counts_failures_fixes_and_reasons():
+    from ansible_collections.bulwark.hardening.plugins.filter.audit_report import remediation_summary_lines
+    lines = remediation_summary_lines(REMEDIATION)
+    assert lines[0] == ("result: 3 containers audited, 1 changed live, 1 recreated, 1 rolled back; "
+                        "3 rule failures fixed, 2 still failing")
+    assert "cache: rolled back - the replacement stopped (exit code 3)" in lines
+    assert "cache: replacement log: touch: cannot touch '/state': Read-only file system" in lines
+    assert "fixed db (recreate): 5.13" in lines and "fixed web (live): 5.11, 5.29" in lines
+    assert "still failing cache 5.13: HostConfig.ReadonlyRootfs=false" in lines
+    assert "still failing db 5.27: left alone, manual: add a HEALTHCHECK" in lines
+
+
+def test_remediation_lines_in_check_mode_speak_of_a_plan():
+    from ansible_collections.bulwark.hardening.plugins.filter.audit_report import remediation_summary_lines
+    lines = remediation_summary_lines(REMEDIATION, True)
+    assert lines[0].startswith("plan (check mode): 3 containers audited, 1 to change live, 1 to recreate")
+    assert "would fix web (live): 5.11, 5.29" in lines
+
+
+def test_remediation_lines_for_a_skipped_task_a_failure_and_nothing_to_do():
+    from ansible_collections.bulwark.hardening.plugins.filter.audit_report import remediation_summary_lines
+    assert remediation_summary_lines({"skipped": True, "changed": False})[0].startswith("nothing to do: no rule selected")
+    assert remediation_summary_lines({"failed": True, "msg": "policy.memory: bad"}) == ["failed: policy.memory: bad"]
+    empty = {"summary": dict(REMEDIATION["summary"], audited=0), "containers": [], "fixed": [], "still_failing": []}
+    assert remediation_summary_lines(empty)[-1].startswith("no container to audit")
+    clean = {"summary": dict(REMEDIATION["summary"], audited=2), "containers": [], "fixed": [], "still_failing": []}
+    assert remediation_summary_lines(clean)[-1] == "nothing to fix: the selected rules pass on every audited container"

@@ -35,7 +35,8 @@ def test_finding_dict_shape():
     assert findings[0].to_dict() == {
         "rule": "5.11", "title": "Ensure that the memory usage for containers is limited", "section": "5", "level": 1,
         "scored": True, "target": "fixture-hostnet", "status": "fail", "severity": "medium",
-        "evidence": "HostConfig.Memory=0 (no limit)", "remediation": rulebook.get("5.11").remediation, "fix": "live"}
+        "evidence": "HostConfig.Memory=0 (no limit)", "remediation": rulebook.get("5.11").remediation, "fix": "live",
+        "fixed_by": ["containers_live_enabled", "containers_policy"]}
 
 
 def test_every_rule_evaluates_on_the_real_fixtures_without_error():

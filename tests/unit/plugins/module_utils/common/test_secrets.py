@@ -147,3 +147,19 @@ def test_finding_evidence_never_carries_url_credentials():
     assert shown["evidence"] == "registry-mirrors: https://user:********@mirror.example.com"
     assert "secret" not in repr(shown)
     assert finding.evidence.endswith("user:secret@mirror.example.com")  # the finding itself is unchanged
+
+
+def test_free_text_masks_known_values_name_value_words_tokens_and_url_passwords():
+    from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_free_text
+    text = ("starting with DB_PASSWORD=hunter2-but-longer and key s3cr3t-from-env\n"
+            "token ghp_0123456789abcdefghijABCDEFGHIJ012345 to postgres://app:pw123@db/app ok")
+    masked = mask_free_text(text, known=["s3cr3t-from-env"])
+    assert "hunter2" not in masked and "s3cr3t-from-env" not in masked and "ghp_" not in masked and "pw123" not in masked
+    assert "DB_PASSWORD=********" in masked and "postgres://app:********@db/app" in masked
+    assert masked.startswith("starting with") and masked.endswith(" ok")
+
+
+def test_free_text_keeps_ordinary_words_and_short_known_values():
+    from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_free_text
+    text = "touch: cannot touch '/state': Read-only file system\nexit 3"
+    assert mask_free_text(text, known=["abc"]) == text

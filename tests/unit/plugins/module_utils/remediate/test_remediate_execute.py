@@ -1,0 +1,459 @@
+# -*- coding: utf-8 -*-
+"""Carrying out plans: the live update, the verified replacement and its roll back.
+
+No Docker: the Engine is a fake client recording every call (scripted
+answers, exceptions raised), and the clock is fake so no test waits.
+"""
+
+from __future__ import annotations
+
+import pytest
+from docker.errors import APIError, NotFound
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import execute
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.execute import (
+    ReplacementFailed, aside_name, describe_failure, last_logs, recreate, update_live, wait_until_settled,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
+
+from remediate_fixtures import MIB, WEB_ID, context, policy, web, web_image
+
+NEW_ID = "9d2f6a1c3b4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4"
+ASIDE = "shop-web-1-bulwark-old-4b5e57f6eb2f"
+GRACE = 10
+HEALTH_TIMEOUT = 120
+RUNNING = {"State": {"Running": True, "Restarting": False, "Health": {"Status": "healthy"}}}
+NO_HEALTH_CHECK = {"State": {"Running": True, "Restarting": False}}
+STARTING = {"State": {"Running": True, "Restarting": False, "Health": {"Status": "starting", "Log": []}}}
+EXITED = {"State": {"Running": False, "Restarting": False, "ExitCode": 3}}
+RESTARTING = {"State": {"Running": True, "Restarting": True, "ExitCode": 1}}
+UNHEALTHY = {"State": {"Running": True, "Restarting": False, "Health": {"Status": "unhealthy", "Log": [
+    {"ExitCode": 1, "Output": "ok\n"},
+    {"ExitCode": 7, "Output": "curl: (7) Failed to connect to 127.0.0.1 port 8080: Connection refused\n"},
+]}}}
+DEFAULT_ANSWERS = {
+    "rename": None,
+    "update_container": {"Warnings": None},
+    "stop": None,
+    "create_container_from_config": {"Id": NEW_ID, "Warnings": []},
+    "connect_container_to_network": None,
+    "start": None,
+    "inspect_container": RUNNING,
+    "remove_container": None,
+    "logs": b"booting\nlistening on :8080\n",
+}
+
+
+def api_error(explanation):
+    return APIError("500 Server Error", explanation=explanation)
+
+
+class FakeEngine(object):
+    """call() and post_json() of CountingClient, recording (endpoint, args, kwargs).
+
+    An answer may be a list: one element per call, the last one repeating. An answer that is an exception is raised.
+    post_json is recorded with the formatted path and the body as its args.
+    """
+
+    def __init__(self, **answers):
+        self.answers = dict(DEFAULT_ANSWERS, **answers)
+        self.calls = []
+
+    def call(self, endpoint, *args, **kwargs):
+        self.calls.append((endpoint, args, kwargs))
+        return self._answer(endpoint)
+
+    def post_json(self, name, path, body, *args):
+        self.calls.append((name, (path.format(*args), body), {}))
+        return self._answer(name)
+
+    def _answer(self, endpoint):
+        if endpoint not in self.answers:
+            raise AssertionError("unexpected API call %s" % endpoint)
+        answer = self.answers[endpoint]
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def endpoints(self):
+        """The endpoints called, in order, with repeated inspections collapsed to one."""
+        names = []
+        for endpoint, _args, _kwargs in self.calls:
+            if not (endpoint == "inspect_container" and names and names[-1] == endpoint):
+                names.append(endpoint)
+        return names
+
+    def made(self, endpoint):
+        return [(args, kwargs) for name, args, kwargs in self.calls if name == endpoint]
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.time = 1000.0
+        self.sleeps = []
+
+    def now(self):
+        return self.time
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.time += seconds
+
+
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch):
+    """A fake clock; recreate() waits with it (it passes sleep on, the clock is given here)."""
+    fake = FakeClock()
+    real = execute.wait_until_settled
+
+    def waiting(client, container_id, grace, health_timeout, sleep):
+        return real(client, container_id, grace, health_timeout, sleep=sleep, now=fake.now)
+
+    monkeypatch.setattr(execute, "wait_until_settled", waiting)
+    return fake
+
+
+def recreate_plan(changes=None, failing=("5.26",)):
+    """shop-web-1 (running, unless-stopped, two networks) planned for recreate."""
+    return plan_container(web(changes), list(failing), policy(recreate=True), context())
+
+
+def run_recreate(engine, clock, plan=None):
+    return recreate(engine, plan or recreate_plan(), web_image(), GRACE, HEALTH_TIMEOUT, sleep=clock.sleep)
+
+
+# --- live --------------------------------------------------------------------------
+
+def live_plan():
+    container = web({"HostConfig.RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}})
+    return plan_container(container, ["5.11", "5.15"], policy(memory="512m"), context())
+
+
+def test_update_live_posts_the_update_body():
+    engine = FakeEngine()
+    outcome = update_live(engine, live_plan())
+    assert outcome.status == "changed" and outcome.detail == ""
+    assert engine.calls == [("update_container", ("/containers/%s/update" % WEB_ID, {
+        "Memory": 512 * MIB, "MemorySwap": 512 * MIB, "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 5}}), {})]
+
+
+def test_update_live_reports_the_engine_warnings():
+    engine = FakeEngine(update_container={"Warnings": ["Your kernel does not support swap limit capabilities", "second"]})
+    outcome = update_live(engine, live_plan())
+    assert outcome.status == "changed"
+    assert outcome.detail == "Your kernel does not support swap limit capabilities; second"
+
+
+def test_update_live_refused():
+    engine = FakeEngine(update_container=api_error("Cannot update container: memory limit too low"))
+    outcome = update_live(engine, live_plan())
+    assert outcome.status == "failed"
+    assert outcome.detail == "update refused: Cannot update container: memory limit too low"
+
+
+# --- recreate: the happy path ----------------------------------------------------------
+
+def test_recreate_call_order(clock):
+    engine = FakeEngine()
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "changed" and outcome.new_id == NEW_ID
+    assert engine.endpoints() == ["rename", "update_container", "stop", "create_container_from_config",
+                                  "connect_container_to_network", "start", "inspect_container", "remove_container"]
+
+
+def test_recreate_renames_aside_and_stops_the_old_one_without_restarts(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock)
+    assert engine.made("rename") == [((WEB_ID, ASIDE), {})]
+    assert engine.made("update_container") == [(("/containers/%s/update" % WEB_ID, {"RestartPolicy": {"Name": "no"}}), {})]
+    assert engine.made("stop") == [((WEB_ID,), {"timeout": 20})]
+
+
+def test_recreate_creates_under_the_name_from_the_plan(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock)
+    [((body,), kwargs)] = engine.made("create_container_from_config")
+    assert kwargs == {"name": "shop-web-1"}
+    assert body["Image"] == "shop/web:2.4"
+    assert body["HostConfig"]["SecurityOpt"] == ["no-new-privileges:true"]
+    assert body["HostConfig"]["RestartPolicy"] == {"Name": "unless-stopped", "MaximumRetryCount": 0}
+    assert body["NetworkingConfig"] == {"EndpointsConfig": {"shop_backend": {
+        "Aliases": ["shop-web-1", "web"], "IPAMConfig": {"IPv4Address": "172.28.0.10"}}}}
+
+
+def test_recreate_connects_the_other_networks_before_start(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock)
+    [((path, body), _kwargs)] = engine.made("connect_container_to_network")
+    assert path == "/networks/shop_frontend/connect"
+    assert body["Container"] == NEW_ID
+    assert body["EndpointConfig"]["Links"] == ["shop-db-1:db"]
+    assert engine.made("start") == [((NEW_ID,), {})]
+
+
+def test_recreate_watches_the_replacement_for_the_grace_period(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock)
+    inspections = engine.made("inspect_container")
+    assert set(args for args, _kwargs in inspections) == {(NEW_ID,)}
+    assert len(inspections) == GRACE / execute.POLL_SECONDS + 1
+    assert sum(clock.sleeps) == GRACE
+
+
+def test_recreate_removes_the_old_container_keeping_its_volumes(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock)
+    assert engine.made("remove_container") == [((WEB_ID,), {"v": False})]
+    assert engine.calls[-1][0] == "remove_container"
+
+
+def test_recreate_of_a_stopped_container_neither_stops_nor_starts(clock):
+    engine = FakeEngine()
+    plan = recreate_plan({"State.Running": False, "State.Status": "exited",
+                          "HostConfig.RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}})
+    outcome = run_recreate(engine, clock, plan)
+    assert outcome.status == "changed"
+    assert engine.endpoints() == ["rename", "create_container_from_config", "connect_container_to_network",
+                                  "remove_container"]
+
+
+def test_recreate_default_stop_timeout(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock, recreate_plan({"Config.StopTimeout": None}))
+    assert engine.made("stop") == [((WEB_ID,), {"timeout": 10})]
+
+
+def test_recreate_of_a_container_on_one_network_connects_nothing(clock):
+    engine = FakeEngine()
+    plan = recreate_plan({"NetworkSettings.Networks": {"shop_backend": {"Aliases": ["web"]}}})
+    run_recreate(engine, clock, plan)
+    assert engine.made("connect_container_to_network") == []
+
+
+def test_a_verified_replacement_is_reported_when_the_old_container_cannot_be_removed(clock):
+    engine = FakeEngine(remove_container=api_error("removal of container is already in progress"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.new_id == NEW_ID
+    assert "removal of container is already in progress" in outcome.detail
+
+
+def test_a_rename_aside_refused_changes_nothing(clock):
+    engine = FakeEngine(rename=api_error("No such container"))
+    with pytest.raises(APIError):
+        run_recreate(engine, clock)
+    assert engine.endpoints() == ["rename"]
+
+
+# --- recreate: roll back ----------------------------------------------------------------
+
+ROLL_BACK = ["remove_container", "rename", "update_container", "start"]
+
+
+def assert_rolled_back(engine, new_container=True):
+    """The replacement removed (when created), the old one renamed back, its restart policy restored, started."""
+    tail = engine.calls[-4:] if new_container else engine.calls[-3:]
+    expected = ([("remove_container", (NEW_ID,), {"force": True, "v": False})] if new_container else []) + [
+        ("rename", (WEB_ID, "shop-web-1"), {}),
+        ("update_container", ("/containers/%s/update" % WEB_ID,
+                              {"RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0}}), {}),
+        ("start", (WEB_ID,), {}),
+    ]
+    assert tail == expected
+    assert ("remove_container", (WEB_ID,), {"v": False}) not in engine.calls
+
+
+def test_roll_back_when_the_replacement_exits(clock):
+    engine = FakeEngine(inspect_container=[RUNNING, RUNNING, EXITED])
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("the replacement stopped (exit code 3); the old container is back under its name and running")
+    assert outcome.logs == "booting\nlistening on :8080"
+    assert engine.made("logs") == [((NEW_ID,), {"tail": 20})]
+    assert_rolled_back(engine)
+
+
+def test_roll_back_when_the_replacement_keeps_restarting(clock):
+    engine = FakeEngine(inspect_container=RESTARTING)
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("the replacement stopped (exit code 1, restarting)")
+    assert_rolled_back(engine)
+
+
+def test_roll_back_when_the_replacement_turns_unhealthy(clock):
+    engine = FakeEngine(inspect_container=[STARTING, UNHEALTHY])
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("the replacement turned unhealthy: curl: (7) Failed to connect to 127.0.0.1 port 8080")
+    assert_rolled_back(engine)
+
+
+def test_roll_back_when_the_replacement_never_turns_healthy(clock):
+    engine = FakeEngine(inspect_container=STARTING)
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("the replacement was not healthy after 120 s (health: starting)")
+    assert_rolled_back(engine)
+
+
+def test_roll_back_when_create_is_refused(clock):
+    engine = FakeEngine(create_container_from_config=api_error("Conflict. The container name \"/shop-web-1\" is already in use"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("Docker refused: Conflict. The container name \"/shop-web-1\" is already in use; ")
+    assert outcome.logs == ""
+    assert engine.made("logs") == []
+    assert_rolled_back(engine, new_container=False)
+
+
+def test_roll_back_when_start_is_refused(clock):
+    engine = FakeEngine(start=[api_error("driver failed programming external connectivity: port is already allocated"), None])
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert "port is already allocated" in outcome.detail
+    assert_rolled_back(engine)
+
+
+def test_roll_back_on_an_unexpected_python_error(clock):
+    engine = FakeEngine(connect_container_to_network=TypeError("unhashable type: 'dict'"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("TypeError: unhashable type: 'dict'; the old container is back")
+    assert_rolled_back(engine)
+
+
+def test_roll_back_when_stopping_the_old_one_fails(clock):
+    engine = FakeEngine(stop=api_error("cannot stop container: permission denied"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert_rolled_back(engine, new_container=False)
+    assert engine.made("create_container_from_config") == []
+
+
+def test_roll_back_of_a_container_without_restart_policy_leaves_it(clock):
+    engine = FakeEngine(inspect_container=EXITED)
+    plan = recreate_plan({"HostConfig.RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}})
+    outcome = run_recreate(engine, clock, plan)
+    assert outcome.status == "rolled_back"
+    assert engine.made("update_container") == []
+    assert engine.calls[-3:] == [("remove_container", (NEW_ID,), {"force": True, "v": False}),
+                                 ("rename", (WEB_ID, "shop-web-1"), {}), ("start", (WEB_ID,), {})]
+
+
+def test_roll_back_of_a_stopped_container_does_not_start_it(clock):
+    engine = FakeEngine(connect_container_to_network=api_error("network shop_frontend not found"))
+    plan = recreate_plan({"State.Running": False})
+    outcome = run_recreate(engine, clock, plan)
+    assert outcome.status == "rolled_back"
+    assert "; the old container is back under its name" in outcome.detail
+    assert "and running" not in outcome.detail
+    assert "start" not in engine.endpoints()
+
+
+def test_a_failed_roll_back_is_reported_loudly(clock):
+    engine = FakeEngine(inspect_container=EXITED, rename=[None, api_error("name is in use")])
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "failed"
+    assert outcome.detail == ("the replacement stopped (exit code 3); ROLL BACK FAILED (Docker refused: name is in use): "
+                              "the old container is 4b5e57f6eb2f, check it now")
+    assert outcome.logs == "booting\nlistening on :8080"
+
+
+def test_a_roll_back_that_cannot_remove_the_replacement_fails(clock):
+    engine = FakeEngine(inspect_container=EXITED, remove_container=NotFound("No such container"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "failed"
+    assert "ROLL BACK FAILED" in outcome.detail
+    assert engine.made("rename") == [((WEB_ID, ASIDE), {})]
+
+
+def test_a_roll_back_failing_with_a_python_error_is_reported(clock):
+    engine = FakeEngine(create_container_from_config=api_error("bad"), start=RuntimeError("boom"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "failed"
+    assert "ROLL BACK FAILED (RuntimeError: boom)" in outcome.detail
+
+
+def test_unreadable_logs_do_not_stop_the_roll_back(clock):
+    engine = FakeEngine(inspect_container=EXITED, logs=api_error("configured logging driver does not support reading"))
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back" and outcome.logs == ""
+    assert_rolled_back(engine)
+
+
+# --- waiting for the replacement ------------------------------------------------------------
+
+def wait(engine, clock, grace=GRACE, health_timeout=HEALTH_TIMEOUT):
+    wait_until_settled(engine, NEW_ID, grace, health_timeout, sleep=clock.sleep, now=clock.now)
+
+
+def test_a_container_without_health_check_settles_after_the_grace_period():
+    engine, clock = FakeEngine(inspect_container=NO_HEALTH_CHECK), FakeClock()
+    wait(engine, clock)
+    assert sum(clock.sleeps) == GRACE
+
+
+def test_a_healthy_container_settles_after_the_grace_period():
+    engine, clock = FakeEngine(inspect_container=[STARTING, RUNNING]), FakeClock()
+    wait(engine, clock)
+    assert sum(clock.sleeps) == GRACE
+
+
+def test_a_slow_health_check_is_waited_for_up_to_the_health_timeout():
+    engine, clock = FakeEngine(inspect_container=[STARTING] * 60 + [RUNNING]), FakeClock()
+    wait(engine, clock)
+    assert sum(clock.sleeps) == 30
+
+
+def test_zero_grace_without_health_check_returns_at_once():
+    engine, clock = FakeEngine(inspect_container=NO_HEALTH_CHECK), FakeClock()
+    wait(engine, clock, grace=0)
+    assert clock.sleeps == [] and len(engine.calls) == 1
+
+
+def test_a_health_timeout_shorter_than_the_grace_period_waits_the_grace_period():
+    engine, clock = FakeEngine(inspect_container=STARTING), FakeClock()
+    with pytest.raises(ReplacementFailed, match=r"not healthy after 10 s"):
+        wait(engine, clock, grace=10, health_timeout=2)
+
+
+def test_an_unhealthy_container_without_probe_output():
+    engine, clock = FakeEngine(inspect_container={"State": {"Running": True, "Health": {"Status": "unhealthy"}}}), FakeClock()
+    with pytest.raises(ReplacementFailed, match="turned unhealthy: no probe output"):
+        wait(engine, clock)
+
+
+def test_a_container_with_no_state_has_stopped():
+    engine, clock = FakeEngine(inspect_container={}), FakeClock()
+    with pytest.raises(ReplacementFailed, match=r"stopped \(exit code None\)"):
+        wait(engine, clock)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def test_aside_name():
+    assert aside_name("shop-web-1", WEB_ID) == ASIDE
+
+
+def test_describe_failure():
+    assert describe_failure(ReplacementFailed("the replacement stopped")) == "the replacement stopped"
+    assert describe_failure(api_error("no such image")) == "Docker refused: no such image"
+    assert describe_failure(KeyError("Id")) == "KeyError: 'Id'"
+
+
+def test_last_logs_masks_url_passwords():
+    engine = FakeEngine(logs=b"connecting to postgres://shop:s3cr3t-pw@db:5432/shop\nfailed\n")
+    assert last_logs(engine, NEW_ID) == "connecting to postgres://shop:********@db:5432/shop\nfailed"
+
+
+def test_last_logs_reads_text_and_undecodable_bytes():
+    assert last_logs(FakeEngine(logs="plain text\n"), NEW_ID) == "plain text"
+    assert last_logs(FakeEngine(logs=b"caf\xe9\n"), NEW_ID) == "caf\ufffd"
+
+
+def test_last_logs_masks_known_tokens():
+    token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+    engine = FakeEngine(logs=("GITHUB_TOKEN=%s\nexiting\n" % token).encode())
+    assert token not in last_logs(engine, NEW_ID)

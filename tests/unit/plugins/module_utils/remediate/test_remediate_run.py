@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+"""One remediation run: input checks, what counts as failing, usage, results and the report."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+from docker.errors import APIError
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding, evaluate
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS, SKIPPED
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import run
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.execute import Outcome
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import MANUAL
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run import (
+    RemediationError, carry_out, container_rule_ids, current_usage, diff_of, failing_by_container, failing_pairs,
+    plan_result, report, wanted_rules,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+
+from remediate_fixtures import MIB, WEB_ID, audit_container, context, policy, web
+import rule_fixtures
+
+INSECURE = "fixture-insecure"
+
+
+def finding(rule_id, target, status, evidence="evidence"):
+    return Finding(rulebook.get(rule_id), target, status, evidence)
+
+
+# --- which rules ---------------------------------------------------------------------
+
+def test_all_container_rules_by_default():
+    assert wanted_rules(None) == set(container_rule_ids())
+    assert wanted_rules([]) == set(container_rule_ids())
+    assert {"5.2", "5.11", "5.32", "BW-008", "BW-009"} <= wanted_rules(None)
+
+
+def test_container_rules_are_only_container_kind():
+    ids = container_rule_ids()
+    assert "4.1" in ids
+    assert "2.1" not in ids and "4.2" not in ids and "4.6" not in ids
+    assert all(rulebook.get(rule_id).section in run.SCOPES for rule_id in ids)
+
+
+def test_given_rules_are_kept_as_text():
+    assert wanted_rules(["5.11", "BW-008"]) == {"5.11", "BW-008"}
+
+
+def test_one_unknown_rule_id_is_an_error():
+    with pytest.raises(RemediationError) as raised:
+        wanted_rules(["5.11", "5.1"])
+    text = str(raised.value)
+    assert text.startswith("rules: 5.1 is no container rule; container rules are 4.1, 5.2, ")
+    assert "5.10 unquoted is 5.1" in text
+
+
+def test_several_unknown_rule_ids_are_an_error():
+    with pytest.raises(RemediationError, match=r"^rules: 2.1, BW-999 are no container rule"):
+        wanted_rules(["2.1", "BW-999"])
+
+
+def test_a_rule_id_read_as_a_number_is_compared_as_text():
+    with pytest.raises(RemediationError, match=r"^rules: 5.1 is no container rule"):
+        wanted_rules([5.10])
+    assert wanted_rules([5.11]) == {"5.11"}
+
+
+# --- findings given ----------------------------------------------------------------------
+
+def test_failing_pairs_keep_the_failing_findings():
+    findings = [
+        {"rule": "5.11", "target": INSECURE, "status": "fail"},
+        {"rule": "5.12", "target": INSECURE, "status": "pass"},
+        {"rule": "5.29", "target": "web"},
+        {"rule": 5.2, "target": "web", "status": "fail", "title": "AppArmor"},
+    ]
+    assert failing_pairs(findings) == {("5.11", INSECURE), ("5.29", "web"), ("5.2", "web")}
+
+
+def test_no_findings_are_no_pairs():
+    assert failing_pairs([]) == set()
+    assert failing_pairs(None) == set()
+
+
+@pytest.mark.parametrize("bad", [{"rule": "5.11"}, {"target": "web"}, "5.11", None])
+def test_a_finding_without_rule_and_target_names_its_index(bad):
+    with pytest.raises(RemediationError, match=r"^findings\[1\]: expected a container_audit finding with rule and target"):
+        failing_pairs([{"rule": "5.11", "target": "web"}, bad])
+
+
+def test_failing_by_container_keeps_wanted_failing_container_findings():
+    findings = [
+        finding("5.11", "web", FAIL), finding("5.12", "web", PASS), finding("5.29", "web", FAIL),
+        finding("5.2", "db", FAIL), finding("5.12", "db", SKIPPED), finding("5.11", "db", FAIL),
+    ]
+    assert failing_by_container(findings, {"5.11", "5.2", "5.12"}) == {"web": ["5.11"], "db": ["5.2", "5.11"]}
+    assert failing_by_container(findings, {"5.11", "5.2"}, only={("5.11", "db")}) == {"db": ["5.11"]}
+
+
+# --- current usage -------------------------------------------------------------------------
+
+class StatsClient(object):
+    docker_host = "unix:///var/run/docker.sock"
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.made = []
+
+    def get_json(self, name, path, params, *args):
+        self.made.append((name, path, params, args))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize("memory_stats, expected", [
+    ({"usage": 300 * MIB, "stats": {"inactive_file": 100 * MIB, "file": 120 * MIB}}, 200 * MIB),  # cgroup v2
+    ({"usage": 300 * MIB, "stats": {"total_inactive_file": 50 * MIB, "cache": 80 * MIB}}, 250 * MIB),  # cgroup v1
+    ({"usage": 300 * MIB, "stats": {"cache": 80 * MIB}}, 220 * MIB),  # old cgroup v1
+    ({"usage": 300 * MIB}, 300 * MIB),
+    ({"usage": 10 * MIB, "stats": {"inactive_file": 20 * MIB}}, 0),
+    ({}, None),
+])
+def test_current_memory_usage_leaves_out_the_page_cache(memory_stats, expected):
+    client = StatsClient({"memory_stats": memory_stats, "pids_stats": {"current": 7}})
+    assert current_usage(client, web()) == (expected, 7)
+    # One-shot, by the Engine's own query parameter: SDK 5 (Debian 12) has no one_shot argument.
+    assert client.made == [("stats", "/containers/{0}/stats", {"stream": "false", "one-shot": "true"}, (WEB_ID,))]
+
+
+def test_current_usage_unknown_when_stats_are_refused():
+    assert current_usage(StatsClient(APIError("500", explanation="no stats")), web()) == (None, None)
+
+
+def test_current_usage_without_pids_stats():
+    assert current_usage(StatsClient({"memory_stats": {"usage": MIB}}), web()) == (MIB, None)
+
+
+@pytest.mark.parametrize("running, failing, fields, needed", [
+    (True, ["5.11"], {"memory": "512m"}, True),
+    (True, ["5.29"], {"pids_limit": 100}, True),
+    (True, ["5.11"], {}, False),
+    (True, ["5.29", "5.12"], {"memory": "512m"}, False),
+    (False, ["5.11", "5.29"], {"memory": "512m", "pids_limit": 100}, False),
+])
+def test_usage_is_read_only_when_a_limit_could_starve_a_running_service(running, failing, fields, needed):
+    container = web({"State.Running": running})
+    assert run._needs_usage(container, failing, policy(**fields)) is needed
+
+
+def test_usage_of_asks_each_container_once():
+    client = StatsClient({"memory_stats": {"usage": 5 * MIB}, "pids_stats": {"current": 2}})
+    containers = [web(), audit_container("insecure")]
+    assert run.usage_of(client, containers) == {WEB_ID: (5 * MIB, 2), containers[1].id: (5 * MIB, 2)}
+    assert sorted(args[0] for _name, _path, _params, args in client.made) == sorted([WEB_ID, containers[1].id])
+
+
+def test_usage_of_no_containers_asks_nothing():
+    client = StatsClient(AssertionError("no call expected"))
+    assert run.usage_of(client, []) == {}
+    assert client.made == []
+
+
+# --- carrying out ------------------------------------------------------------------------------
+
+class RecordingEngine(object):
+    docker_host = "unix:///var/run/docker.sock"
+
+    def __init__(self, fail=None):
+        self.fail = fail or {}
+        self.made = []
+
+    def call(self, endpoint, *args, **kwargs):
+        self.made.append(endpoint)
+        if endpoint in self.fail:
+            raise self.fail[endpoint]
+        return {"Id": "new" + "0" * 61} if endpoint == "create_container_from_config" else None
+
+    def post_json(self, name, path, body, *args):
+        self.made.append(name)
+        return {}
+
+
+def test_carry_out_a_live_plan_updates():
+    plan = plan_container(web(), ["5.12"], policy(cpu_shares=512), context())
+    engine = RecordingEngine()
+    assert carry_out(engine, plan, rule_fixtures.state(), 10, 120, None).status == "changed"
+    assert engine.made == ["update_container"]
+
+
+def test_carry_out_a_recreate_refused_at_the_rename_fails_before_any_change():
+    plan = plan_container(web(), ["5.26"], policy(recreate=True), context())
+    engine = RecordingEngine(fail={"rename": APIError("409", explanation="name in use")})
+    outcome = carry_out(engine, plan, rule_fixtures.state(), 10, 120, None)
+    assert (outcome.status, outcome.detail) == ("failed", "Docker refused: name in use")
+    assert engine.made == ["rename"]
+
+
+def test_carry_out_nothing_to_do():
+    plan = plan_container(web(), ["5.11"], policy(), context())
+    engine = RecordingEngine()
+    assert carry_out(engine, plan, rule_fixtures.state(), 10, 120, None).status == "unchanged"
+    assert engine.made == []
+
+
+# --- results ---------------------------------------------------------------------------------
+
+def insecure_plan(**fields):
+    return plan_container(audit_container("insecure"), ["5.11", "5.4", "5.7", "5.26", "4.1"], policy(**fields), context())
+
+
+def test_plan_result():
+    plan = insecure_plan(memory="512m", recreate=True, user="1000")
+    result = plan_result(plan, Outcome("changed", new_id="9d2f6a1c3b4e5f60718293a4"))
+    assert result["name"] == INSECURE and result["id"] == "58fe66977887"
+    assert result["action"] == "recreate" and result["status"] == "changed"
+    assert result["fixes"] == ["4.1", "5.4", "5.11", "5.26"]
+    assert result["changes"]["HostConfig.Memory"] == {"before": 0, "after": 512 * MIB}
+    assert result["changes"]["HostConfig.CapDrop"] == {"before": "unset", "after": ["ALL"]}
+    assert result["changes"]["Config.User"] == {"before": "root", "after": "1000"}
+    assert result["skipped"] == [{"rule": "5.7", "reason": "manual: " + MANUAL["5.7"]}]
+    assert result["new_id"] == "9d2f6a1c3b4e"
+    assert "detail" not in result and "logs" not in result
+
+
+def test_plan_result_of_a_roll_back_has_detail_and_logs():
+    result = plan_result(insecure_plan(memory="512m", recreate=True), Outcome("rolled_back", "it exited", logs="boom"))
+    assert result["detail"] == "it exited" and result["logs"] == "boom"
+    assert "new_id" not in result
+
+
+def test_diff_of_a_plan():
+    diff = diff_of(insecure_plan(memory="512m"))
+    assert diff["before_header"] == "fixture-insecure (58fe66977887)"
+    assert diff["after_header"] == "fixture-insecure (live, 5.11)"
+    assert diff["before"] == "HostConfig.Memory: 0\nHostConfig.MemorySwap: 0\n"
+    assert diff["after"] == "HostConfig.Memory: 536870912\nHostConfig.MemorySwap: 536870912\n"
+
+
+# --- the report --------------------------------------------------------------------------------
+
+def test_report_fixed_when_the_second_audit_passes():
+    plan = insecure_plan(memory="512m")
+    before = {INSECURE: ["5.11", "5.4", "5.7"]}
+    after = [finding("5.11", INSECURE, PASS), finding("5.4", INSECURE, FAIL, "CapDrop does not include ALL"),
+             finding("5.7", INSECURE, FAIL, "sshd runs")]
+    fixed, still_failing, skipped = report([plan], [Outcome("changed")], before, after, check_mode=False)
+    assert fixed == [{"rule": "5.11", "target": INSECURE}]
+    assert still_failing == [{"rule": "5.4", "target": INSECURE, "evidence": "CapDrop does not include ALL"},
+                             {"rule": "5.7", "target": INSECURE, "evidence": "sshd runs"}]
+    assert [(entry["rule"], entry["target"]) for entry in skipped] == [("4.1", INSECURE), ("5.4", INSECURE), ("5.7", INSECURE),
+                                                                       ("5.26", INSECURE)]
+    assert skipped[1]["reason"] == "recreate is off for this container (policy.recreate)"
+
+
+def test_report_in_check_mode_counts_planned_fixes_as_fixed():
+    plan = insecure_plan(memory="512m")
+    before = {INSECURE: ["5.11", "5.4"]}
+    after = [finding("5.11", INSECURE, FAIL, "Memory=0"), finding("5.4", INSECURE, FAIL, "no CapDrop")]
+    fixed, still_failing, _skipped = report([plan], [Outcome("planned")], before, after, check_mode=True)
+    assert fixed == [{"rule": "5.11", "target": INSECURE}]
+    assert still_failing == [{"rule": "5.4", "target": INSECURE, "evidence": "no CapDrop"}]
+
+
+def test_report_without_a_second_finding_says_so():
+    fixed, still_failing, skipped = report([], [], {"web": ["5.11"]}, [], check_mode=False)
+    assert fixed == [] and skipped == []
+    assert still_failing == [{"rule": "5.11", "target": "web", "evidence": "not audited again"}]
+
+
+def test_report_targets_in_name_order():
+    before = {"web": ["5.11"], "api": ["5.12"]}
+    after = [finding("5.11", "web", PASS), finding("5.12", "api", PASS)]
+    fixed, _still, _skipped = report([], [], before, after, check_mode=False)
+    assert [entry["target"] for entry in fixed] == ["api", "web"]
+
+
+def test_report_a_rolled_back_fix_is_still_failing():
+    plan = insecure_plan(recreate=True)
+    after = [finding("5.4", INSECURE, FAIL, "no CapDrop")]
+    fixed, still_failing, _skipped = report([plan], [Outcome("rolled_back")], {INSECURE: ["5.4"]}, after, check_mode=False)
+    assert fixed == [] and still_failing[0]["rule"] == "5.4"
+
+
+# --- a whole run, the audit faked ----------------------------------------------------------------
+
+class EngineForRun(object):
+    """A client for run_remediation: counts calls; the update endpoint changes the container's inspect data."""
+
+    docker_host = "unix:///var/run/docker.sock"
+
+    def __init__(self, inspects):
+        self.inspects = inspects
+        self.calls = collections.Counter()
+
+    @property
+    def total(self):
+        return sum(self.calls.values())
+
+    def call(self, endpoint, *args, **kwargs):
+        self.calls[endpoint] += 1
+        raise AssertionError("unexpected API call %s" % endpoint)
+
+    def get_json(self, name, path, params, *args):
+        self.calls[name] += 1
+        assert name == "stats"
+        return {"memory_stats": {"usage": 20 * MIB}, "pids_stats": {"current": 3}}
+
+    def post_json(self, name, path, body, *args):
+        self.calls[name] += 1
+        assert name == "update_container"
+        for inspect in self.inspects.values():
+            if inspect["Id"] == args[0]:
+                inspect["HostConfig"].update(body)
+        return {"Warnings": None}
+
+
+@pytest.fixture(name="fake_audit")
+def fake_audit_fixture(monkeypatch):
+    """run.audit evaluating the real container rules over the engine's current inspect data; records requests."""
+    requests = []
+
+    def audit(client, request, options):
+        requests.append(request)
+        containers = [rule_fixtures.ContainerView(inspect) for name, inspect in sorted(client.inspects.items())
+                      if not request.name_filter or name in request.name_filter]
+        state = rule_fixtures.state(containers=containers, options=options)
+        assert isinstance(state, AuditState)
+        return state, evaluate(rulebook.rules_for(run.SCOPES), state)
+
+    monkeypatch.setattr(run, "audit", audit)
+    return requests
+
+
+def engine_for_run():
+    fixtures = rule_fixtures.load("containers.json")
+    return EngineForRun({"fixture-insecure": fixtures["insecure"], "fixture-hardened": fixtures["hardened"]})
+
+
+def test_check_mode_plans_and_changes_nothing(fake_audit):
+    engine = engine_for_run()
+    result = run.run_remediation(rules=["5.11", "5.12", "5.4"], policy={"memory": "512m", "cpu_shares": 512},
+                                 check_mode=True, client=engine)
+    assert result["changed"] is True
+    assert [(entry["name"], entry["action"], entry["status"]) for entry in result["containers"]] == [
+        ("fixture-insecure", "live", "planned")]
+    assert result["fixed"] == [{"rule": "5.11", "target": INSECURE}, {"rule": "5.12", "target": INSECURE}]
+    assert [entry["rule"] for entry in result["still_failing"]] == ["5.4"]
+    assert result["summary"]["live"] == 1 and result["summary"]["audited"] == 2
+    assert "update_container" not in engine.calls
+    assert len(fake_audit) == 1
+    assert result["diff"][0]["after_header"] == "fixture-insecure (live, 5.11, 5.12)"
+
+
+def test_a_live_run_updates_and_audits_the_changed_container_again(fake_audit):
+    engine = engine_for_run()
+    result = run.run_remediation(rules=["5.11", "5.12"], policy={"memory": "512m", "cpu_shares": 512}, client=engine,
+                                 sleep=lambda seconds: None)
+    assert [(entry["name"], entry["status"]) for entry in result["containers"]] == [(INSECURE, "changed")]
+    assert engine.calls["update_container"] == 1 and engine.calls["stats"] == 1
+    assert result["fixed"] == [{"rule": "5.11", "target": INSECURE}, {"rule": "5.12", "target": INSECURE}]
+    assert result["still_failing"] == []
+    assert fake_audit[1].name_filter == [INSECURE] and fake_audit[1].include_stopped is True
+    assert result["api_calls"] == 2 and result["api_calls_by_endpoint"] == {"stats": 1, "update_container": 1}
+
+
+def test_findings_restrict_the_run_to_their_pairs(fake_audit):
+    engine = engine_for_run()
+    result = run.run_remediation(findings=[{"rule": "5.12", "target": INSECURE}], policy={"memory": "512m", "cpu_shares": 512},
+                                 check_mode=True, client=engine)
+    assert result["containers"][0]["fixes"] == ["5.12"]
+    assert result["fixed"] == [{"rule": "5.12", "target": INSECURE}]
+
+
+def test_a_bad_policy_is_a_remediation_error_before_any_call(fake_audit):
+    engine = engine_for_run()
+    with pytest.raises(RemediationError, match=r"^overrides\[0\]\.policy\.memory: expected a size"):
+        run.run_remediation(overrides=[{"name": "*", "policy": {"memory": "lots"}}], client=engine)
+    with pytest.raises(RemediationError, match=r"^exemptions\[0\]\.rules: unknown rule ids 2.1"):
+        run.run_remediation(exemptions=[{"rules": ["2.1"], "reason": "r"}], client=engine)
+    assert engine.total == 0 and fake_audit == []
