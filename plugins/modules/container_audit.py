@@ -12,15 +12,27 @@ module: container_audit
 short_description: Audit a Docker host, its daemon, images and containers against the CIS Docker Benchmark in one pass
 version_added: 0.1.0
 description:
-  - Runs every automatable check of the CIS Docker Benchmark v1.6 sections 1 to 5, plus bulwark's
+  - Runs every automatable check of the CIS Docker Benchmark v1.6 sections 1 to 7, plus bulwark's
     own BW rules (secrets in environment, labels and image config, filesystem drift of immutable
     containers, image pinning and registry allowlist, default bridge exposure, capabilities not
-    dropped, writable mounts of sensitive host paths). C(docs/rules.md) lists every rule.
-  - Gathers once, then evaluates every rule in memory. Docker API calls are C(info) once,
-    the container list once, one inspect per audited container and one per distinct image of
-    those containers (so at most containers + images + 2), plus only the optional calls enabled
-    by O(process_checks), O(image_history) and containers labelled C(bulwark.immutable=true)
-    (one C(diff) each, for rule BW-004).
+    dropped, writable mounts of sensitive host paths, package managers or downloaders running, changed
+    binaries and libraries). C(docs/rules.md) lists every rule.
+  - Gathers once, then evaluates every rule in memory. For sections 1 to 5 and the BW rules, Docker
+    API calls are C(info) once, the container list once, one inspect per audited container and one
+    per distinct image of those containers (so at most containers + images + 2), plus only the optional calls enabled
+    by O(process_checks), O(image_history), O(drift_checks) and containers labelled
+    C(bulwark.immutable=true) (one C(diff) each, for rule BW-004; never two C(diff) calls for one container).
+  - Sections 6 and 7 add a few calls, never one per object. Scope C(operations) (6.1, 6.2) - 2 calls, the
+    image list and the list of every container, running or not (C(images), C(containers)). Scope C(swarm)
+    (7.1 to 7.9) - none on a host that is not in a swarm (every 7.x rule is then C(skipped) as not applicable),
+    on a worker or on a locked manager (C(docker info) decides); 3 on a swarm manager, the node, overlay
+    network and secret lists (C(nodes), C(networks), C(secrets); secret data is never returned by the Engine),
+    plus C(inspect_swarm) only when C(docker info) lacks the cluster block. The default scope therefore makes
+    at most containers + images + 4 calls off-swarm and containers + images + 7 on a swarm manager, plus the
+    optional ones above.
+  - On a swarm node, the listen address of the management plane (7.2) and the data path address (7.9)
+    are read from the node's C(<DockerRootDir>/swarm/docker-state.json), a file read, not an API call
+    (the Engine API does not return them).
   - Reads effective state, not only configuration files - C(docker info), the running dockerd's
     command line from C(/proc/<pid>/cmdline), the daemon.json it reads, inspect data, file
     ownership and modes, loaded audit rules (C(auditctl -l)).
@@ -50,11 +62,12 @@ options:
   scope:
     description:
       - Which sections to audit - C(host) (CIS 1), C(daemon) (CIS 2), C(files) (CIS 3),
-        C(images) (CIS 4), C(containers) (CIS 5), C(bulwark) (BW rules).
+        C(images) (CIS 4), C(containers) (CIS 5), C(operations) (CIS 6, image and container sprawl),
+        C(swarm) (CIS 7), C(bulwark) (BW rules).
     type: list
     elements: str
-    choices: [host, daemon, files, images, containers, bulwark]
-    default: [host, daemon, files, images, containers, bulwark]
+    choices: [host, daemon, files, images, containers, operations, swarm, bulwark]
+    default: [host, daemon, files, images, containers, operations, swarm, bulwark]
   include_stopped:
     description:
       - Audit stopped containers too, not only running ones.
@@ -94,7 +107,8 @@ options:
       target:
         description:
           - Shell-style glob over finding targets - container or image names, file paths,
-            C(daemon) or C(host). It must be a string.
+            C(daemon), C(host), C(images), C(containers), C(swarm) or an overlay network's name (7.3).
+            It must be a string.
         type: str
         default: "*"
       reason:
@@ -124,8 +138,25 @@ options:
     elements: str
   process_checks:
     description:
-      - Run the process check CIS 5.7 (sshd inside containers). It costs one C(docker top) API call
-        per running container, so it is off by default; 5.7 is then C(skipped).
+      - Run the process checks CIS 5.7 (sshd inside containers) and BW-012 (package managers or
+        downloaders running, such as C(apt-get), C(pip) or C(curl) - nothing should be fetched at run
+        time). They cost one C(docker top) API call per running container, shared by both rules, so
+        they are off by default and then C(skipped).
+      - BW-012 matches the program each process runs (the name of its executable, or the script or
+        C(-m) module an interpreter runs), never words in its arguments, and reports program names
+        and counts only, never command lines. The container's own HEALTHCHECK command is not counted.
+    type: bool
+    default: false
+  drift_checks:
+    description:
+      - Run BW-013 (a container changed its own binaries or libraries - files added, changed or
+        deleted under C(/bin), C(/sbin), C(/lib), C(/lib64), C(/usr/bin), C(/usr/sbin), C(/usr/lib),
+        C(/usr/lib64) or C(/usr/local/bin), C(/usr/local/sbin), C(/usr/local/lib)). It costs one
+        C(docker diff) API call per running container, so it is off by default and BW-013 is then
+        C(skipped).
+      - C(docker diff) compares the container's writable layer with its image, so its cost grows
+        with the files the container wrote. Containers labelled C(bulwark.immutable=true) are diffed
+        for BW-004 anyway; their one C(diff) serves both rules.
     type: bool
     default: false
   report:
@@ -188,6 +219,7 @@ EXAMPLES = r"""
     report: all
     process_checks: true
     image_history: true
+    drift_checks: true
     include_stopped: true
 """
 
@@ -210,7 +242,7 @@ summary:
       type: dict
       sample: {"fail": 12, "warn": 3, "pass": 380, "info": 15, "skipped": 2, "waived": 0}
     by_section:
-      description: Findings per status for each section (C(1) to C(5), C(BW)).
+      description: Findings per status for each section (C(1) to C(7), C(BW)).
       type: dict
       sample: {"5": {"fail": 4, "warn": 0, "pass": 120, "info": 2, "skipped": 1, "waived": 0}}
     score:
@@ -253,7 +285,8 @@ findings:
       type: bool
       sample: true
     target:
-      description: What the finding is about - a container or image name, a file path, C(daemon) or C(host).
+      description: What the finding is about - a container or image name, a file path, C(daemon), C(host),
+        C(images) or C(containers) (section 6), C(swarm) or an overlay network's name (section 7).
       type: str
       sample: web-1
     status:
@@ -285,7 +318,7 @@ api_calls_by_endpoint:
   description: Docker API calls per SDK method.
   returned: success
   type: dict
-  sample: {"info": 1, "containers": 1, "inspect_container": 10, "inspect_image": 2}
+  sample: {"info": 1, "containers": 2, "images": 1, "inspect_container": 10, "inspect_image": 2}
 containers:
   description: Number of containers audited.
   returned: success
@@ -327,6 +360,7 @@ ARGUMENT_SPEC = with_connection(dict(
     trusted_registries=dict(type="list", elements="str", default=[]),
     trusted_users=dict(type="list", elements="str"),
     process_checks=dict(type="bool", default=False),
+    drift_checks=dict(type="bool", default=False),
     image_history=dict(type="bool", default=False),
     report=dict(type="str", choices=["problems", "all"], default="problems"),
 ))

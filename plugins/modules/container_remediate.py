@@ -38,8 +38,8 @@ description:
     and started, and the result gives the reason and the new container's last log lines. Volumes and bind
     data are never removed.
   - Rules that stay manual (their fix needs a decision no policy field makes) - 5.3, 5.7, 5.8, 5.9, 5.14,
-    5.18, 5.19, 5.20, 5.25, 5.27, 5.30, BW-001, BW-002, BW-004, BW-005, BW-006, BW-007. They are reported as
-    skipped with the reason.
+    5.18, 5.19, 5.20, 5.25, 5.27, 5.28, 5.30, BW-001, BW-002, BW-004, BW-005, BW-006, BW-007, BW-012, BW-013. They are
+    reported as skipped with the reason.
   - When the daemon-wide seccomp profile or no-new-privileges default is what fails, the C(docker_daemon)
     role fixes it, not this module.
   - Swarm service task containers are never changed (update the service); containers started with C(--rm) are

@@ -146,3 +146,36 @@ def ensure_userland_image(api):
         api.import_image_from_data(userland_tarball(), repository=USERLAND, tag=SLEEPER_TAG,
                                    changes=["LABEL " + IMAGE_LABEL, 'CMD ["/bin/sleep","infinity"]'])
         return api.inspect_image(USERLAND_REF)["Id"]
+
+
+def build_image(api, tag, dockerfile, files=None):
+    """Build tag from a Dockerfile text and context files ({name: (bytes, mode)}) through the Engine API
+    (the classic builder: no CLI, no registry). FROM a local image only. Returns the image id."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        _add_bytes(tar, "Dockerfile", dockerfile.encode())
+        for name, (data, mode) in sorted((files or {}).items()):
+            _add_bytes(tar, name, data, mode)
+    buffer.seek(0)
+    image_id = None
+    for event in api.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False,
+                           labels={"bulwark.test": "1"}, decode=True):
+        if "error" in event:
+            raise RuntimeError("building %s: %s" % (tag, event["error"]))
+        if "aux" in event and "ID" in event["aux"]:
+            image_id = event["aux"]["ID"]
+    return image_id or api.inspect_image(tag)["Id"]
+
+
+def import_rootfs_with(api, repository, tag, extra_files, extra_changes=()):
+    """Import the sleeper rootfs plus extra files ({image path: (bytes, mode)}, e.g. a 0o4755 binary)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        with tarfile.open(fileobj=io.BytesIO(rootfs_tarball()), mode="r") as base:
+            for member in base.getmembers():
+                tar.addfile(member, base.extractfile(member) if member.isreg() else None)
+        for path, (data, mode) in sorted(extra_files.items()):
+            _add_bytes(tar, path, data, mode)
+    changes = ['CMD ["/bin/sleep","infinity"]', "LABEL " + IMAGE_LABEL] + list(extra_changes)
+    api.import_image_from_data(buffer.getvalue(), repository=repository, tag=tag, changes=changes)
+    return api.inspect_image("%s:%s" % (repository, tag))["Id"]

@@ -63,10 +63,10 @@ def _global_findings(rule, state):
     return [Finding(rule, target, outcome.status, outcome.evidence) for target, outcome in result]
 
 
-def _each(rule, items, state):
+def _each(rule, items, state, function=None):
     findings = []
     for item in items:
-        outcome = rule.evaluate(item, state)
+        outcome = (function or rule.evaluate)(item, state)
         if outcome is not None:  # None: the rule does not apply to this item
             findings.append(Finding(rule, item.name, outcome.status, outcome.evidence))
     return findings
@@ -92,6 +92,18 @@ def evaluate(rules, state):
     findings = []
     for rule in rules:
         findings.extend(evaluate_rule(rule, state))
+    return findings
+
+
+def evaluate_images(rules, state):
+    """image_audit's findings: image rules, and container rules in their image form, over every image."""
+    images = sorted(state.images.values(), key=lambda image: image.name)
+    findings = []
+    for rule in rules:
+        if rule.kind == KIND_IMAGE:
+            findings.extend(_each(rule, images, state))
+        elif rule.image_evaluate is not None:
+            findings.extend(_each(rule, images, state, rule.image_evaluate))
     return findings
 
 

@@ -11,9 +11,14 @@ API calls, for C audited containers and I distinct images among them:
   also inspects one by one, so the low-level client is used directly;
 - `inspect_image` once per distinct image (scopes images and bulwark): I calls;
 - optional, each documented with the option that enables it:
-  `top` per running container (process_checks, CIS 5.7), `history` per
-  image (image_history, CIS 4.7/4.9), `diff` per container labelled
-  bulwark.immutable=true (BW-004).
+  `top` per running container (process_checks, CIS 5.7 and BW-012),
+  `history` per image (image_history, CIS 4.7/4.9), `diff` per container
+  labelled bulwark.immutable=true (BW-004) and, with drift_checks, per
+  running container (BW-013); never two diffs of one container.
+
+Sections 6 and 7 (scopes operations and swarm) add the few calls that
+gather_operations.py documents: 2 for operations, none off-swarm, 3 on a
+swarm manager.
 
 The client (engine.connection) counts every call, retries included.
 
@@ -35,6 +40,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather_operations
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     DEFAULT_DOCKER_GROUP, AuditState, ContainerView, FileText, HostFacts, ImageView,
@@ -107,7 +113,7 @@ def _gather_containers(client, request):
     for container in containers:
         if request.process_checks and container.running:
             container.top = _optional(client, "top", container.id)
-        if request.drift_checks and container.immutable:
+        if (request.immutable_drift and container.immutable) or (request.drift_checks and container.running):
             container.diff = _optional(client, "diff", container.id) or []
     return containers
 
@@ -217,14 +223,17 @@ class GatherRequest(object):
     """What to gather: scopes and container selection, plus the opt-in extra calls."""
 
     def __init__(self, scopes, include_stopped=False, name_filter=None, label_filter=None,
-                 process_checks=False, image_history=False):
+                 process_checks=False, image_history=False, drift_checks=False):
         self.scopes = set(scopes)
         self.include_stopped = include_stopped
         self.name_filter = list(name_filter or [])
         self.label_filter = list(label_filter or [])
-        self.process_checks = process_checks and "containers" in self.scopes
+        # `docker top` serves 5.7 (containers) and BW-012 (bulwark).
+        self.process_checks = process_checks and bool(self.scopes & {"containers", "bulwark"})
         self.image_history = image_history and "images" in self.scopes
-        self.drift_checks = "bulwark" in self.scopes
+        # `docker diff`: always for containers labelled immutable (BW-004); for every running one with drift_checks (BW-013).
+        self.immutable_drift = "bulwark" in self.scopes
+        self.drift_checks = drift_checks and self.immutable_drift
 
     @property
     def needs_containers(self):
@@ -251,6 +260,8 @@ def gather(client, request, options):
             state.containers = guarded(client, _gather_containers, client, request)
         if request.needs_images:
             state.images = guarded(client, _gather_images, client, state.containers, request.image_history)
+        if request.scopes & gather_operations.SCOPES:
+            gather_operations.gather_operations(client, request, state)
         if request.scopes & {"daemon", "containers"}:
             state.daemon_seccomp_profile = read_seccomp_profile(state)
         state.host = read_host_facts(state.daemon, request.scopes)

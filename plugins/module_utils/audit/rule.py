@@ -50,6 +50,8 @@ SECTIONS = collections.OrderedDict(
         ("files", ("3", "Docker daemon configuration files")),
         ("images", ("4", "Container images and build file")),
         ("containers", ("5", "Container runtime")),
+        ("operations", ("6", "Docker security operations")),
+        ("swarm", ("7", "Docker Swarm configuration")),
         ("bulwark", ("BW", "bulwark rules")),
     ]
 )
@@ -88,7 +90,7 @@ class Rule(object):
 
     __slots__ = (
         "id", "title", "section", "level", "scored", "severity", "fix", "reads",
-        "remediation", "kind", "evaluate", "subject", "fixed_by", "left_open",
+        "remediation", "kind", "evaluate", "subject", "fixed_by", "left_open", "image_evaluate",
     )
 
     def __init__(self, id, title, section, level, scored, severity, fix, reads, remediation,
@@ -109,6 +111,8 @@ class Rule(object):
         self.fixed_by = tuple(fixed_by)
         # Why the roles' defaults leave this rule failing on purpose, or None.
         self.left_open = left_open
+        # A container rule's image form, fn(image, state): image_audit evaluates it over every local image.
+        self.image_evaluate = None
         self._validate()
 
     def _validate(self):
@@ -168,6 +172,24 @@ def container_rule(rule_id, title, section, **meta):
 def image_rule(rule_id, title, section, **meta):
     """Register fn(image, state) -> Outcome | None (None: does not apply to it)."""
     return _decorator(KIND_IMAGE, rule_id, title, section, **meta)
+
+
+def image_form(rule_id, reads):
+    """Give the registered container rule rule_id an image form, fn(image, state) -> Outcome | None.
+
+    container_audit evaluates the rule over containers as before; image_audit
+    evaluates the image form over every local image (4.1's USER, BW-005's
+    pinning, BW-006's origin), under the same id. reads is appended to the
+    rule's own, so the docs table says what the image form reads.
+    """
+    def wrap(function):
+        rule = _REGISTRY[rule_id]
+        if rule.kind != KIND_CONTAINER or rule.image_evaluate is not None:
+            raise ValueError("rule %s: an image form is for a container rule, once" % rule_id)
+        rule.image_evaluate = function
+        rule.reads = "%s; image_audit: %s" % (rule.reads, reads)
+        return function
+    return wrap
 
 
 def manual_rule(rule_id, title, section, level, scored, severity, reads, remediation, subject, fixed_by=()):

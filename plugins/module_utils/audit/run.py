@@ -46,7 +46,7 @@ def _check_labels(label_filter):
 
 def run_audit(connection=None, scope=None, include_stopped=False, name_filter=None,
               label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
-              process_checks=False, image_history=False, report="problems", client=None):
+              process_checks=False, image_history=False, report="problems", client=None, drift_checks=False):
     """Audit and return {summary, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
 
     connection: engine.connection.Connection (default: the local socket). Raises AuditError on
@@ -64,10 +64,11 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
         raise AuditError(str(error))
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries,
-                           trusted_users=trusted_users, process_checks=process_checks, image_history=image_history)
+                           trusted_users=trusted_users, process_checks=process_checks, image_history=image_history,
+                           drift_checks=drift_checks)
     request = gathering.GatherRequest(scopes, include_stopped=include_stopped, name_filter=name_filter,
                                       label_filter=label_filter, process_checks=process_checks,
-                                      image_history=image_history)
+                                      image_history=image_history, drift_checks=drift_checks)
     client = client or connect(connection)
     state = gathering.gather(client, request, options)
     findings = apply_waivers(evaluate(rulebook.rules_for(scopes), state), parsed_waivers)

@@ -35,12 +35,14 @@ class AuditOptions(object):
     """Audit settings that change what rules decide (not what is gathered)."""
 
     def __init__(self, docker_host=DEFAULT_DOCKER_HOST, trusted_registries=None, trusted_users=None,
-                 process_checks=False, image_history=False):
+                 process_checks=False, image_history=False, drift_checks=False):
         self.docker_host = docker_host
         self.trusted_registries = list(trusted_registries or [])
         self.trusted_users = None if trusted_users is None else list(trusted_users)
         self.process_checks = process_checks
         self.image_history = image_history
+        # `docker diff` of every running container (BW-013), not only of immutable ones (BW-004).
+        self.drift_checks = drift_checks
 
 
 class HostFacts(object):
@@ -101,7 +103,8 @@ class ContainerView(object):
     """One container's inspect data, plus the optional per-container extras.
 
     top: `docker top` process table (only with process_checks); diff: the
-    filesystem changes (only for containers labelled immutable).
+    filesystem changes (for containers labelled immutable, and for every
+    running container with drift_checks), one call per container at most.
     """
 
     def __init__(self, inspect, top=None, diff=None):
@@ -172,11 +175,16 @@ class ContainerView(object):
 
 
 class ImageView(object):
-    """One image's inspect data; history only when image_history is on."""
+    """One image's inspect data; history only when image_history is on (always in image_audit).
 
-    def __init__(self, inspect, history=None):
+    scan: the layer scan (images.scan.LayerScan: setuid/setgid and secret
+    files), made only by image_audit with layer_scan on; None otherwise.
+    """
+
+    def __init__(self, inspect, history=None, scan=None):
         self.inspect = inspect
         self.history = history
+        self.scan = scan
 
     @property
     def id(self):
@@ -198,10 +206,13 @@ class AuditState(object):
     daemon_seccomp_profile: FileText of the custom seccomp profile file docker
     info names (SecurityOptions profile=<path>), or None (built-in, unconfined
     or not gathered).
+
+    operations (CIS 6) and swarm (CIS 7): audit.gather_operations.OperationsFacts
+    and SwarmFacts, or None when their scope was not gathered.
     """
 
     def __init__(self, options=None, info=None, daemon=None, host=None, containers=None, images=None,
-                 daemon_seccomp_profile=None):
+                 daemon_seccomp_profile=None, operations=None, swarm=None):
         self.options = options or AuditOptions()
         self.info = info
         self.daemon = daemon or DaemonConfig()
@@ -209,6 +220,8 @@ class AuditState(object):
         self.containers = containers or []
         self.images = images or {}
         self.daemon_seccomp_profile = daemon_seccomp_profile
+        self.operations = operations
+        self.swarm = swarm
 
     def image_of(self, container):
         return self.images.get(container.image_id)

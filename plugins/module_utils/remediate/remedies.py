@@ -64,6 +64,7 @@ MANUAL = collections.OrderedDict([
     ("5.20", "mount propagation is chosen with the mount's purpose"),
     ("5.25", "a custom cgroup parent is usually deliberate: waive it or remove --cgroup-parent"),
     ("5.27", "a health check is the service's own command: add a HEALTHCHECK to the image"),
+    ("5.28", "recreating from a newer image changes the software: redeploy it with its owner (docker compose up -d)"),
     ("5.30", "choosing the user-defined network (and who else is on it) is a design decision"),
     ("BW-001", "secrets in the environment must move to a secret store, with the owner"),
     ("BW-002", "secrets in labels must be removed at the source (compose file, run command)"),
@@ -71,6 +72,8 @@ MANUAL = collections.OrderedDict([
     ("BW-005", "pinning by digest happens where the container is defined"),
     ("BW-006", "the image must be rebuilt or pulled from a trusted registry"),
     ("BW-007", "moving off the default bridge (or icc=false on the daemon) is a design decision"),
+    ("BW-012", "what the container fetches at run time must move into its image build, with the owner"),
+    ("BW-013", "changed binaries are investigated first, then the container is redeployed from its image"),
 ])
 
 

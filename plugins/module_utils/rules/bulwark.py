@@ -5,17 +5,24 @@
 
 Same sources as section 4 and 5 (one inspect per container and per image),
 plus `docker diff` for containers labelled bulwark.immutable=true (BW-004),
-one call per such container.
+one call per such container, and the opt-in per-container extras: `docker
+top` with process_checks (BW-012, the same answer 5.7 reads) and `docker
+diff` of every running container with drift_checks (BW-013).
 """
 
 from __future__ import annotations
 
+import collections
+import re
+
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
-    container_rule, failed, image_rule, passed, skipped,
+    container_rule, failed, image_form, image_rule, passed, skipped,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import describe as describe_history
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import history_secrets
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
-    bind_mounts, capability_names, describe_mount, docker_socket_path,
+    bind_mounts, capability_names, describe_mount, docker_socket_path, process_commands,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import env_pairs, find_secrets
 
@@ -215,6 +222,90 @@ def trusted_registry(container, state):
     return failed("from untrusted registries only: %s (RepoDigests)" % _repositories(origins))
 
 
+# --- image forms and image rules of image_audit (every local image) ---------------
+
+def _repo_digests(image):
+    return [digest for digest in image.inspect.get("RepoDigests") or [] if "@" in digest]
+
+
+def _repo_tags(image):
+    return [tag for tag in image.inspect.get("RepoTags") or [] if tag and tag != "<none>:<none>"]
+
+
+@image_form("BW-005", reads="image inspect .RepoDigests and .RepoTags")
+def image_pinnable(image, state):
+    # An image is pinnable only through a registry digest (RepoDigests): without one, whatever runs it
+    # names it by a tag that the next build or `docker tag` re-points (`latest` above all), or by nothing.
+    digests = _repo_digests(image)
+    if digests:
+        return passed("pinnable by digest: %s" % digests[0])
+    tags = _repo_tags(image)
+    if not tags:
+        return failed("untagged and without a registry digest: nothing names it but its id")
+    latest = [tag for tag in tags if tag.endswith(":latest")]
+    note = " (`latest`: %s)" % ", ".join(latest) if latest else ""
+    return failed("no registry digest: referred to only by mutable tags %s%s" % (", ".join(tags), note))
+
+
+@image_form("BW-006", reads="image inspect .RepoDigests; option trusted_registries")
+def image_trusted_registry(image, state):
+    # The same proof as for a container: a registry digest, never a tag.
+    allowlist = state.options.trusted_registries
+    if not allowlist:
+        return skipped("no trusted_registries given")
+    origins = _repo_digests(image)
+    if not origins:
+        return failed("no registry digest (RepoDigests is empty): built, imported or tagged locally, so it has no "
+                      "registry origin whatever its name")
+    if any(_trusted(origin, allowlist) for origin in origins):
+        return passed("from %s (RepoDigests)" % _repositories(o for o in origins if _trusted(o, allowlist)))
+    return failed("from untrusted registries only: %s (RepoDigests)" % _repositories(origins))
+
+
+SECRET_FILE_EXAMPLES = 5
+
+
+@image_rule(
+    "BW-010", "Image layers hold no secret files", SECTION,
+    level=1, scored=True, severity="critical", fix="manual",
+    reads="the image's files (image_audit layer_scan: streamed export of a created, never started container, "
+          "cached by image id): private keys, .env files, cloud credentials, .npmrc/.pypirc/.docker/config.json "
+          "auth, .git-credentials, .netrc",
+    remediation="Rebuild without the file (BuildKit secret mounts at build time, runtime secrets at run time); a file "
+                "deleted in a later layer is still in the earlier one. Rotate every exposed credential.",
+)
+def secret_files(image, state):
+    # Anyone who can pull the image can unpack every layer and read the key.
+    scan = image.scan
+    if scan is None:
+        return skipped("no layer scan of this image (image_audit with layer_scan: true reads its files)")
+    if scan.secret_files:
+        shown = ["%s (%s, %d bytes)" % (entry["path"], entry["kind"], entry["length"])
+                 for entry in scan.secret_files[:SECRET_FILE_EXAMPLES]]
+        more = ", ..." if len(scan.secret_files) > SECRET_FILE_EXAMPLES else ""
+        return failed("%d secret files: %s%s" % (len(scan.secret_files), ", ".join(shown), more))
+    return passed("no secret file among %d files" % scan.files)
+
+
+@image_rule(
+    "BW-011", "Image build history holds no secret values", SECTION,
+    level=1, scored=True, severity="high", fix="manual",
+    reads="docker history .CreatedBy (ENV, ARG and RUN text; one call per image: image_audit always, "
+          "container_audit with image_history: true)",
+    remediation="Rebuild without secrets in ENV/ARG/RUN (BuildKit `RUN --mount=type=secret`); the history ships "
+                "with the image, so rotate every exposed secret.",
+)
+def history_secret_values(image, state):
+    # `docker history` shows every ENV, ARG and RUN line to anyone holding the image, even after a later
+    # layer unset the variable.
+    if image.history is None:
+        return skipped("needs image_history: true (one `docker history` call per image)")
+    found = history_secrets(image.history)
+    if found:
+        return failed("secret-like values in %d history entries: %s" % (len(found), describe_history(found)))
+    return passed("no secret-like value in %d history entries" % len(image.history))
+
+
 @container_rule(
     "BW-007", "Container is not exposed to every container on the default bridge", SECTION,
     level=1, scored=True, severity="medium", fix="recreate",
@@ -266,3 +357,173 @@ def sensitive_writable_mounts(container, state):
     if exposed:
         return failed("writable bind mounts of sensitive host paths: %s" % ", ".join(describe_mount(m) for m in exposed))
     return passed("no writable mount of a sensitive host path")
+
+
+# --- BW-012: nothing downloaded at run time ---------------------------------------------
+
+# Package managers and downloaders: a running container that runs one fetches code or data it was not built with.
+RUNTIME_FETCHERS = frozenset([
+    "apt", "apt-get", "dpkg", "apk", "yum", "dnf", "microdnf", "zypper", "pip", "pip3", "npm", "yarn", "gem",
+    "curl", "wget",
+])
+# pip also installs itself as pip3.11 and the like.
+VERSIONED_PIP = re.compile(r"^pip[0-9.]*$")
+# Interpreters whose scripts are package managers: `python3 /usr/bin/pip3 install`, `/usr/bin/python3 /usr/bin/dnf`,
+# `node /usr/bin/npm`, `ruby /usr/bin/gem`. The program is then the script (or python's -m module), not the interpreter.
+INTERPRETERS = re.compile(r"^(python|ruby|node|nodejs)[0-9.]*$")
+# Interpreter options that run inline code (no script follows) and options that take a value.
+INLINE_CODE_OPTIONS = ("-c", "-e", "-p", "--eval", "--print")
+VALUED_OPTIONS = ("-W", "-X", "-Q", "-I", "-r", "--require")
+# Entry scripts of node's package managers that are not named after the tool.
+SCRIPT_NAMES = {"npm-cli.js": "npm", "yarn.js": "yarn", "yarn.cjs": "yarn"}
+
+
+def _interpreted_program(interpreter, args):
+    """What an interpreter runs: python's -m module, else its first argument that is not an option (None: inline code)."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return args[index + 1] if index + 1 < len(args) else None
+        if not arg.startswith("-") or arg == "-":
+            return None if arg == "-" else arg
+        if interpreter.startswith("python") and arg.startswith("-m"):
+            module = arg[2:] or (args[index + 1] if index + 1 < len(args) else "")
+            return module.split(".")[0]
+        if arg in INLINE_CODE_OPTIONS or (arg[:2] in ("-c", "-e") and not arg.startswith("--")):
+            return None
+        if arg in VALUED_OPTIONS:
+            index += 1
+        index += 1
+    return None
+
+
+def program_name(command):
+    """The program a `docker top` command line runs: the basename of argv[0], or of the script or module an
+    interpreter runs. Arguments are never matched: `sleep curl` runs sleep."""
+    argv = command.split()
+    if not argv:
+        return ""
+    name = argv[0].rsplit("/", 1)[-1]
+    if INTERPRETERS.match(name):
+        script = _interpreted_program(name, argv[1:])
+        if script:
+            base = script.rsplit("/", 1)[-1]
+            return SCRIPT_NAMES.get(base, base)
+    return name
+
+
+def is_runtime_fetcher(name):
+    return name in RUNTIME_FETCHERS or bool(VERSIONED_PIP.match(name))
+
+
+def _health_check(container):
+    """(form, command text) of the container's HEALTHCHECK (CMD or CMD-SHELL), whitespace normalised; None without one."""
+    test = (container.config.get("Healthcheck") or {}).get("Test") or []
+    if len(test) < 2 or test[0] not in ("CMD", "CMD-SHELL"):
+        return None
+    return test[0], " ".join(" ".join(test[1:]).split())
+
+
+def _runs_health_check(command, health_check):
+    # `curl -f http://localhost/` as a HEALTHCHECK is the health check's own probe, not a fetch: the same command
+    # line (CMD form), or a command of the check's shell text (CMD-SHELL form: `curl -f ... || exit 1`).
+    if health_check is None:
+        return False
+    form, text = health_check
+    command = " ".join(command.split())
+    if form == "CMD":
+        return command == text
+    return (" %s " % command) in (" %s " % text)
+
+
+@container_rule(
+    "BW-012", "Container runs no package manager or downloader (nothing fetched at run time)", SECTION,
+    level=1, scored=True, severity="medium", fix="recreate",
+    reads="docker top (the one call per running container that 5.7 reads, only with process_checks: true): "
+          "each process's program (basename of argv[0], or the script or `-m` module python, node or ruby runs) "
+          "against %s; the container's own HEALTHCHECK command is not counted" % ", ".join(sorted(RUNTIME_FETCHERS)),
+    remediation="Install packages and fetch files when the image is built (Dockerfile), not in the entrypoint or "
+                "through docker exec; rebuild, recreate the container, and leave downloaders out of runtime images.",
+)
+def runtime_fetchers(container, state):
+    # Code fetched at run time is code no image scan, signature or review has seen, and it differs between
+    # restarts. Only program names are reported: command lines can carry tokens and URLs with credentials.
+    if not state.options.process_checks:
+        return skipped("needs process_checks: true (one `docker top` call per running container)")
+    if not container.running:
+        return skipped("container not running")
+    if container.top is None:
+        return skipped("process list not available")
+    commands = process_commands(container.top)
+    health_check = _health_check(container)
+    found, probes = collections.Counter(), 0
+    for command in commands:
+        name = program_name(command)
+        if not is_runtime_fetcher(name):
+            continue
+        if _runs_health_check(command, health_check):
+            probes += 1
+        else:
+            found[name] += 1
+    note = " (%d health-check process%s not counted)" % (probes, "" if probes == 1 else "es") if probes else ""
+    if found:
+        listed = ", ".join("%s (%d)" % (name, count) for name, count in sorted(found.items()))
+        return failed("package managers or downloaders running: %s, among %d processes%s" % (listed, len(commands), note))
+    return passed("no package manager or downloader among %d processes%s" % (len(commands), note))
+
+
+# --- BW-013: binaries and libraries changed inside the container -----------------------
+
+# Where a container's programs and shared libraries live. Paths are compared as text in normal_path() spelling;
+# on merged-/usr images /bin is a symlink to /usr/bin, and both spellings are listed.
+SYSTEM_CODE_DIRS = (
+    "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
+    "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib",
+)
+
+
+def code_changes(container):
+    """Diff entries under SYSTEM_CODE_DIRS, minus Docker's own mount points and the directories listed only because
+    entries below them were added or changed (those entries are reported)."""
+    changes = container.diff or []
+    paths = [normal_path(change.get("Path", "")) for change in changes]
+    parents = set()
+    for path in paths:
+        while path.count("/") > 1:
+            path = path.rsplit("/", 1)[0]
+            parents.add(path)
+    wanted = [normal_path(path) for path in SYSTEM_CODE_DIRS]
+    found = []
+    for change, path in zip(changes, paths):
+        if change.get("Kind") in (0, 1) and path in parents:
+            continue
+        if any(is_within(path, directory) for directory in wanted) and not _made_by_docker(path, container):
+            found.append((DIFF_KINDS.get(change.get("Kind"), "changed"), path))
+    return found
+
+
+@container_rule(
+    "BW-013", "Container has not changed its own binaries or libraries", SECTION,
+    level=1, scored=True, severity="high", fix="recreate",
+    reads="`docker diff` (one call per running container, only with drift_checks: true; the same answer BW-004 "
+          "reads): added, changed and deleted paths under %s, minus mount points Docker creates"
+          % ", ".join(SYSTEM_CODE_DIRS),
+    remediation="Find out what changed the files (an intrusion, or a package installed at run time), then recreate "
+                "the container from its image; install software when the image is built, and run with --read-only.",
+)
+def code_drift(container, state):
+    # Programs and libraries that differ from the image's run code nobody reviewed: a dropped tool, a replaced
+    # binary, a library preloaded by an intruder, or a package installed at start-up.
+    if not state.options.drift_checks:
+        return skipped("needs drift_checks: true (one `docker diff` call per running container)")
+    if container.diff is None:
+        return skipped("container not running" if not container.running else "filesystem changes not available")
+    found = code_changes(container)
+    if not found:
+        return passed("no binary or library added, changed or deleted")
+    counts = collections.Counter(kind for kind, _path in found)
+    summary = ", ".join("%d %s" % (counts[kind], kind) for kind in ("added", "changed", "deleted") if counts[kind])
+    examples = ", ".join("%s %s" % item for item in found[:DIFF_EXAMPLES])
+    more = ", ..." if len(found) > DIFF_EXAMPLES else ""
+    return failed("binaries or libraries differ from the image: %s: %s%s" % (summary, examples, more))

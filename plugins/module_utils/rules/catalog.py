@@ -15,9 +15,12 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis3_files as rules_files
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis4_images as rules_images
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis5_containers as rules_containers
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis6_operations as rules_operations
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis7_swarm as rules_swarm
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import bulwark as rules_bulwark
 
-RULE_MODULES = (rules_host, rules_daemon, rules_files, rules_images, rules_containers, rules_bulwark)
+RULE_MODULES = (rules_host, rules_daemon, rules_files, rules_images, rules_containers, rules_operations, rules_swarm,
+                rules_bulwark)
 
 
 def all_rules():

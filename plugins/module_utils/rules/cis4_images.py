@@ -3,20 +3,28 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """CIS Docker Benchmark v1.6 section 4: container images and build file.
 
-Images are those of the audited containers, each inspected once. The
-build-history checks (4.7, 4.9) need one more call per image (`docker
-history`) and run only with image_history: true. Checks about how images
-are built or chosen are manual: nothing in the Engine's data decides them.
+container_audit audits the images of the audited containers, each
+inspected once; image_audit audits every local image. The build-history
+checks (4.7, 4.9, 4.10) need one more call per image (`docker history`):
+container_audit makes it only with image_history: true, image_audit always.
+4.8 reads the layer scan only image_audit makes (images.scan). 4.1 has an
+image form (the image's USER) that image_audit evaluates. Checks about how
+images are built or chosen are manual: nothing in the Engine's data decides
+them.
 """
 
 from __future__ import annotations
 
+import datetime
 import posixpath
 import re
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
-    container_rule, failed, global_rule, image_rule, manual_rule, passed, skipped, warned,
+    container_rule, failed, global_rule, image_form, image_rule, manual_rule, passed, skipped, warned,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import env_pairs, find_secrets
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import history_secrets
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import image_trusted_registry
 
 SECTION = "images"
 
@@ -57,12 +65,28 @@ def container_user(container, state):
     return passed("Config.User=%s" % user)
 
 
-manual_rule(
+@image_form("4.1", reads="image inspect .Config.User (the Dockerfile's last USER)")
+def image_user(image, state):
+    # The image's USER is what every container gets unless it overrides it: root forms are
+    # empty, 0 and root, with or without a group (0:0, root:1000).
+    user = image.config.get("User") or ""
+    if runs_as_root(user):
+        return failed("the image runs as root (USER %s)" % (user or "not set"))
+    return passed("USER %s" % user)
+
+
+@image_rule(
     "4.2", "Ensure that containers use only trusted base images", SECTION,
-    level=1, scored=False, severity="high", subject="images",
-    reads="image provenance (see BW-006 for registry allowlisting)",
-    remediation="Build from base images of a trusted source (a signed distribution archive, a vetted registry).",
+    level=1, scored=False, severity="high", fix="manual",
+    reads="image inspect .RepoDigests; option trusted_registries (the same proof as BW-006)",
+    remediation="Build from base images of a trusted source (a signed distribution archive, a vetted registry) "
+                "and run images pulled from the registries in trusted_registries.",
 )
+def trusted_base(image, state):
+    # The registry digest is the only origin an image carries; a local build names no base image at all
+    # (its history has no FROM), so it cannot show a trusted one.
+    return image_trusted_registry(image, state)
+
 
 manual_rule(
     "4.3", "Ensure that unnecessary packages are not installed in the container", SECTION,
@@ -71,12 +95,42 @@ manual_rule(
     remediation="Install only what the service needs; prefer minimal base images.",
 )
 
-manual_rule(
+# An image older than this has missed months of security updates of its base and packages.
+MAX_IMAGE_AGE_DAYS = 90
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def image_created(image):
+    """When the image was built (inspect .Created), as an aware datetime; None when unreadable."""
+    text = image.inspect.get("Created") or ""
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})", text)
+    if not match:
+        return None
+    return datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+
+
+@image_rule(
     "4.4", "Ensure images are scanned and rebuilt to include security patches", SECTION,
-    level=1, scored=False, severity="high", subject="images",
-    reads="a vulnerability scanner's report",
-    remediation="Scan images regularly and rebuild them on patched base images.",
+    level=1, scored=False, severity="high", fix="manual",
+    reads="image inspect .Created: warn when built more than %d days ago (a scanner's report is for a person)"
+          % MAX_IMAGE_AGE_DAYS,
+    remediation="Scan images regularly and rebuild them on patched base images; rebuild at least every %d days."
+                % MAX_IMAGE_AGE_DAYS,
 )
+def rebuilt_recently(image, state):
+    # The audit has no vulnerability database; what it can decide is whether the image was rebuilt
+    # recently enough to carry current updates. Age is a signal, not proof: warn, for a person.
+    created = image_created(image)
+    if created is None:
+        return skipped("no readable build date (inspect .Created=%r)" % image.inspect.get("Created"))
+    days = (_now() - created).days
+    if days > MAX_IMAGE_AGE_DAYS:
+        return warned("built %d days ago (%s), more than %d: rebuild it on a patched base and scan it"
+                      % (days, created.date().isoformat(), MAX_IMAGE_AGE_DAYS))
+    return passed("built %d days ago (%s)" % (days, created.date().isoformat()))
 
 
 @global_rule(
@@ -129,12 +183,39 @@ def update_alone(image, state):
     return passed("no lone package index update in %d layers" % len(image.history))
 
 
-manual_rule(
+# Paths named in evidence; the counts are always complete.
+EXAMPLES = 5
+
+
+def _examples(paths, count):
+    more = ", ..." if count > min(len(paths), EXAMPLES) else ""
+    return ", ".join(paths[:EXAMPLES]) + more
+
+
+NO_SCAN = "no layer scan of this image (image_audit with layer_scan: true reads its files)"
+
+
+@image_rule(
     "4.8", "Ensure setuid and setgid permissions are removed", SECTION,
-    level=2, scored=False, severity="medium", subject="images",
-    reads="the image's file modes (outside the Engine's data)",
-    remediation="Remove setuid/setgid bits in the Dockerfile (find / -perm /6000 -type f -exec chmod a-s {} +).",
+    level=2, scored=False, severity="medium", fix="manual",
+    reads="the image's files: file modes from a streamed export of a created, never started container "
+          "(image_audit layer_scan, cached by image id)",
+    remediation="Remove setuid/setgid bits in the Dockerfile (find / -perm /6000 -type f -exec chmod a-s {} +), "
+                "keeping only those the service needs.",
 )
+def setuid_files(image, state):
+    # A setuid root binary is a ready-made privilege escalation for whoever gets a shell in the container.
+    scan = image.scan
+    if scan is None:
+        return skipped(NO_SCAN)
+    if scan.setuid_count or scan.setgid_count:
+        parts = []
+        if scan.setuid_count:
+            parts.append("%d setuid (%s)" % (scan.setuid_count, _examples(scan.setuid, scan.setuid_count)))
+        if scan.setgid_count:
+            parts.append("%d setgid (%s)" % (scan.setgid_count, _examples(scan.setgid, scan.setgid_count)))
+        return failed("files with special permission bits: %s" % "; ".join(parts))
+    return passed("no setuid or setgid file among %d files" % scan.files)
 
 
 def add_destination(command):
@@ -192,12 +273,36 @@ def add_instead_of_copy(image, state):
     return passed("no ADD instruction beyond the base image's rootfs")
 
 
-manual_rule(
+@image_rule(
     "4.10", "Ensure secrets are not stored in Dockerfiles", SECTION,
-    level=1, scored=False, severity="high", subject="images",
-    reads="the Dockerfile (BW-003 checks the image's env and labels)",
-    remediation="Pass secrets at build time with BuildKit secret mounts, never ENV/ARG/COPY.",
+    level=1, scored=False, severity="high", fix="manual",
+    reads="what a Dockerfile leaves in the image: .Config.Env and .Config.Labels (as BW-003), docker history "
+          ".CreatedBy of ENV/ARG/RUN (as BW-011, needs image_history or image_audit) and secret files in the layers "
+          "(as BW-010, needs image_audit's layer scan)",
+    remediation="Pass secrets at build time with BuildKit secret mounts, never ENV/ARG/COPY; rebuild and rotate "
+                "every exposed secret.",
 )
+def dockerfile_secrets(image, state):
+    # The Dockerfile itself is not on the host, but every secret it stores lands in one of three
+    # places of the image: its config (ENV, LABEL), its history (ENV, ARG, RUN) or its files (COPY, ADD).
+    if image.history is None and image.scan is None:
+        return skipped("needs the image's build history (image_history: true, or image_audit) or its layer scan")
+    config = find_secrets(env_pairs(image.config.get("Env")) + sorted((image.config.get("Labels") or {}).items()))
+    history = history_secrets(image.history) if image.history is not None else []
+    files = image.scan.secret_files if image.scan is not None else []
+    found = []
+    if config:
+        found.append("%d in ENV/LABEL config (BW-003)" % len(config))
+    if history:
+        found.append("%d build history entries (BW-011)" % len(history))
+    if files:
+        found.append("%d secret files in the layers (BW-010)" % len(files))
+    unread = [what for what, missing in (("history", image.history is None), ("layer files", image.scan is None)) if missing]
+    not_read = " (not read: %s)" % ", ".join(unread) if unread else ""
+    if found:
+        return failed("secrets stored by the build: %s%s" % (", ".join(found), not_read))
+    return passed("no secret in the image's config, history or files%s" % not_read)
+
 
 manual_rule(
     "4.11", "Ensure only verified packages are installed", SECTION,

@@ -18,8 +18,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths imp
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import go_bool
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
     DAEMON_DEFAULT_SECCOMP, DEFAULT_CAPABILITIES, bind_mounts, capability_names, container_seccomp_problem,
-    daemon_seccomp_problem, describe_mount, docker_socket_path, mounts_of, security_opt_value, security_opt_values,
-    security_opts,
+    daemon_seccomp_problem, describe_mount, docker_socket_path, mounts_of, process_commands, security_opt_value,
+    security_opt_values, security_opts,
 )
 
 SECTION = "containers"
@@ -156,17 +156,11 @@ def sshd_running(container, state):
         return skipped("container not running")
     if container.top is None:
         return skipped("process list not available")
-    commands = _top_commands(container.top)
+    commands = process_commands(container.top)
     sshd = [command for command in commands if _is_sshd(command)]
     if sshd:
         return failed("sshd processes: %d (%s)" % (len(sshd), sshd[0][:60]))
     return passed("no sshd among %d processes" % len(commands))
-
-
-def _top_commands(top):
-    titles = top.get("Titles") or []
-    column = titles.index("CMD") if "CMD" in titles else (titles.index("COMMAND") if "COMMAND" in titles else -1)
-    return [str(process[column]) for process in top.get("Processes") or [] if process]
 
 
 def _is_sshd(command):
@@ -548,9 +542,42 @@ manual_rule(
     remediation="Do not use `docker exec --user root`; audit exec events to verify.",
 )
 
-manual_rule(
+# How Docker shortens a reference it shows in RepoTags: Docker Hub's host and library/ namespace go.
+HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/")
+
+
+def familiar_reference(reference):
+    """A reference as RepoTags spells it: 'docker.io/library/nginx' -> 'nginx:latest'."""
+    for prefix in HUB_PREFIXES:
+        if reference.startswith(prefix):
+            reference = reference[len(prefix):]
+            break
+    if "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
+        reference += ":latest"
+    return reference
+
+
+@container_rule(
     "5.28", "Ensure that Docker commands always use the latest version of their image", SECTION,
-    level=2, scored=False, severity="low", subject="daemon",
-    reads="image provenance (see BW-005 for digest pinning)",
-    remediation="Pull or rebuild images before deploying and pin them by digest (BW-005).",
+    level=2, scored=False, severity="low", fix="recreate",
+    reads="inspect .Config.Image (the reference it was run with), and the RepoTags of the image it runs",
+    remediation="Recreate the container from its reference's current image (docker compose up -d, or docker run "
+                "again) after pulling or building it; pin references by digest (BW-005) to make updates deliberate.",
 )
+def current_image(container, state):
+    # Tags are unique: when a tag moves to a newer image (a pull, a rebuild), the image the container
+    # runs loses it. So a container whose image no longer carries the tag it was run with runs an
+    # outdated version - decided from the image inspect the audit already has, without a registry.
+    reference = container.config.get("Image") or ""
+    image = state.image_of(container)
+    if image is None:
+        return skipped("its image was not inspected")
+    if not reference or reference.startswith("sha256:") or container.image_id.replace("sha256:", "").startswith(reference):
+        return info("run by image id (%s): no tag to be newer" % reference[:19])
+    if "@" in reference:
+        return passed("run by digest %s" % reference.split("@", 1)[1][:19])
+    wanted = familiar_reference(reference)
+    if wanted in (image.inspect.get("RepoTags") or []):
+        return passed("%s still names the image it runs" % wanted)
+    return failed("%s now names another image (or none): the container runs an older one (%s)"
+                  % (wanted, container.image_id.replace("sha256:", "")[:12]))

@@ -149,3 +149,10 @@ def docker_host_socket(docker_host):
 def docker_socket_path(docker_host):
     """docker_host_socket in normal_path spelling, for comparing with mount sources."""
     return normal_path(docker_host_socket(docker_host))
+
+
+def process_commands(top):
+    """The command line of each process in a `docker top` answer (its CMD or COMMAND column)."""
+    titles = top.get("Titles") or []
+    column = titles.index("CMD") if "CMD" in titles else (titles.index("COMMAND") if "COMMAND" in titles else -1)
+    return [str(process[column]) for process in top.get("Processes") or [] if process]

@@ -21,6 +21,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig, parse_cmdline
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_rule
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import OperationsFacts, SwarmFacts
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
@@ -118,3 +119,35 @@ def status(rule_id, audit_state, target=None):
 def evidence(rule_id, audit_state, target=None):
     found = [item for item in findings(rule_id, audit_state) if target is None or item.target == target]
     return " ".join(item.evidence for item in found)
+
+
+# --- sections 6 and 7: list answers (operations.json) and a real swarm (swarm.json) ---
+
+def operations(images=None, containers=None, now=None):
+    """OperationsFacts from operations.json: `docker images` and `docker ps -a` of a small host (or the lists given)."""
+    data = load("operations.json")
+    return OperationsFacts(data["images"] if images is None else images,
+                           data["containers"] if containers is None else containers,
+                           now=data["now"] if now is None else now)
+
+
+def swarm(node="manager", changes=None, docker_state=None, now=None, node_config_error=None, **lists):
+    """SwarmFacts from swarm.json: docker info .Swarm of a manager, a locked manager or a worker (dotted changes
+    applied), docker-state.json (changes applied; None with node_config_error), and on an active manager the node,
+    overlay network and secret lists unless given (None: not gathered)."""
+    data = load("swarm.json")
+    block = patched(data["info_" + node], changes)
+    manager = block.get("LocalNodeState") == "active" and block.get("ControlAvailable")
+    gathered = dict((name, data[name] if manager else None) for name in ("nodes", "networks", "secrets"))
+    gathered.update(lists)
+    config = None if node_config_error else patched(data["docker_state"], docker_state)
+    return SwarmFacts(block, node_config=config, node_config_error=node_config_error,
+                      now=load("operations.json")["now"] if now is None else now, **gathered)
+
+
+def swarm_state(facts=None, **swarm_options):
+    """An AuditState whose docker info and swarm facts are those of swarm(**swarm_options) (or facts)."""
+    facts = facts or swarm(**swarm_options)
+    audit_state = state(info_changes={"Swarm": facts.swarm})
+    audit_state.swarm = facts
+    return audit_state

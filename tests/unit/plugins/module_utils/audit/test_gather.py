@@ -266,3 +266,23 @@ def test_bad_waivers_fail_before_any_call(waiver, message):
     with pytest.raises(AuditError, match=message):
         run_audit(client=client, waivers=[waiver])
     assert client.total == 0
+
+
+# --- opt-in per-container extras of the bulwark scope (BW-012, BW-013) -----------
+
+def test_drift_checks_diff_every_running_container_once():
+    result = run_audit(scope=["containers", "bulwark"], include_stopped=True, drift_checks=True, client=client_for([], copies=2))
+    # 6 running fixture copies (hardened and insecure are labelled immutable), the 2 stopped ones are not diffed:
+    # one diff per running container, never a second one for the immutable ones BW-004 reads.
+    assert result["containers"] == 8
+    assert result["api_calls_by_endpoint"]["diff"] == 6
+    without = run_audit(scope=["containers", "bulwark"], include_stopped=True, client=client_for([], copies=2))
+    assert without["api_calls_by_endpoint"]["diff"] == 4  # immutable ones only (BW-004)
+    assert run_audit(scope=["containers"], drift_checks=True, client=client_for([]))["api_calls_by_endpoint"].get("diff") is None
+
+
+def test_process_checks_serve_the_bulwark_scope_alone():
+    result = run_audit(scope=["bulwark"], process_checks=True, report="all", client=client_for([]))
+    assert result["api_calls_by_endpoint"]["top"] == 3
+    fetch = [finding for finding in result["findings"] if finding["rule"] == "BW-012"]
+    assert [finding["status"] for finding in fetch] == ["pass"] * 3

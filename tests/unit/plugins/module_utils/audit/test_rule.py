@@ -12,14 +12,16 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Every check id of CIS Docker Benchmark v1.6 sections 1 to 5.
+# Every check id of CIS Docker Benchmark v1.6 (sections 1 to 7): Docker Bench for Security's 117.
 CIS_IDS = (["1.1.%d" % n for n in range(1, 19)] + ["1.2.1", "1.2.2"] + ["2.%d" % n for n in range(1, 19)]
-           + ["3.%d" % n for n in range(1, 25)] + ["4.%d" % n for n in range(1, 13)] + ["5.%d" % n for n in range(1, 33)])
+           + ["3.%d" % n for n in range(1, 25)] + ["4.%d" % n for n in range(1, 13)] + ["5.%d" % n for n in range(1, 33)]
+           + ["6.1", "6.2"] + ["7.%d" % n for n in range(1, 10)])
 
 
-def test_every_cis_check_of_sections_1_to_5_is_in_the_catalog():
+def test_every_cis_check_is_in_the_catalog():
     ids = [rule.id for rule in rulebook.all_rules()]
     assert [rule_id for rule_id in ids if not rule_id.startswith("BW-")] == CIS_IDS
+    assert len(CIS_IDS) == 117
 
 
 def test_at_least_80_automated_checks():

@@ -171,3 +171,141 @@ def test_no_secret_value_in_any_finding():
     for secret in (SECRET_ENV_VALUE, SECRET_LABEL_VALUE, "AKIAIOSFODNN7EXAMPLE"):
         assert secret not in text
     assert load("containers.json")["insecure"]["Config"]["Env"]  # the fixture really holds them
+
+
+# --- BW-012: package managers and downloaders running (one `docker top` per running container) ---
+
+PROCESS_CHECKS = AuditOptions(process_checks=True)
+TOKEN = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+
+
+def top_with(*commands):
+    """The fixture's real `docker top` answer plus processes running the given command lines."""
+    base = extras()["top"]
+    rows = [["root", str(100 + n), "1", "0", "12:49", "?", "00:00:00", command] for n, command in enumerate(commands)]
+    return {"Titles": base["Titles"], "Processes": base["Processes"] + rows}
+
+
+def test_bw_012_passes_on_the_real_process_list_and_on_downloader_names_in_arguments():
+    assert status("BW-012", state([container("hardened", top=extras()["top"])], options=PROCESS_CHECKS)) == "pass"
+    arguments = top_with("sleep curl", "/bin/sh -c wget", "/usr/bin/python3 /srv/app.py --fetch-with curl",
+                         "/usr/local/bin/curlish", "python3 -c import pip")
+    audit = state([container("hardened", top=arguments)], options=PROCESS_CHECKS)
+    assert status("BW-012", audit) == "pass"
+    assert "no package manager or downloader among 6 processes" in evidence("BW-012", audit)
+
+
+@pytest.mark.parametrize("command,program", [
+    ("/usr/bin/curl -fsSL https://example.com/install.sh", "curl"),
+    ("wget -q http://mirror/x.tgz", "wget"),
+    ("apt-get install -y gcc", "apt-get"),
+    ("/usr/bin/dpkg --status-fd 23 --configure", "dpkg"),
+    ("apk add --no-cache git", "apk"),
+    ("/usr/bin/python3 -E /usr/bin/dnf install -y gcc", "dnf"),
+    ("/usr/bin/python /usr/bin/yum update", "yum"),
+    ("microdnf install jq", "microdnf"),
+    ("zypper -n in git", "zypper"),
+    ("python3 -m pip install requests", "pip"),
+    ("/usr/local/bin/python3.11 -u -mpip install x", "pip"),
+    ("/usr/bin/python3 /usr/local/bin/pip3.11 install x", "pip3.11"),
+    ("node /usr/lib/node_modules/npm/bin/npm-cli.js install", "npm"),
+    ("/usr/bin/node /usr/bin/yarn add left-pad", "yarn"),
+    ("ruby /usr/bin/gem install rails", "gem"),
+])
+def test_bw_012_fails_on_the_program_name_of_a_package_manager_or_downloader(command, program):
+    audit = state([container("hardened", top=top_with(command, command))], options=PROCESS_CHECKS)
+    assert status("BW-012", audit) == "fail"
+    assert "running: %s (2), among 3 processes" % program in evidence("BW-012", audit)
+
+
+def test_bw_012_reports_program_names_and_counts_never_command_lines():
+    top = top_with("curl -H 'Authorization: Bearer %s' https://example.com" % TOKEN, "apt-get update",
+                   "/usr/bin/curl https://user:%s@example.com/x" % TOKEN)
+    text = evidence("BW-012", state([container("hardened", top=top)], options=PROCESS_CHECKS))
+    assert text == "package managers or downloaders running: apt-get (1), curl (2), among 4 processes"
+    assert TOKEN not in text and "example.com" not in text
+
+
+def test_bw_012_does_not_count_the_containers_own_health_check():
+    exec_form = container("hostnet", {"Config.Healthcheck": {"Test": ["CMD", "curl", "-f", "http://localhost:8080/"]}},
+                          top=top_with("curl -f http://localhost:8080/"))
+    audit = state([exec_form], options=PROCESS_CHECKS)
+    assert status("BW-012", audit) == "pass"
+    assert "(1 health-check process not counted)" in evidence("BW-012", audit)
+    shell_form = container("hostnet", {"Config.Healthcheck": {"Test": ["CMD-SHELL", "curl -f  http://localhost/ || exit 1"]}},
+                           top=top_with("/bin/sh -c curl -f  http://localhost/ || exit 1", "curl -f http://localhost/"))
+    assert status("BW-012", state([shell_form], options=PROCESS_CHECKS)) == "pass"
+    # A different download in the same container still fails.
+    fetching = container("hostnet", {"Config.Healthcheck": {"Test": ["CMD", "curl", "-f", "http://localhost/"]}},
+                         top=top_with("curl -f http://localhost/", "curl -o /tmp/x https://example.com/x"))
+    assert status("BW-012", state([fetching], options=PROCESS_CHECKS)) == "fail"
+
+
+def test_bw_012_needs_process_checks_and_a_running_container():
+    curl = top_with("curl https://example.com")
+    assert status("BW-012", state([container("hardened", top=curl)])) == "skipped"
+    assert "needs process_checks: true" in evidence("BW-012", state([container("hardened", top=curl)]))
+    assert status("BW-012", state([container("stopped")], options=PROCESS_CHECKS)) == "skipped"
+    assert status("BW-012", state([container("hardened")], options=PROCESS_CHECKS)) == "skipped"  # top not gathered
+
+
+# --- BW-013: binaries and libraries changed inside the container (one `docker diff` per running container) ---
+
+DRIFT_CHECKS = AuditOptions(drift_checks=True)
+
+
+def test_bw_013_passes_without_changes_under_the_code_directories():
+    assert status("BW-013", state([container("hostnet", diff=[])], options=DRIFT_CHECKS)) == "pass"
+    # The real diff of the insecure fixture (bind mount points), and changes outside the code directories.
+    elsewhere = extras()["diff"]["insecure"] + [
+        {"Path": "/tmp", "Kind": 0}, {"Path": "/tmp/bin", "Kind": 1}, {"Path": "/usr/share/doc/x", "Kind": 1},
+        {"Path": "/usr/libexec/x", "Kind": 1}, {"Path": "/binary", "Kind": 1}, {"Path": "/var/lib/app.db", "Kind": 0}]
+    assert status("BW-013", state([container("insecure", diff=elsewhere)], options=DRIFT_CHECKS)) == "pass"
+
+
+def test_bw_013_fails_on_added_changed_and_deleted_binaries_and_libraries():
+    diff = [{"Path": "/usr", "Kind": 0}, {"Path": "/usr/local", "Kind": 0}, {"Path": "/usr/local/bin", "Kind": 1},
+            {"Path": "/usr/local/bin/miner", "Kind": 1}, {"Path": "/bin", "Kind": 0}, {"Path": "/bin/sleep", "Kind": 0},
+            {"Path": "/lib/x86_64-linux-gnu", "Kind": 0}, {"Path": "/lib/x86_64-linux-gnu/libc.so.6", "Kind": 0},
+            {"Path": "/usr/sbin/nologin", "Kind": 2}]
+    audit = state([container("hostnet", diff=diff)], options=DRIFT_CHECKS)
+    assert status("BW-013", audit) == "fail"
+    assert evidence("BW-013", audit) == (
+        "binaries or libraries differ from the image: 1 added, 2 changed, 1 deleted: added /usr/local/bin/miner, "
+        "changed /bin/sleep, changed /lib/x86_64-linux-gnu/libc.so.6, deleted /usr/sbin/nologin")
+    # A changed directory with nothing below it in the diff is a change of its own (mode, owner).
+    assert status("BW-013", state([container("hostnet", diff=[{"Path": "/usr/local/bin", "Kind": 0}])],
+                                  options=DRIFT_CHECKS)) == "fail"
+
+
+@pytest.mark.parametrize("path", ["/sbin/x", "/usr/sbin/x", "/usr/local/sbin/x", "/lib64/ld.so", "/usr/lib64/x.so",
+                                  "/usr/lib/python3/dist-packages/x.py", "/usr/local/lib/libevil.so", "/usr/bin/x",
+                                  "//usr/bin/./x", "/usr/local/bin/../bin/x"])
+def test_bw_013_every_code_directory_in_normalised_spelling(path):
+    audit = state([container("hostnet", diff=[{"Path": path, "Kind": 1}])], options=DRIFT_CHECKS)
+    assert status("BW-013", audit) == "fail"
+
+
+def test_bw_013_counts_at_most_five_examples():
+    diff = [{"Path": "/usr/bin/tool%d" % n, "Kind": 1} for n in range(7)]
+    text = evidence("BW-013", state([container("hostnet", diff=diff)], options=DRIFT_CHECKS))
+    assert text.startswith("binaries or libraries differ from the image: 7 added: added /usr/bin/tool0")
+    assert text.endswith("added /usr/bin/tool4, ...")
+
+
+def test_bw_013_ignores_mount_points_docker_creates_under_code_directories():
+    mounted = container("hostnet", {"Mounts": [{"Type": "bind", "Source": "/opt/tool", "Destination": "/usr/local/bin/tool",
+                                                "RW": False}]},
+                        diff=[{"Path": "/usr/local/bin", "Kind": 0}, {"Path": "/usr/local/bin/tool", "Kind": 1}])
+    assert status("BW-013", state([mounted], options=DRIFT_CHECKS)) == "pass"
+
+
+def test_bw_013_needs_drift_checks_and_a_gathered_diff():
+    tampered = [{"Path": "/bin/sleep", "Kind": 0}]
+    without = state([container("hostnet", diff=tampered)])
+    assert status("BW-013", without) == "skipped"
+    assert "needs drift_checks: true" in evidence("BW-013", without)
+    assert evidence("BW-013", state([container("stopped")], options=DRIFT_CHECKS)) == "container not running"
+    # BW-004 and BW-013 read the same diff of an immutable container.
+    both = state([container("hardened", diff=tampered)], options=DRIFT_CHECKS)
+    assert status("BW-004", both) == "fail" and status("BW-013", both) == "fail"

@@ -251,10 +251,34 @@ def test_5_32_socket_through_parent_directory():
     assert status("5.32", state([other_socket], options=custom)) == "fail"
 
 
-@pytest.mark.parametrize("rule_id", ["5.23", "5.24", "5.28"])
+@pytest.mark.parametrize("rule_id", ["5.23", "5.24"])
 def test_manual_rules_report_info(rule_id):
     assert status(rule_id, state()) == "info"
 
 
 def test_evidence_names_the_field_read():
     assert "HostConfig.Memory=0" in evidence("5.11", state([container("hostnet")]))
+
+
+# --- 5.28: the container runs the image its reference names now ---
+
+@pytest.mark.parametrize("reference", ["bulwark-test/sleeper", "bulwark-test/sleeper:latest",
+                                       "docker.io/bulwark-test/sleeper:latest"])
+def test_5_28_passes_while_the_reference_still_names_the_image_it_runs(reference):
+    running = container(changes={"Config.Image": reference})
+    assert status("5.28", state([running])) == "pass"
+
+
+def test_5_28_fails_when_the_tag_moved_to_another_image():
+    running = container(changes={"Config.Image": "bulwark-test/sleeper:2.1"})
+    audit_state = state([running])
+    assert status("5.28", audit_state) == "fail"
+    assert "bulwark-test/sleeper:2.1 now names another image" in evidence("5.28", audit_state)
+
+
+def test_5_28_by_id_or_digest_has_no_newer_tag():
+    by_id = container(changes={"Config.Image": "sha256:00cc0c558924"})
+    assert status("5.28", state([by_id])) == "info"
+    by_digest = container(changes={"Config.Image": "registry.example.com/app@sha256:" + "a" * 64})
+    assert status("5.28", state([by_digest])) == "pass"
+    assert status("5.28", state([by_id], with_image=False)) == "skipped"

@@ -16,9 +16,10 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import AuditRules, FileStat, parse_mountinfo
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 
-from rule_fixtures import container, dockerd_config, extras, findings, image, state
+from rule_fixtures import container, dockerd_config, extras, findings, image, state, swarm
 
 # Scored rules allowed to answer warn, each with why a person has to judge it.
 SCORED_WARN_EXCEPTIONS = {
@@ -72,6 +73,9 @@ INSECURE_INFO = {
 
 SSHD_TOP = {"Titles": extras()["top"]["Titles"],
             "Processes": extras()["top"]["Processes"] + [["root", "2", "1", "0", "", "?", "", "/usr/sbin/sshd -D"]]}
+# sshd, and a package manager fetching at run time (BW-012).
+FETCHING_TOP = {"Titles": SSHD_TOP["Titles"],
+                "Processes": SSHD_TOP["Processes"] + [["root", "3", "1", "0", "", "?", "", "apt-get install -y curl"]]}
 
 
 def insecure_containers():
@@ -86,18 +90,28 @@ def insecure_containers():
         ],
         "Config.Env": ["DB_PASSWORD=" + SECRET, "PATH=/usr/bin"],
         "Config.Image": "registry.example.com/team/app:latest",
-    }, top=SSHD_TOP, diff=[{"Path": "/bin/sleep", "Kind": 0}])
+    }, top=FETCHING_TOP, diff=[{"Path": "/bin/sleep", "Kind": 0}])
     shared = container("hostnet", {"HostConfig.UsernsMode": "host", "HostConfig.PidMode": "host",
                                    "HostConfig.IpcMode": "host", "HostConfig.UTSMode": "host"}, top=SSHD_TOP)
     return [worst, shared]
 
 
 def insecure_world():
-    leaky = image({"Config.Env": ["API_TOKEN=" + SECRET], "RepoDigests": []})
+    # Secrets in its config, its build history (BW-011) and its files (BW-010, from image_audit's layer scan).
+    leaky = image({"Config.Env": ["API_TOKEN=" + SECRET], "RepoDigests": []},
+                  history=[{"CreatedBy": "ENV API_TOKEN=" + SECRET}])
+    leaky.scan = LayerScan(setuid=["/usr/bin/su"], secret_files=[{"path": "/root/.ssh/id_rsa", "kind": "private key", "length": 411}])
     options = AuditOptions(trusted_registries=["trusted.example.com"], trusted_users=["alice"], process_checks=True,
-                           image_history=True)
-    return state(insecure_containers(), images=[leaky], info_changes=INSECURE_INFO, daemon=insecure_daemon(),
-                 host=insecure_host(), options=options)
+                           image_history=True, drift_checks=True)
+    world = state(insecure_containers(), images=[leaky], info_changes=INSECURE_INFO, daemon=insecure_daemon(),
+                  host=insecure_host(), options=options)
+    world.swarm = insecure_swarm()
+    return world
+
+
+def insecure_swarm():
+    """A swarm manager with two managers, the management plane on every interface, no encrypted overlay, no auto-lock."""
+    return swarm(changes={"Managers": 2, "Nodes": 2}, docker_state={"ListenAddr": "0.0.0.0:2377"})
 
 
 @pytest.mark.parametrize("rule_id", SCORED_AUTOMATED)

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Layer scans cached on the host, one JSON file per image id.
+
+An image id is the digest of the image's config, which names every layer
+(rootfs.diff_ids): the same id is the same filesystem, so a scan stays valid
+for as long as the id exists. Invalidation is by id only, never by name: a
+tag moved to another image simply finds no file for the new id.
+
+Files: <cache_dir>/<64 hex digits of the id>.json holding
+{"format": FORMAT, "image_id": "sha256:...", "scan": LayerScan.to_dict()}.
+A file that is not valid JSON, has another format, names another image or
+does not have a scan's shape is ignored (counted) and rewritten. The
+directory is created with mode 0700, files are written 0600 through a
+temporary file and a rename, so a reader never sees half a file.
+
+The cache decides findings, so it must not be writable by others: a
+directory that is writable by group or others, or owned by another user
+than the one running the audit, is not used at all (every image is
+scanned, nothing is written) and the stats say why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import tempfile
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
+
+# Bump when LayerScan's fields or what the scan looks for change: older files are then rescanned.
+FORMAT = 1
+DEFAULT_CACHE_DIR = "/var/cache/bulwark/image-audit"
+IMAGE_ID = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
+CACHE_FILE = re.compile(r"^[0-9a-f]{64}\.json$")
+MAX_CACHE_FILE = 4 << 20
+
+
+class ScanCache(object):
+    """Read and (when writable) write layer scans by image id; counts hits, misses and ignored files."""
+
+    def __init__(self, directory, write=True):
+        self.directory = directory
+        self.write = write
+        self.hits = 0
+        self.misses = 0
+        self.written = 0
+        self.ignored = 0
+        self.removed = 0
+        self.unusable = None  # why the directory is not used, or None
+        self._checked = False
+
+    def _usable(self):
+        if self._checked:
+            return self.unusable is None
+        self._checked = True
+        try:
+            info = os.lstat(self.directory)
+        except FileNotFoundError:
+            return True  # created on the first write
+        except OSError as error:
+            self.unusable = "cannot read %s: %s" % (self.directory, error.strerror or error)
+            return False
+        if not stat.S_ISDIR(info.st_mode):
+            self.unusable = "%s is not a directory" % self.directory
+        elif info.st_uid != os.geteuid():
+            self.unusable = "%s is owned by uid %d, not by this user (uid %d)" % (self.directory, info.st_uid, os.geteuid())
+        elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            self.unusable = "%s is writable by group or others (mode %04o)" % (self.directory, stat.S_IMODE(info.st_mode))
+        return self.unusable is None
+
+    def path(self, image_id):
+        match = IMAGE_ID.match(image_id or "")
+        if match is None:
+            raise ValueError("not an image id: %r" % (image_id,))
+        return os.path.join(self.directory, match.group(1) + ".json")
+
+    def load(self, image_id):
+        """The cached LayerScan of image_id, or None (a miss)."""
+        scan = self._read(image_id) if self._usable() else None
+        if scan is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return scan
+
+    def _read(self, image_id):
+        try:
+            with open(self.path(image_id), "rb") as handle:
+                data = handle.read(MAX_CACHE_FILE + 1)
+        except (OSError, ValueError):
+            return None
+        try:
+            if len(data) > MAX_CACHE_FILE:
+                raise ValueError("too large")
+            entry = json.loads(data.decode("utf-8"))
+            if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("image_id") != _full_id(image_id):
+                raise ValueError("another format or image")
+            return LayerScan.from_dict(entry.get("scan"))
+        except (ValueError, TypeError):
+            self.ignored += 1  # corrupt or foreign: rescanned and rewritten
+            return None
+
+    def store(self, image_id, scan):
+        """Write the scan of image_id (when writing is on and the directory is usable)."""
+        if not self.write or not self._usable():
+            return False
+        if not os.path.isdir(self.directory):
+            os.makedirs(self.directory, mode=0o700)
+            os.chmod(self.directory, 0o700)  # makedirs' mode is filtered by the umask
+        entry = {"format": FORMAT, "image_id": _full_id(image_id), "scan": scan.to_dict()}
+        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:  # mkstemp makes it 0600
+                json.dump(entry, handle, sort_keys=True)
+            os.replace(temporary, self.path(image_id))
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        self.written += 1
+        return True
+
+    def prune(self, present_ids):
+        """Remove the cached scans of images that no longer exist (present_ids: every local image id)."""
+        if not self.write or not self._usable() or not os.path.isdir(self.directory):
+            return 0
+        keep = set(_full_id(image_id)[len("sha256:"):] + ".json" for image_id in present_ids)
+        for name in os.listdir(self.directory):
+            if CACHE_FILE.match(name) and name not in keep:
+                try:
+                    os.unlink(os.path.join(self.directory, name))
+                    self.removed += 1
+                except OSError:
+                    pass
+        return self.removed
+
+    def stats(self, bytes_read):
+        return {
+            "dir": self.directory, "hits": self.hits, "misses": self.misses, "written": self.written,
+            "ignored": self.ignored, "removed": self.removed, "bytes_read": bytes_read, "unusable": self.unusable,
+        }
+
+
+def _full_id(image_id):
+    match = IMAGE_ID.match(image_id or "")
+    if match is None:
+        raise ValueError("not an image id: %r" % (image_id,))
+    return "sha256:" + match.group(1)

@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One image audit: every selected local image, gathered once, every image rule evaluated in memory.
+
+API calls, for I selected images of which M have no cached layer scan:
+
+- `images` (the list) once;
+- `inspect_image` and `history` once per selected image: 2 I calls;
+- with layer_scan, per image without a cached scan: `create_container`
+  (never started), `export` (streamed) and `remove_container`: 3 M calls.
+
+A second audit of unchanged images therefore costs 1 + 2 I calls and no
+filesystem read at all: scans are cached by image id (images.cache).
+
+Rules: the catalog's image rules (CIS 4.6-4.10, BW-003, BW-010, BW-011) and
+the image forms of container rules (4.1 USER, BW-005 pinning, BW-006
+registry origin), through audit.findings.evaluate_images. Waivers and the
+summary are container_audit's. The image_audit module is a thin wrapper
+around run_image_audit(); the benchmark and the tests call it directly.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tarfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import REPORT_CHOICES, AuditError
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR, ScanCache
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import remove_leftover_scans, scan_image
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+
+# inspect/history requests in flight at once (as gather's INSPECT_WORKERS).
+INSPECT_WORKERS = 4
+# Layer scans in flight at once (each a created container and an export stream).
+SCAN_WORKERS = 2
+# An id as `docker images` shows it (12 hex digits) or longer, with or without sha256:.
+ID_PATTERN = re.compile(r"^(?:sha256:)?[0-9a-f]{12,64}$")
+NO_TAG = "<none>:<none>"
+
+
+def _tags(summary):
+    return [tag for tag in summary.get("RepoTags") or [] if tag and tag != NO_TAG]
+
+
+def is_dangling(summary):
+    """An image no tag names (what `docker images -f dangling=true` lists)."""
+    return not _tags(summary)
+
+
+def _names(summary):
+    """Every name an image answers to: its tags, their repositories (any tag) and its registry digests."""
+    names = []
+    for tag in _tags(summary):
+        names.append(tag)
+        repository, _sep, last = tag.rpartition(":")
+        if repository and "/" not in last:
+            names.append(repository)
+    names.extend(digest for digest in summary.get("RepoDigests") or [] if "@" in digest)
+    return names
+
+
+def _by_id(summary, pattern):
+    return ID_PATTERN.match(pattern) is not None and \
+        summary.get("Id", "").replace("sha256:", "").startswith(pattern.replace("sha256:", ""))
+
+
+def select_images(summaries, patterns=None, include_dangling=False):
+    """Image summaries selected by name globs or ids (all when patterns is empty).
+
+    A name glob matches a tag (repo:tag), a repository (every tag of it) or a
+    registry digest (repo@sha256:...). Dangling images are left out unless
+    include_dangling is on or an id pattern names them.
+    """
+    selected = []
+    for summary in summaries:
+        by_id = any(_by_id(summary, pattern) for pattern in patterns or [])
+        if patterns and not by_id and not any(fnmatch.fnmatchcase(name, pattern)
+                                              for pattern in patterns for name in _names(summary)):
+            continue
+        if is_dangling(summary) and not (include_dangling or by_id):
+            continue
+        selected.append(summary)
+    return selected
+
+
+def _optional(client, endpoint, *args):
+    """A per-image call; an image removed meanwhile gives None."""
+    try:
+        return client.call(endpoint, *args)
+    except sdk().errors.NotFound:
+        return None
+
+
+def _inspect_and_history(client, image_ids):
+    """[(inspect, history)] per id, in order, with parallel requests; removed images are left out."""
+    def both(image_id):
+        inspect = _optional(client, "inspect_image", image_id)
+        return (inspect, _optional(client, "history", image_id)) if inspect is not None else None
+    if len(image_ids) <= 1:
+        results = [both(image_id) for image_id in image_ids]
+    else:
+        with ThreadPoolExecutor(max_workers=INSPECT_WORKERS) as pool:
+            results = list(pool.map(both, image_ids))
+    return [result for result in results if result is not None]
+
+
+def _scan_one(client, view):
+    """(LayerScan, None) of one image streamed from the Engine, or (None, error text)."""
+    try:
+        return scan_image(client, view.id), None
+    except (sdk().errors.APIError, tarfile.TarError) as error:
+        # One image that cannot be created (removed meanwhile, a platform the daemon refuses) must not hide
+        # the others: its scan rules are skipped and the error is reported. Transport errors end the audit.
+        return None, str(getattr(error, "explanation", None) or error)
+
+
+def _scan_all(client, views, cache, errors):
+    """Set view.scan for every image, from the cache or streamed (and cached); the bytes streamed."""
+    missing = []
+    for view in views:
+        view.scan = cache.load(view.id)
+        if view.scan is None:
+            missing.append(view)
+    # dockerd creates, tars and removes while this process reads tar headers: a second stream in
+    # flight keeps both busy. Cache reads and writes stay in this thread.
+    if len(missing) <= 1:
+        scanned = [_scan_one(client, view) for view in missing]
+    else:
+        with ThreadPoolExecutor(max_workers=SCAN_WORKERS) as pool:
+            scanned = list(pool.map(lambda view: _scan_one(client, view), missing))
+    total = 0
+    for view, (scan, error) in zip(missing, scanned):
+        if scan is None:
+            errors.append({"image": view.name, "error": error})
+            continue
+        view.scan = scan
+        total += scan.bytes_read
+        try:
+            cache.store(view.id, scan)
+        except OSError as failure:
+            errors.append({"image": view.name, "error": "cache not written: %s" % (failure.strerror or failure)})
+    return total
+
+
+def run_image_audit(connection=None, images=None, include_dangling=False, layer_scan=True, cache_dir=DEFAULT_CACHE_DIR,
+                    write_cache=True, trusted_registries=None, waivers=None, report="problems", client=None):
+    """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
+    scan_errors, duration_s}.
+
+    write_cache: False reads the cache but writes and prunes nothing (check mode).
+    Raises AuditError on bad input, engine.connection.EngineError when the Docker API is unusable.
+    """
+    started = time.monotonic()
+    if report not in REPORT_CHOICES:
+        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
+    try:
+        parsed_waivers = parse_waivers(waivers, [rule.id for rule in rulebook.all_rules()])
+    except ValueError as error:
+        raise AuditError(str(error))
+    connection = connection or connection_from({})
+    options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries, image_history=True)
+    client = client or connect(connection)
+    summaries = guarded(client, client.call, "images")
+    selected = select_images(summaries, images, include_dangling)
+    gathered = guarded(client, _inspect_and_history, client, [summary["Id"] for summary in selected])
+    views = [ImageView(inspect, history=history) for inspect, history in gathered]
+    cache = ScanCache(cache_dir, write=write_cache)
+    errors = []
+    bytes_read = 0
+    leftovers = 0
+    if layer_scan:
+        leftovers = guarded(client, remove_leftover_scans, client)
+        bytes_read = guarded(client, _scan_all, client, views, cache, errors)
+        # The list has every local image, whatever was selected: scans of images that are gone are dropped.
+        cache.prune([summary["Id"] for summary in summaries])
+    state = AuditState(options=options, images=dict((view.id, view) for view in views))
+    findings = apply_waivers(evaluate_images(rulebook.all_rules(), state), parsed_waivers)
+    listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
+    summary = summarize(findings)
+    summary["listed"] = len(listed)
+    stats = cache.stats(bytes_read)
+    if not layer_scan:
+        stats["unusable"] = "layer_scan is off"
+    return {
+        "summary": summary,
+        "findings": [finding.to_dict() for finding in listed],
+        "api_calls": client.total,
+        "api_calls_by_endpoint": dict(client.calls),
+        "images": len(views),
+        "cache": stats,
+        "scan_errors": errors,
+        "scan_leftovers_removed": leftovers,
+        "duration_s": round(time.monotonic() - started, 3),
+    }

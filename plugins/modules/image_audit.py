@@ -1,0 +1,316 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Audit every local Docker image (CIS section 4 and bulwark's image rules), layers included, without running it."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: image_audit
+short_description: Audit every local Docker image against CIS section 4 and bulwark's image rules, layers included
+version_added: 0.2.0
+description:
+  - Audits local images, not only those of running containers - non-root USER (CIS 4.1, numeric and named
+    root forms), HEALTHCHECK present and not NONE (4.6), package index updates alone (4.7), setuid and
+    setgid files (4.8), ADD instead of COPY (4.9), secrets stored by the build (4.10), secrets in the image
+    config (BW-003), pinning by registry digest and C(latest) or untagged references (BW-005), registry
+    origin (BW-006), secret files in the layers (BW-010) and secrets in the build history (BW-011).
+    C(docs/rules.md) lists every rule.
+  - Uses the same rule catalog, findings, waivers and summary as M(bulwark.hardening.container_audit).
+  - Docker API calls - the image list once, one inspect and one history per selected image and, with
+    O(layer_scan), for each image whose scan is not cached yet, C(create_container), C(export) and
+    C(remove_container).
+  - The layer scan never runs the image. It creates a container from it without starting it (networking
+    disabled, labelled C(bulwark.image-scan=1)), streams that container's filesystem through the Engine's
+    export endpoint, and removes the container (and any anonymous volume) at once, also on failure. Only
+    the paths, kinds and sizes of what it finds are kept, and only candidate files (private keys, C(.env),
+    cloud credential and registry auth files) are read, at most 64 KiB each.
+  - Scans are cached on the host by image id in O(cache_dir) - an image id is the digest of its config,
+    which names every layer, so a cached scan stays valid for as long as the id exists. A second audit of
+    unchanged images costs the list, inspect and history calls only. Invalidation is by id, never by name.
+  - Values that look like secrets are never returned - findings give names, paths, kinds and lengths only,
+    for example C(DB_PASSWORD=<masked, 24 chars>) or C(/root/.ssh/id_rsa (private key, 411 bytes)).
+author:
+  - bulwark.hardening contributors (@bulwark)
+requirements:
+  - docker (the Docker SDK for Python) >= 5.0.0
+notes:
+  - The module never changes the host's Docker configuration, images or containers that it did not create
+    itself, so RV(ignore:changed) is always false. The only lasting write is its own cache in O(cache_dir);
+    the short-lived scan container is removed before the module returns.
+  - In check mode the cache is read but never written or pruned, so a check-mode run leaves no trace on the
+    host at all; images whose scan is not cached are scanned (and their scan containers removed) as in a
+    normal run.
+  - The cache decides findings, so it is used only when O(cache_dir) belongs to the user running the module
+    and is not writable by group or others; otherwise every image is scanned, nothing is written, and
+    RV(cache.unusable) says why. Cached scans of images that no longer exist are removed.
+  - Scores and statuses count as in M(bulwark.hardening.container_audit) - RV(summary.score) is
+    passed / (passed + failed) over findings of scored rules.
+options:
+  images:
+    description:
+      - Images to audit, by name glob (matched against each tag C(repo:tag), each repository, which selects
+        all its tags, and each registry digest C(repo@sha256:...)), or by id (12 to 64 hex digits, with or
+        without C(sha256:)).
+      - Empty means every local image.
+    type: list
+    elements: str
+    default: []
+  include_dangling:
+    description:
+      - Audit dangling (untagged) images too. An image named by id in O(images) is audited either way.
+    type: bool
+    default: false
+  layer_scan:
+    description:
+      - Read each image's filesystem for setuid/setgid files (4.8) and secret files (BW-010).
+      - Without it those rules are C(skipped) and no container is created.
+    type: bool
+    default: true
+  cache_dir:
+    description:
+      - Where the layer scans are cached, one JSON file per image id. Created with mode 0700 on the first
+        write (not in check mode).
+    type: path
+    default: /var/cache/bulwark/image-audit
+  trusted_registries:
+    description:
+      - Registries (or registry/path prefixes) that images may come from, for rule BW-006, for example
+        C(registry.example.com) or C(docker.io/library). Docker Hub is C(docker.io).
+      - Origin is decided from RepoDigests only, never from a tag. Empty skips BW-006.
+    type: list
+    elements: str
+    default: []
+  waivers:
+    description:
+      - Accepted findings, as in M(bulwark.hardening.container_audit). A C(fail) or C(warn) finding of
+        O(waivers[].rule) whose target (an image name, its first tag or its short id) matches
+        O(waivers[].target) is reported as C(waived); after O(waivers[].expires) it fails again.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      rule:
+        description:
+          - Rule id, for example C(4.6) or C(BW-005). Unknown ids fail the audit before anything is gathered.
+          - Quote it in YAML - unquoted, C(4.10) is the number 4.1.
+        type: str
+        required: true
+      target:
+        description: Shell-style glob over finding targets (image names).
+        type: str
+        default: "*"
+      reason:
+        description: Why the finding is accepted; shown in the evidence.
+        type: str
+        required: true
+      expires:
+        description: Last day the waiver applies, as C(YYYY-MM-DD).
+        type: str
+  report:
+    description:
+      - Which findings RV(findings) lists. V(problems) lists those with status C(fail), C(warn) or
+        C(waived); V(all) lists every finding. The summary counts every finding either way.
+    type: str
+    choices: [problems, all]
+    default: problems
+attributes:
+  check_mode:
+    support: full
+    description: The same audit; the cache is read but not written.
+  diff_mode:
+    support: none
+    description: Nothing is configured, so there is no diff.
+  platform:
+    platforms: posix
+    support: full
+    description: The cache lives on the host the module runs on.
+extends_documentation_fragment:
+  - bulwark.hardening.docker_connection
+seealso:
+  - module: bulwark.hardening.container_audit
+"""
+
+EXAMPLES = r"""
+- name: Audit every local image, layers included
+  become: true
+  bulwark.hardening.image_audit:
+  register: images
+
+- name: Fail on any failing image rule
+  ansible.builtin.assert:
+    that: images.summary.by_status.fail == 0
+    fail_msg: "failing rules: {{ images.summary.failed_rules | join(', ') }}"
+
+- name: Only our application images, from our registry, with an accepted exception
+  bulwark.hardening.image_audit:
+    images: ["registry.example.com/team/*"]
+    trusted_registries: [registry.example.com]
+    waivers:
+      - rule: "4.8"
+        target: registry.example.com/team/ping:*
+        reason: ping needs its setuid bit
+"""
+
+RETURN = r"""
+summary:
+  description: Counts of findings and the score, as in M(bulwark.hardening.container_audit).
+  returned: success
+  type: dict
+  contains:
+    total:
+      description: Number of findings, listed or not.
+      type: int
+      sample: 120
+    listed:
+      description: Number of findings in RV(findings) (see O(report)).
+      type: int
+      sample: 14
+    by_status:
+      description: Findings per status (fail, warn, pass, info, skipped, waived).
+      type: dict
+      sample: {"fail": 12, "warn": 2, "pass": 100, "info": 0, "skipped": 6, "waived": 0}
+    by_section:
+      description: Findings per status for each section (C(4), C(BW)).
+      type: dict
+      sample: {"4": {"fail": 8, "warn": 2, "pass": 60, "info": 0, "skipped": 0, "waived": 0}}
+    score:
+      description: Passed / (passed + failed) findings of scored rules, in percent; null when none was decided.
+      type: float
+      sample: 80.0
+    cis_score:
+      description: Scored passes minus scored failures.
+      type: int
+      sample: 40
+    failed_rules:
+      description: Ids of rules with at least one failing finding.
+      type: list
+      elements: str
+      sample: ["4.1", "4.6", "BW-010"]
+findings:
+  description: One entry per rule and image; only problems unless O(report=all). Same fields as
+    M(bulwark.hardening.container_audit)'s findings; the target is the image's first tag, or its short id.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"rule": "BW-010", "title": "Image layers hold no secret files", "section": "BW", "level": 1,
+            "scored": true, "target": "app:1.2", "status": "fail", "severity": "critical",
+            "evidence": "1 secret files: /root/.ssh/id_rsa (private key, 411 bytes)",
+            "remediation": "Rebuild without the file ...", "fix": "manual"}]
+api_calls:
+  description: Docker API calls made, retries included.
+  returned: success
+  type: int
+  sample: 21
+api_calls_by_endpoint:
+  description: Docker API calls per SDK method.
+  returned: success
+  type: dict
+  sample: {"images": 1, "inspect_image": 5, "history": 5, "create_container": 2, "export": 2, "remove_container": 2}
+images:
+  description: Number of images audited.
+  returned: success
+  type: int
+  sample: 5
+cache:
+  description: What the layer scan cache did.
+  returned: success
+  type: dict
+  contains:
+    dir:
+      description: The cache directory.
+      type: str
+      sample: /var/cache/bulwark/image-audit
+    hits:
+      description: Images whose scan came from the cache.
+      type: int
+      sample: 3
+    misses:
+      description: Images scanned now (no valid cached scan).
+      type: int
+      sample: 2
+    written:
+      description: Scans written to the cache (0 in check mode).
+      type: int
+      sample: 2
+    ignored:
+      description: Cache files that were corrupt, of another format or of another image, and were rescanned.
+      type: int
+      sample: 0
+    removed:
+      description: Cached scans of images that no longer exist, removed.
+      type: int
+      sample: 0
+    bytes_read:
+      description: Bytes of image filesystems streamed from the Engine by this run.
+      type: int
+      sample: 7340032
+    unusable:
+      description: Why the cache was not used, or null.
+      type: str
+      sample: null
+scan_errors:
+  description: Images whose layer scan failed (their layer rules are skipped), with the Engine's error.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+scan_leftovers_removed:
+  description:
+    - Scan containers (label C(bulwark.image-scan=1), created and never started) that an interrupted earlier run
+      left behind, removed before scanning, in check mode too - they are the module's own.
+  returned: success
+  type: int
+  sample: 0
+duration_s:
+  description: Seconds spent gathering, scanning and evaluating.
+  returned: success
+  type: float
+  sample: 1.8
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
+    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit
+
+ARGUMENT_SPEC = with_connection(dict(
+    images=dict(type="list", elements="str", default=[]),
+    include_dangling=dict(type="bool", default=False),
+    layer_scan=dict(type="bool", default=True),
+    cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
+    trusted_registries=dict(type="list", elements="str", default=[]),
+    waivers=dict(
+        type="list", elements="dict", default=[],
+        options=dict(
+            rule=dict(type="str", required=True),
+            target=dict(type="str", default="*"),
+            reason=dict(type="str", required=True),
+            expires=dict(type="str"),
+        ),
+    ),
+    report=dict(type="str", choices=["problems", "all"], default="problems"),
+))
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
+    try:
+        result = run_image_audit(connection=connection_from(module.params), write_cache=not module.check_mode,
+                                 **audit_options)
+    except (AuditError, EngineError) as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
