@@ -59,7 +59,9 @@ sanity: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
+# scripts/chromium.sh installs Debian's chromium (root only, once) for the browser test of the HTML report.
 integration: venv
+	@scripts/chromium.sh
 	$(BIN)/pytest tests/integration -q -m integration
 
 molecule: collection images

@@ -47,3 +47,7 @@ for label in before-hardening after-hardening; do
     cat ".cache/demo-report/bulwark-demo-$label.txt"
 done
 grep -A3 '^PLAY RECAP' "$log" | grep bulwark-demo | tail -n 1 | sed 's/^/\nlast run: /'
+# The HTML report of the audit after hardening (its trend shows the audit before it too).
+# Report names start with their UTC time, so the last in name order is the newest.
+html=$(find .cache/demo-report -maxdepth 1 -name 'bulwark-report-*-after-hardening.html' | sort | tail -n 1)
+[ -n "$html" ] && echo "HTML report of the target: $top/$html (open it in a browser)"

@@ -95,8 +95,31 @@ def remediation_summary_lines(result, check_mode=False):
     return lines
 
 
+# Severities in rising order; a threshold of none fails nothing.
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+THRESHOLDS = ("none",) + SEVERITY_ORDER
+
+
+def failing_at_or_above(results, threshold="high"):
+    """'<rule> <target> (<severity>)' for every failing finding (waived ones are not failing) at or above
+    threshold, over audit results (container_audit and image_audit, skipped ones ignored)."""
+    if threshold not in THRESHOLDS:
+        raise AnsibleFilterError("the severity threshold must be one of %s, not %r" % (", ".join(THRESHOLDS), threshold))
+    if threshold == "none":
+        return []
+    lowest = SEVERITY_ORDER.index(threshold)
+    found = []
+    for result in results if isinstance(results, list) else [results]:
+        for finding in (result or {}).get("findings") or []:
+            severity = finding.get("severity")
+            if finding.get("status") == FAIL and severity in SEVERITY_ORDER and SEVERITY_ORDER.index(severity) >= lowest:
+                found.append("%s %s (%s)" % (finding["rule"], finding["target"], severity))
+    return found
+
+
 class FilterModule:
     """bulwark.hardening report filters."""
 
     def filters(self):
-        return {"audit_summary_lines": audit_summary_lines, "remediation_summary_lines": remediation_summary_lines}
+        return {"audit_summary_lines": audit_summary_lines, "remediation_summary_lines": remediation_summary_lines,
+                "failing_at_or_above": failing_at_or_above}

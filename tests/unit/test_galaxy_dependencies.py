@@ -39,6 +39,14 @@ ROLE_ACTIONS = ("include_role", "import_role")
 LOADER_METHODS = ("get", "get_with_context", "find_plugin", "find_plugin_with_context", "has_plugin")
 
 
+class AnsibleYamlLoader(yaml.SafeLoader):
+    """Safe YAML plus Ansible's own tags (!unsafe, !vault), read as plain strings."""
+
+
+for _tag in ("!unsafe", "!vault"):
+    AnsibleYamlLoader.add_constructor(_tag, lambda loader, node: loader.construct_scalar(node))
+
+
 def collection_of(name):
     """'ns.coll.thing' -> 'ns.coll'; None for anything else (short names, paths, templated names)."""
     match = FQCN.match(name.strip()) if isinstance(name, str) else None
@@ -123,7 +131,7 @@ class Scan:
 
     def yaml_file(self, path, kind):
         with open(path) as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=AnsibleYamlLoader)
         self.strings(path, data)
         if kind == "meta" and isinstance(data, dict):
             self.collections_keyword(path, data.get("collections") or [])

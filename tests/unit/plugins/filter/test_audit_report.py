@@ -99,3 +99,28 @@ def test_remediation_lines_for_a_skipped_task_a_failure_and_nothing_to_do():
     assert remediation_summary_lines(empty)[-1].startswith("no container to audit")
     clean = {"summary": dict(REMEDIATION["summary"], audited=2), "containers": [], "fixed": [], "still_failing": []}
     assert remediation_summary_lines(clean)[-1] == "nothing to fix: the selected rules pass on every audited container"
+
+
+# --- failing_at_or_above: what fails audit.yml ---------------------------------------------------
+
+def test_failing_at_or_above_counts_failures_of_the_threshold_and_higher_only():
+    from ansible_collections.bulwark.hardening.plugins.filter.audit_report import failing_at_or_above
+    audit = {"findings": [
+        {"rule": "2.2", "target": "daemon", "status": "fail", "severity": "medium"},
+        {"rule": "5.5", "target": "web", "status": "fail", "severity": "critical"},
+        {"rule": "5.4", "target": "web", "status": "waived", "severity": "high"},
+        {"rule": "5.11", "target": "db", "status": "warn", "severity": "high"},
+    ]}
+    images = {"findings": [{"rule": "BW-010", "target": "app:1", "status": "fail", "severity": "critical"}]}
+    skipped_task = {"skipped": True, "changed": False}
+    assert failing_at_or_above([audit, images, skipped_task], "high") == ["5.5 web (critical)", "BW-010 app:1 (critical)"]
+    assert failing_at_or_above([audit], "medium") == ["2.2 daemon (medium)", "5.5 web (critical)"]
+    assert failing_at_or_above([audit, images], "none") == []
+    assert failing_at_or_above(audit, "critical") == ["5.5 web (critical)"]
+
+
+def test_failing_at_or_above_refuses_an_unknown_threshold():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.bulwark.hardening.plugins.filter.audit_report import failing_at_or_above
+    with pytest.raises(AnsibleFilterError, match="one of none, low, medium, high, critical"):
+        failing_at_or_above([], "severe")

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""bulwark.hardening.compliance_report: the reports of one audit run, written on the controller.
+
+Runs on the controller only (never connects to a host): reads each play
+host's registered audit results from hostvars (or takes them as O(results)),
+builds the report (plugins/module_utils/report) and, with O(dest), writes the
+run's JSON, JUnit XML and HTML files and one text summary per host. The
+documentation lives in plugins/modules/compliance_report.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines
+from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model
+
+ARGUMENT_SPEC = dict(
+    dest=dict(type="path"),
+    label=dict(type="str", default="audit"),
+    hosts=dict(type="list", elements="str"),
+    results=dict(type="dict"),
+    audit_var=dict(type="str", default="bulwark_audit"),
+    image_audit_var=dict(type="str", default="bulwark_image_audit"),
+    history=dict(type="int", default=20),
+    host_summaries=dict(type="bool", default=True),
+)
+
+
+def plain(value):
+    """Registered results as plain JSON data (no lazy or tagged containers)."""
+    if isinstance(value, Mapping):
+        return dict((str(key), plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def collection_version():
+    """The version of this collection: MANIFEST.json when installed, galaxy.yml in a checkout."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        with open(os.path.join(top, "MANIFEST.json")) as handle:
+            return json.load(handle)["collection_info"]["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        with open(os.path.join(top, "galaxy.yml")) as handle:
+            for line in handle:
+                if line.startswith("version:"):
+                    return line.split(":", 1)[1].strip().strip("\"'")
+    except OSError:
+        pass
+    return None
+
+
+def host_summary_lines(label, host, results):
+    """The lines audit.yml's per-host debug shows (and the .txt file holds), for one host."""
+    audit = results.get("container_audit")
+    if not isinstance(audit, dict) or "summary" not in audit:
+        return []
+    lines = audit_summary_lines(audit, "%s of %s" % (label, host))
+    image = results.get("image_audit")
+    if isinstance(image, dict) and "summary" in image:
+        lines += audit_summary_lines(image, "image audit of %s" % host)
+    return lines
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _results_from_hostvars(self, args, task_vars):
+        hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all") or []
+        hostvars = task_vars.get("hostvars") or {}
+        results = {}
+        for host in hosts:
+            try:
+                variables = hostvars[host]
+            except KeyError:
+                variables = {}
+            results[host] = {"container_audit": plain(variables.get(args["audit_var"])),
+                             "image_audit": plain(variables.get(args["image_audit_var"]))}
+        return results
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("compliance_report: %s" % "; ".join(validation.error_messages))
+        args = validation.validated_parameters
+        if args["results"] is not None:
+            results = dict((str(host), plain(value) if isinstance(value, Mapping) else {}) for host, value in args["results"].items())
+        else:
+            results = self._results_from_hostvars(args, task_vars)
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        report = model.build_report(results, label=args["label"], generated_at=now, check_mode=bool(task_vars.get("ansible_check_mode")),
+                                    collection_version=collection_version())
+        result.update(changed=False, run_id=report["run"]["id"], summary=report["summary"], stats=model.stats(report),
+                      summary_lines=model.summary_table(report), files={})
+        if not args["dest"]:
+            return result
+        dest = args["dest"]
+        names = model.file_names(report)
+        texts = {}
+        if args["host_summaries"]:
+            for host in sorted(results):
+                lines = host_summary_lines(args["label"], host, results[host])
+                if lines:
+                    texts[host] = "%s-%s.txt" % (host, args["label"].replace(" ", "-")), "\n".join(lines) + "\n"
+        if self._task.check_mode:
+            result.update(changed=True, msg="check mode: would write %s into %s" % (", ".join(sorted(names.values())), dest),
+                          files=dict((kind, os.path.join(dest, name)) for kind, name in names.items()))
+            return result
+        try:
+            written = files.write_reports(dest, report, limit=args["history"])
+            written["text"] = [files.write_file(os.path.join(dest, name), text) for name, text in texts.values()]
+        except OSError as error:
+            raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (dest, error))
+        result.update(changed=True, files=written, msg="wrote %s" % written["html"])
+        return result

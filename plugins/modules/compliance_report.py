@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bulwark.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation of the compliance_report action (plugins/action/compliance_report.py); the action runs on the controller."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: compliance_report
+short_description: Write the JSON, JUnit XML and HTML compliance reports of an audit run on the controller
+version_added: 0.1.0
+description:
+  - Collects the registered results of M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit)
+    of every host of the play (from C(hostvars), or from O(results)) and builds one report of the run
+    (schema C(bulwark.hardening/compliance-report) version 1, documented in C(docs/report-schema.md)).
+  - With O(dest), writes into that directory on the controller C(bulwark-report-<UTC time>-<label>.json) (every host,
+    every listed finding), C(.xml) (JUnit, one testcase per rule and target, classname C(<host>.<section>)) and C(.html)
+    (one self-contained page - summary per host and section, a chart of pass and fail per section, the score over the
+    earlier runs whose JSON reports are in the same directory, and the failing findings in a table to filter and sort),
+    plus C(<host>-<label>.txt) with each host's summary lines.
+  - Always returns a summary table (RV(summary_lines)) and a per-host summary for M(ansible.builtin.set_stats) (RV(stats)).
+  - An action that runs on the controller only; it never connects to a host. Run it once (C(run_once)).
+  - Hosts of the play without a usable container_audit result (unreachable, failed) are reported as C(missing).
+author:
+  - bulwark.hardening contributors (@bulwark)
+options:
+  dest:
+    description:
+      - Directory on the controller to write the report files into; created if missing.
+      - Without it nothing is written; the summary is still returned.
+    type: path
+  label:
+    description:
+      - What this run is, e.g. C(weekly) or C(after hardening); part of the file names and shown in the reports.
+    type: str
+    default: audit
+  hosts:
+    description:
+      - Hosts to report on. By default every host of the play (C(ansible_play_hosts_all)), so hosts that failed
+        show as missing.
+    type: list
+    elements: str
+  results:
+    description:
+      - "The results per host - a dict of host names to dicts with the keys C(container_audit) and C(image_audit), each a
+        registered result - instead of reading O(audit_var) and O(image_audit_var) from C(hostvars)."
+    type: dict
+  audit_var:
+    description: Name of the variable each host registered M(bulwark.hardening.container_audit)'s result in.
+    type: str
+    default: bulwark_audit
+  image_audit_var:
+    description: Name of the variable each host registered M(bulwark.hardening.image_audit)'s result in (may be skipped).
+    type: str
+    default: bulwark_image_audit
+  history:
+    description: Number of runs, this one included, the HTML trend shows.
+    type: int
+    default: 20
+  host_summaries:
+    description: Also write C(<host>-<label>.txt) (spaces in the label become dashes) with each host's summary lines.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Writes nothing in check mode and says what it would write; give the task C(check_mode=false) to write
+      reports during a C(--check) run (the reports are on the controller, the hosts are only read).
+  diff_mode:
+    support: none
+    description: Writes new files each run; there is nothing to compare.
+  platform:
+    platforms: posix
+    support: full
+    description: Runs on the controller.
+seealso:
+  - module: bulwark.hardening.container_audit
+  - module: bulwark.hardening.image_audit
+"""
+
+EXAMPLES = r"""
+- name: Write the reports of every host of the play
+  bulwark.hardening.compliance_report:
+    dest: /var/lib/bulwark/reports
+    label: weekly
+  register: bulwark_report
+  run_once: true
+  check_mode: false
+
+- name: Show the summary table
+  ansible.builtin.debug:
+    msg: "{{ bulwark_report.summary_lines }}"
+  run_once: true
+
+- name: Publish the per-host summary for AWX workflows
+  ansible.builtin.set_stats:
+    data:
+      bulwark_compliance: "{{ bulwark_report.stats }}"
+  run_once: true
+"""
+
+RETURN = r"""
+run_id:
+  description: The run's id, C(<UTC time>-<label>), as in the file names.
+  returned: always
+  type: str
+  sample: 20261126T053656Z-weekly
+files:
+  description: Paths of the files written (empty without O(dest)).
+  returned: always
+  type: dict
+  sample: {"json": "/var/lib/bulwark/reports/bulwark-report-20261126T053656Z-weekly.json",
+           "junit": "/var/lib/bulwark/reports/bulwark-report-20261126T053656Z-weekly.xml",
+           "html": "/var/lib/bulwark/reports/bulwark-report-20261126T053656Z-weekly.html",
+           "text": ["/var/lib/bulwark/reports/web1-weekly.txt"]}
+summary:
+  description: The report's run summary (see C(docs/report-schema.md)).
+  returned: always
+  type: dict
+  contains:
+    hosts:
+      description: Hosts reported on.
+      type: int
+      sample: 2
+    audited:
+      description: Hosts with an audit result.
+      type: int
+      sample: 2
+    missing:
+      description: Hosts without one.
+      type: list
+      elements: str
+      sample: []
+    score:
+      description: Mean of the audited hosts' scores, in percent; null when none has one.
+      type: float
+      sample: 87.5
+    by_status:
+      description: Findings per status over every host and both audits.
+      type: dict
+      sample: {"fail": 12, "warn": 3, "pass": 380, "info": 15, "skipped": 2, "waived": 1}
+    fail_by_severity:
+      description: Failing findings per severity.
+      type: dict
+      sample: {"critical": 1, "high": 4, "medium": 7}
+stats:
+  description: Per-host summary for M(ansible.builtin.set_stats) - status, score, image_score, fail, warn, waived, fail_by_severity.
+  returned: always
+  type: dict
+  sample: {"web1": {"status": "audited", "score": 91.2, "image_score": 80.0, "fail": 5, "warn": 1, "waived": 0,
+                    "fail_by_severity": {"high": 2, "medium": 3}}}
+summary_lines:
+  description: A short table, one line per host and one for the run, to print at the end of the play.
+  returned: always
+  type: list
+  elements: str
+  sample: ["host                       score  images  fail  warn waived  crit  high", "web1  91.2%  80.0%  5  1  0  0  2"]
+"""

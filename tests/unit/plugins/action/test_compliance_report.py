@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+"""The compliance_report action's helpers: plain data out of registered results, the per-host text lines."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+
+import yaml
+
+from report_fixtures import two_hosts
+from ansible_collections.bulwark.hardening.plugins.action.compliance_report import ARGUMENT_SPEC, collection_version, host_summary_lines, plain
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+
+
+class Tagged(str):
+    pass
+
+
+def test_plain_turns_mappings_and_str_subclasses_into_json_types():
+    value = plain(OrderedDict(a=(1, Tagged("x"), True, None, 2.5)))
+    assert value == {"a": [1, "x", True, None, 2.5]} and not isinstance(value["a"][1], Tagged) and not isinstance(value, OrderedDict)
+
+
+def test_host_summary_lines_match_the_play_debug():
+    lines = host_summary_lines("after hardening", "web1", two_hosts()["web1"])
+    assert lines[0].startswith("== after hardening of web1: score 40.0%")
+    assert any(line.startswith("== image audit of web1: score 50.0%") for line in lines)
+    assert host_summary_lines("audit", "gone", {"container_audit": {"failed": True}}) == []
+
+
+def test_options_and_version():
+    assert ARGUMENT_SPEC["history"]["default"] == 20 and ARGUMENT_SPEC["label"]["default"] == "audit"
+    with open(os.path.join(TOP, "galaxy.yml")) as handle:
+        assert collection_version() == yaml.safe_load(handle)["version"]

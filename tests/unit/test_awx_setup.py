@@ -1,0 +1,310 @@
+"""playbooks/awx_setup.yml without an AWX: the objects it declares, and what its tasks send.
+
+Static checks read the playbook's YAML: every awx.awx task uses options its
+module has (from the awx.awx the ``ansible`` package bundles), the three job
+templates and their job types, the survey spec, the weekly schedule, the
+notification on the audit's failures, the variables' prefix and header.
+A rendering check runs the playbook with each awx.awx module replaced by a
+stand-in that records its arguments, so the templated survey, extra vars and
+connection defaults are checked as AWX would receive them.
+"""
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAYBOOK = os.path.join(TOP, "playbooks", "awx_setup.yml")
+BIN = os.path.dirname(sys.executable)
+SEVERITIES = ["low", "medium", "high", "critical"]
+SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
+
+
+class _Loader(yaml.SafeLoader):
+    """Reads Ansible's !unsafe tag as a plain string."""
+
+
+_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def _read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope="module")
+def play():
+    plays = yaml.load(_read(PLAYBOOK), Loader=_Loader)
+    assert isinstance(plays, list) and len(plays) == 1
+    return plays[0]
+
+
+def _module(task):
+    names = [key for key in task if re.match(r"^[a-z_]+\.[a-z_]+\.[a-z_]+$", key)]
+    assert len(names) == 1, task.get("name")
+    return names[0]
+
+
+def _tasks(play, module):
+    return [task for task in play["tasks"] if _module(task) == module]
+
+
+def _one(play, module):
+    tasks = _tasks(play, module)
+    assert len(tasks) == 1, "%s: expected one task, found %d" % (module, len(tasks))
+    return tasks[0]
+
+
+def _job_templates(play):
+    """{name suffix: item} of the loop that creates the job templates."""
+    for task in _tasks(play, "awx.awx.job_template"):
+        if "loop" in task:
+            return {item["name"]: item for item in task["loop"]}, task
+    pytest.fail("no awx.awx.job_template task loops over the templates")
+
+
+# The awx.awx modules' options ------------------------------------------------
+
+def _awx_options(module):
+    """Options and aliases of a bundled awx.awx module, from its DOCUMENTATION (and the auth fragment)."""
+    from ansible_collections.awx import awx  # the ansible package's bundled copy
+
+    root = list(awx.__path__)[0]
+    path = os.path.join(root, "plugins", "modules", module + ".py")
+    tree = ast.parse(_read(path))
+    doc = next(yaml.safe_load(node.value.value) for node in tree.body
+               if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION")
+    names = set()
+    fragments = doc.get("extends_documentation_fragment") or []
+    for fragment in [fragments] if isinstance(fragments, str) else fragments:
+        frag_path = os.path.join(root, "plugins", "doc_fragments", fragment.split(".")[-1] + ".py")
+        frag_tree = ast.parse(_read(frag_path))
+        for node in ast.walk(frag_tree):
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+                for name, spec in (yaml.safe_load(node.value.value).get("options") or {}).items():
+                    names.add(name)
+                    names.update(spec.get("aliases") or [])
+    for name, spec in (doc.get("options") or {}).items():
+        names.add(name)
+        names.update(spec.get("aliases") or [])
+    return names
+
+
+def test_every_awx_task_uses_options_its_module_has(play):
+    for task in play["tasks"]:
+        module = _module(task)
+        if not module.startswith("awx.awx."):
+            assert module.startswith("ansible.builtin."), module
+            continue
+        unknown = sorted(set(task[module]) - _awx_options(module.split(".")[-1]))
+        assert not unknown, "%s (%s): options awx.awx does not have: %s" % (task["name"], module, unknown)
+    auth = play["module_defaults"]["group/awx.awx.controller"]
+    assert not set(auth) - _awx_options("job_template")
+
+
+def test_controller_connection_comes_from_variables_or_awx_environment(play):
+    auth = play["module_defaults"]["group/awx.awx.controller"]
+    assert set(auth) >= {"controller_host", "controller_username", "controller_password", "controller_oauthtoken"}
+    for option, value in auth.items():
+        assert re.fullmatch(r"\{\{ bulwark_awx_\w+ \| default\(omit\) \}\}", value), (
+            "%s must fall back to awx.awx's CONTROLLER_* environment variables when unset: %r" % (option, value))
+
+
+# Job templates, survey, schedule, notification -------------------------------------
+
+def test_job_templates_for_harden_audit_and_remediate(play):
+    items, task = _job_templates(play)
+    assert {name: item["job_type"] for name, item in items.items()} == {
+        "harden": "run", "audit": "check", "remediate": "run"}
+    defaults = play["vars"]
+    for name, item in items.items():
+        path = defaults[re.fullmatch(r"\{\{ (bulwark_awx_\w+_playbook) \}\}", item["playbook"]).group(1)]
+        assert path == "playbooks/%s.yml" % name and os.path.isfile(os.path.join(TOP, path))
+    args = task["awx.awx.job_template"]
+    assert args["project"] == "{{ bulwark_awx_project }}" and args["inventory"] == "{{ bulwark_awx_inventory }}"
+    assert args["credentials"] == ["{{ bulwark_awx_machine_credential }}"], "the machine credential, by name"
+    assert args["job_type"] == "{{ item.job_type }}"
+    assert args["survey_spec"] == "{{ bulwark_awx_survey_spec if item.survey else omit }}"
+    assert {name for name, item in items.items() if item["survey"]} == {"audit", "remediate"}
+
+
+def test_survey_spec_is_valid_and_sets_the_variables_audit_reads(play):
+    survey = play["vars"]["bulwark_awx_survey_spec"]
+    assert survey["name"] and "description" in survey
+    questions = {question["variable"]: question for question in survey["spec"]}
+    assert len(questions) == len(survey["spec"]), "survey variables must be unique"
+    assert set(questions) == {"bulwark_audit_fail_severity", "bulwark_audit_containers"}
+    for question in survey["spec"]:
+        assert question["question_name"] and question["type"] in SURVEY_TYPES, question
+        assert isinstance(question["required"], bool)
+        assert re.fullmatch(r"[a-z_][a-z0-9_]*", question["variable"])
+
+    severity = questions["bulwark_audit_fail_severity"]
+    assert severity["type"] == "multiplechoice" and severity["required"] is True
+    assert severity["choices"] == "{{ bulwark_awx_severities }}"
+    assert play["vars"]["bulwark_awx_severities"] == SEVERITIES
+    assert severity["default"] == "{{ bulwark_awx_audit_fail_severity }}"
+    assert play["vars"]["bulwark_awx_audit_fail_severity"] in SEVERITIES
+
+    containers = questions["bulwark_audit_containers"]
+    assert containers["type"] == "text" and containers["required"] is False
+    assert 0 <= containers["min"] <= containers["max"]
+    assert len(play["vars"]["bulwark_awx_audit_containers"]) <= containers["max"]
+
+
+def test_remediate_maps_the_container_filter_onto_the_containers_role(play):
+    items, _templates = _job_templates(play)
+    assert "bulwark_awx_remediate_targets" in items["remediate"]["extra_vars"]
+    expression = play["vars"]["bulwark_awx_remediate_targets"]
+    assert "bulwark_audit_containers" in expression
+    assert re.search(r"^\s+bulwark_awx_remediate_targets: !unsafe ", _read(PLAYBOOK), re.M), (
+        "the expression is sent to AWX as text, evaluated in the job")
+    specs = yaml.safe_load(_read(os.path.join(TOP, "roles", "containers", "meta", "argument_specs.yml")))
+    assert "containers_targets" in specs["argument_specs"]["main"]["options"]
+
+
+def test_weekly_schedule_of_the_audit(play):
+    args = _one(play, "awx.awx.schedule")["awx.awx.schedule"]
+    assert args["unified_job_template"] == "{{ bulwark_awx_prefix }} audit"
+    rrule = play["vars"]["bulwark_awx_schedule_rrule"]
+    assert re.fullmatch(r"DTSTART(;TZID=[\w/]+)?:\d{8}T\d{6}Z? RRULE:[A-Z0-9=;,]+", rrule), rrule
+    parts = dict(part.split("=") for part in rrule.split("RRULE:")[1].split(";"))
+    assert parts["FREQ"] == "WEEKLY" and parts.get("INTERVAL", "1") == "1"
+    assert parts["BYDAY"] in ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    assert args["rrule"] == "{{ bulwark_awx_schedule_rrule }}"
+
+
+def test_notification_on_failure_is_attached_to_the_audit(play):
+    task = _one(play, "awx.awx.notification_template")
+    args = task["awx.awx.notification_template"]
+    assert args["notification_type"] == "{{ bulwark_awx_notification_type }}"
+    assert args["notification_configuration"] == "{{ bulwark_awx_notification_configuration }}"
+    assert task["no_log"] is True, "the configuration holds passwords and tokens"
+    names = [t["name"] for t in play["tasks"]]
+    _items, templates = _job_templates(play)
+    assert names.index(task["name"]) < names.index(templates["name"]), "created before the template refers to it"
+    items, _templates = _job_templates(play)
+    assert "bulwark_awx_notification" in items["audit"]["notify_on_error"]
+    assert items["harden"]["notify_on_error"] == [] and items["remediate"]["notify_on_error"] == []
+    assert templates["awx.awx.job_template"]["notification_templates_error"].startswith("{{ item.notify_on_error")
+
+
+def test_secrets_are_never_logged(play):
+    for task in play["tasks"]:
+        module = _module(task)
+        if module in ("awx.awx.credential", "awx.awx.notification_template"):
+            assert task.get("no_log") is True, task["name"]
+
+
+# Variables -----------------------------------------------------------------
+
+def test_every_variable_is_prefixed_and_documented_in_the_header(play):
+    text = _read(PLAYBOOK)
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert all(name.startswith("bulwark_awx_") for name in play["vars"])
+    used = set(re.findall(r"\bbulwark_awx_\w+", text))
+    derived = {"bulwark_awx_project", "bulwark_awx_notification", "bulwark_awx_severities", "bulwark_awx_survey_spec",
+               "bulwark_awx_remediate_targets"}
+    undocumented = sorted(name for name in used - derived if not re.search(r"\b%s\b" % name, header))
+    assert not undocumented, "variables missing from the playbook's header comment: %s" % undocumented
+    assert "bulwark_audit_fail_severity" in header and "bulwark_audit_containers" in header
+
+
+# Rendering -------------------------------------------------------------------
+
+RECORDER = """\
+#!/usr/bin/python
+# WANT_JSON
+import json, os, sys
+with open(sys.argv[1]) as handle:
+    args = {k: v for k, v in json.load(handle).items() if not k.startswith("_ansible")}
+with open(os.environ["AWX_CALLS"], "a") as handle:
+    handle.write(json.dumps({"module": "%s", "args": args}) + "\\n")
+print(json.dumps({"changed": False}))
+"""
+
+
+def _render(tmp_path, extra_vars):
+    text = _read(PLAYBOOK)
+    library = tmp_path / "library"
+    library.mkdir()
+    modules = sorted(set(re.findall(r"^\s+awx\.awx\.(\w+):", text, re.M)))
+    for module in modules:
+        (library / ("rec_" + module + ".py")).write_text(RECORDER % module)
+        text = re.sub(r"^(\s+)awx\.awx\.%s:" % module, r"\1rec_%s:" % module, text, flags=re.M)
+    # The connection defaults, given to each recorder by name (a group needs a collection).
+    block = re.search(r"^    group/awx\.awx\.controller:\n((?:      .*\n)+)", text, re.M)
+    text = text.replace(block.group(0), "".join("    rec_%s:\n%s" % (module, block.group(1)) for module in modules))
+    (tmp_path / "awx_setup.yml").write_text(text)
+    calls = tmp_path / "calls.jsonl"
+    env = dict(os.environ, AWX_CALLS=str(calls), ANSIBLE_LIBRARY=str(library), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), str(tmp_path / "awx_setup.yml"),
+                             "-e", json.dumps(extra_vars)], capture_output=True, text=True, env=env, cwd=str(tmp_path),
+                            check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    return _render(tmp_path_factory.mktemp("awx"), {
+        "bulwark_awx_scm_url": "https://git.example.invalid/bulwark/hardening.git",
+        "bulwark_awx_controller_host": "https://awx.example.invalid",
+        "bulwark_awx_ee_image": "registry.example.invalid/bulwark/ee:1",
+        "bulwark_awx_notification_type": "webhook",
+        "bulwark_awx_notification_configuration": {"url": "https://hooks.example.invalid/x", "http_method": "POST"},
+        "bulwark_awx_hosts": ["docker1", {"name": "docker2", "variables": {"ansible_user": "ops"}}],
+    })
+
+
+def _calls(rendered, module):
+    return [call["args"] for call in rendered if call["module"] == module]
+
+
+def test_rendered_job_templates_and_survey(rendered):
+    templates = {args["name"]: args for args in _calls(rendered, "job_template")}
+    assert {name: args["job_type"] for name, args in templates.items()} == {
+        "bulwark harden": "run", "bulwark audit": "check", "bulwark remediate": "run"}
+    for args in templates.values():
+        assert args["controller_host"] == "https://awx.example.invalid"
+        assert "controller_password" not in args, "unset: awx.awx falls back to CONTROLLER_PASSWORD"
+        assert args["credentials"] == ["bulwark machine"] and args["project"] == "bulwark hardening"
+    audit = templates["bulwark audit"]
+    assert audit["survey_enabled"] is True and audit["notification_templates_error"] == ["bulwark audit failed"]
+    spec = audit["survey_spec"]["spec"]
+    assert spec[0]["choices"] == SEVERITIES and spec[0]["default"] == "high"
+    assert spec[0]["default"] in spec[0]["choices"]
+    assert templates["bulwark remediate"]["survey_spec"] == audit["survey_spec"]
+    assert templates["bulwark harden"]["survey_enabled"] is False and "survey_spec" not in templates["bulwark harden"]
+    assert "notification_templates_error" not in templates["bulwark remediate"]
+    targets = templates["bulwark remediate"]["extra_vars"]["containers_targets"]
+    assert targets.startswith("{{ bulwark_audit_containers"), "sent as text, evaluated by the job"
+
+
+def test_rendered_schedule_notification_inventory_and_ee(rendered):
+    (schedule,) = _calls(rendered, "schedule")
+    assert schedule["unified_job_template"] == "bulwark audit" and "FREQ=WEEKLY" in schedule["rrule"]
+    (notification,) = _calls(rendered, "notification_template")
+    assert notification["notification_type"] == "webhook"
+    assert notification["notification_configuration"]["url"] == "https://hooks.example.invalid/x"
+    assert [args["name"] for args in _calls(rendered, "host")] == ["docker1", "docker2"]
+    assert _calls(rendered, "host")[1]["variables"] == {"ansible_user": "ops"}
+    (ee,) = _calls(rendered, "execution_environment")
+    assert ee["image"] == "registry.example.invalid/bulwark/ee:1" and "credential" not in ee
+    (project,) = _calls(rendered, "project")
+    assert project["wait"] is True and "credential" not in project
+    assert project["default_environment"] == ee["name"]
+    assert not _calls(rendered, "credential"), "no inputs given: the machine credential is referenced, not created"
+    assert not _calls(rendered, "inventory_source"), "no source path given"
+
+
+def test_invalid_severity_fails_before_anything_is_sent(tmp_path):
+    with pytest.raises(AssertionError, match="bulwark_awx_audit_fail_severity must be one of low, medium, high, critical"):
+        _render(tmp_path, {"bulwark_awx_scm_url": "x", "bulwark_awx_audit_fail_severity": "severe"})
+    assert not (tmp_path / "calls.jsonl").exists()
