@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tarfile
 
+DOCKER_HOST = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
 SLEEPER = "bulwark-test/sleeper"
 SLEEPER_TAG = "latest"
 SLEEPER_REF = SLEEPER + ":" + SLEEPER_TAG
@@ -179,3 +180,16 @@ def import_rootfs_with(api, repository, tag, extra_files, extra_changes=()):
     changes = ['CMD ["/bin/sleep","infinity"]', "LABEL " + IMAGE_LABEL] + list(extra_changes)
     api.import_image_from_data(buffer.getvalue(), repository=repository, tag=tag, changes=changes)
     return api.inspect_image("%s:%s" % (repository, tag))["Id"]
+
+
+def docker_api(timeout=60):
+    """A low-level client of this machine's Engine, or the test is skipped saying how to get one."""
+    import pytest  # pylint: disable=import-outside-toplevel
+
+    docker = pytest.importorskip("docker")
+    try:
+        api = docker.APIClient(base_url=DOCKER_HOST, version="auto", timeout=timeout)
+        api.ping()
+    except Exception as error:  # pylint: disable=broad-except
+        pytest.skip("no Docker Engine reachable at %s (%s); `make test` starts one" % (DOCKER_HOST, error))
+    return api

@@ -16,7 +16,7 @@ import tarfile
 import pytest
 
 from adhoc import run_module
-from images import ensure_sleeper_image
+from images import docker_api, ensure_sleeper_image
 
 pytestmark = pytest.mark.integration
 
@@ -50,13 +50,7 @@ CASES = {
 
 
 def _api():
-    docker = pytest.importorskip("docker")
-    try:
-        api = docker.APIClient(base_url=DOCKER_HOST, version="auto", timeout=30)
-        api.ping()
-    except Exception as error:  # pylint: disable=broad-except
-        pytest.skip("no Docker Engine reachable at %s (%s); `make test` starts one" % (DOCKER_HOST, error))
-    return api
+    return docker_api(timeout=30)
 
 
 # Keys of a case that belong to the container's Config rather than its HostConfig.

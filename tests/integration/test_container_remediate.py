@@ -20,7 +20,7 @@ import time
 import pytest
 
 from adhoc import run_module
-from images import USERLAND_BIND, ensure_sleeper_image, ensure_userland_image
+from images import docker_api, USERLAND_BIND, ensure_sleeper_image, ensure_userland_image
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +34,7 @@ LIVE_POLICY = {"memory": "64m", "cpu_shares": 512, "pids_limit": 64}
 
 
 def _api():
-    docker = pytest.importorskip("docker")
-    try:
-        api = docker.APIClient(base_url=DOCKER_HOST, version="auto", timeout=60)
-        api.ping()
-    except Exception as error:  # pylint: disable=broad-except
-        pytest.skip("no Docker Engine reachable at %s (%s); `make test` starts one" % (DOCKER_HOST, error))
-    return api
+    return docker_api(timeout=60)
 
 
 def _remove_test_objects(api):

@@ -17,7 +17,7 @@ import secrets
 import pytest
 
 from adhoc import run_module
-from images import SLEEPER_REF, build_image, ensure_sleeper_image, import_rootfs_with
+from images import docker_api, SLEEPER_REF, build_image, ensure_sleeper_image, import_rootfs_with
 
 pytestmark = pytest.mark.integration
 
@@ -57,13 +57,7 @@ CASES = {
 
 
 def _api():
-    docker = pytest.importorskip("docker")
-    try:
-        api = docker.APIClient(base_url=DOCKER_HOST, version="auto", timeout=60)
-        api.ping()
-    except Exception as error:  # pylint: disable=broad-except
-        pytest.skip("no Docker Engine reachable at %s (%s); `make test` starts one" % (DOCKER_HOST, error))
-    return api
+    return docker_api(timeout=60)
 
 
 def _remove_test_images(api):

@@ -15,7 +15,7 @@ import tarfile
 import pytest
 
 from adhoc import run_module
-from images import USERLAND_BIND, ensure_sleeper_image, ensure_userland_image
+from images import docker_api, USERLAND_BIND, ensure_sleeper_image, ensure_userland_image
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +47,7 @@ TOKEN = "s3cr3t-t0ken"
 
 
 def _api():
-    docker = pytest.importorskip("docker")
-    try:
-        api = docker.APIClient(base_url=DOCKER_HOST, version="auto", timeout=30)
-        api.ping()
-    except Exception as error:  # pylint: disable=broad-except
-        pytest.skip("no Docker Engine reachable at %s (%s); `make test` starts one" % (DOCKER_HOST, error))
-    return api
+    return docker_api(timeout=30)
 
 
 def _tar(path, data=b"#!/bin/sh\n"):

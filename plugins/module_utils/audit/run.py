@@ -44,6 +44,16 @@ def _check_labels(label_filter):
             raise AuditError("label_filter entry %r must be `key` or `key=value`" % (entry,))
 
 
+def check_report_and_waivers(report, waivers):
+    """The parsed waivers; AuditError naming the problem for a bad report choice or waiver (both audits take them)."""
+    if report not in REPORT_CHOICES:
+        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
+    try:
+        return parse_waivers(waivers, [rule.id for rule in rulebook.all_rules()])
+    except ValueError as error:
+        raise AuditError(str(error))
+
+
 def run_audit(connection=None, scope=None, include_stopped=False, name_filter=None,
               label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
               process_checks=False, image_history=False, report="problems", client=None, drift_checks=False):
@@ -56,12 +66,7 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
     scopes = list(scope or ALL_SCOPES)
     _check_scopes(scopes)
     _check_labels(label_filter or [])
-    if report not in REPORT_CHOICES:
-        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
-    try:
-        parsed_waivers = parse_waivers(waivers, [rule.id for rule in rulebook.all_rules()])
-    except ValueError as error:
-        raise AuditError(str(error))
+    parsed_waivers = check_report_and_waivers(report, waivers)
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries,
                            trusted_users=trusted_users, process_checks=process_checks, image_history=image_history,

@@ -29,10 +29,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import REPORT_CHOICES, AuditError
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import check_report_and_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR, ScanCache
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import remove_leftover_scans, scan_image
@@ -160,12 +160,7 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
     Raises AuditError on bad input, engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
-    if report not in REPORT_CHOICES:
-        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
-    try:
-        parsed_waivers = parse_waivers(waivers, [rule.id for rule in rulebook.all_rules()])
-    except ValueError as error:
-        raise AuditError(str(error))
+    parsed_waivers = check_report_and_waivers(report, waivers)
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries, image_history=True)
     client = client or connect(connection)
