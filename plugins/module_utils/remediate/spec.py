@@ -34,6 +34,8 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import reference_names_image
+
 ANONYMOUS_VOLUME = re.compile(r"^[0-9a-f]{64}$")
 # Networks that are modes, not networks one can give endpoint settings for.
 NETWORK_MODES_WITHOUT_ENDPOINTS = ("host", "none")
@@ -47,9 +49,7 @@ def image_reference(inspect, image):
         return wanted or named
     if named == wanted or wanted.replace("sha256:", "").startswith(named.replace("sha256:", "")):
         return named
-    names = set(image.get("RepoTags") or []) | set(image.get("RepoDigests") or [])
-    spelled = named if (":" in named.rsplit("/", 1)[-1] or "@" in named) else named + ":latest"
-    if image.get("Id") == wanted and (named in names or spelled in names):
+    if image.get("Id") == wanted and reference_names_image(named, image):
         return named
     return wanted
 

@@ -18,8 +18,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths imp
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import go_bool
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
     DAEMON_DEFAULT_SECCOMP, DEFAULT_CAPABILITIES, bind_mounts, capability_names, container_seccomp_problem,
-    daemon_seccomp_problem, describe_mount, docker_socket_path, mounts_of, process_commands, security_opt_value,
-    security_opt_values, security_opts,
+    daemon_seccomp_problem, describe_mount, docker_socket_path, familiar_reference, mounts_of, process_commands,
+    reference_names_image, security_opt_value, security_opt_values, security_opts,
 )
 
 SECTION = "containers"
@@ -542,21 +542,6 @@ manual_rule(
     remediation="Do not use `docker exec --user root`; audit exec events to verify.",
 )
 
-# How Docker shortens a reference it shows in RepoTags: Docker Hub's host and library/ namespace go.
-HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/")
-
-
-def familiar_reference(reference):
-    """A reference as RepoTags spells it: 'docker.io/library/nginx' -> 'nginx:latest'."""
-    for prefix in HUB_PREFIXES:
-        if reference.startswith(prefix):
-            reference = reference[len(prefix):]
-            break
-    if "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
-        reference += ":latest"
-    return reference
-
-
 @container_rule(
     "5.28", "Ensure that Docker commands always use the latest version of their image", SECTION,
     level=2, scored=False, severity="low", fix="recreate",
@@ -576,8 +561,7 @@ def current_image(container, state):
         return info("run by image id (%s): no tag to be newer" % reference[:19])
     if "@" in reference:
         return passed("run by digest %s" % reference.split("@", 1)[1][:19])
-    wanted = familiar_reference(reference)
-    if wanted in (image.inspect.get("RepoTags") or []):
-        return passed("%s still names the image it runs" % wanted)
+    if reference_names_image(reference, image.inspect):
+        return passed("%s still names the image it runs" % familiar_reference(reference))
     return failed("%s now names another image (or none): the container runs an older one (%s)"
-                  % (wanted, container.image_id.replace("sha256:", "")[:12]))
+                  % (familiar_reference(reference), container.image_id.replace("sha256:", "")[:12]))

@@ -21,6 +21,34 @@ DEFAULT_CAPABILITIES = frozenset([
 ROOT_USERS = frozenset(["", "0", "root", "0:0", "root:root", "0:root", "root:0"])
 
 
+# Docker Hub's registry names: RepoTags leave them out, with the library/ namespace of official images.
+DOCKER_HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
+
+
+def familiar_reference(reference):
+    """A reference as RepoTags and RepoDigests spell it: 'docker.io/library/nginx' -> 'nginx:latest'."""
+    for hub in DOCKER_HUB_NAMES:
+        for prefix in (hub + "/library/", hub + "/"):
+            if reference.startswith(prefix):
+                reference = reference[len(prefix):]
+                break
+        else:
+            continue
+        break
+    if "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
+        reference += ":latest"
+    return reference
+
+
+def reference_names_image(reference, image_inspect):
+    """True while a tag or digest reference still names this image (its RepoTags or RepoDigests).
+
+    Tags are unique: once a pull or a build moves a tag, the image it named loses it.
+    """
+    names = set(image_inspect.get("RepoTags") or []) | set(image_inspect.get("RepoDigests") or [])
+    return familiar_reference(reference) in names
+
+
 def capability_names(values):
     """Capability names without the CAP_ prefix, upper-cased: 'cap_sys_admin' -> 'SYS_ADMIN'."""
     names = []

@@ -321,3 +321,13 @@ def test_apply_changes_sets_and_unsets_without_touching_the_spec():
     assert "Tmpfs" not in changed["config"]["HostConfig"]
     assert get_setting(spec, "HostConfig", "Memory") == 0
     assert get_setting(spec, "HostConfig", "Tmpfs") == {"/run": "rw,noexec,nosuid"}
+
+
+@pytest.mark.parametrize("named", ["docker.io/library/nginx", "index.docker.io/library/nginx:latest",
+                                   "registry-1.docker.io/library/nginx"])
+def test_image_reference_keeps_a_docker_hub_spelling_of_the_same_image(named):
+    # The audit's 5.28 and the replacement read "does this name still mean this image" the same way.
+    inspect = {"Image": "sha256:" + "1" * 64, "Config": {"Image": named}}
+    image = {"Id": "sha256:" + "1" * 64, "RepoTags": ["nginx:latest"], "RepoDigests": []}
+    assert image_reference(inspect, image) == named
+    assert image_reference(inspect, dict(image, RepoTags=["nginx:1.27"])) == "sha256:" + "1" * 64
