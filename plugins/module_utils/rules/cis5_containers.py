@@ -542,6 +542,7 @@ manual_rule(
     remediation="Do not use `docker exec --user root`; audit exec events to verify.",
 )
 
+
 @container_rule(
     "5.28", "Ensure that Docker commands always use the latest version of their image", SECTION,
     level=2, scored=False, severity="low", fix="recreate",
