@@ -32,6 +32,8 @@ def audit_summary_lines(result, label="audit"):
         raise AnsibleFilterError("audit_summary_lines expects a registered container_audit result")
     summary = result["summary"]
     score = "%.1f%%" % summary["score"] if summary.get("score") is not None else "n/a"
+    if summary.get("level") is not None:  # the CIS profile audited (results of older modules have none)
+        label = "%s (CIS Level %s profile)" % (label, summary["level"])
     lines = ["== %s: score %s (cis_score %s); %s" % (label, score, summary.get("cis_score"), _counts(summary["by_status"]))]
     for section in sorted(summary.get("by_section") or {}, key=lambda key: (key == "BW", key)):
         lines.append("   %-3s %-36s %s" % (section, SECTION_TITLES.get(section, ""), _counts(summary["by_section"][section])))

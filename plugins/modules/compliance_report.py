@@ -14,12 +14,13 @@ version_added: 0.1.0
 description:
   - Collects the registered results of M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit)
     of every host of the play (from C(hostvars), or from O(results)) and builds one report of the run
-    (schema C(bulwark.hardening/compliance-report) version 1, documented in C(docs/report-schema.md)).
+    (schema C(bulwark.hardening/compliance-report) version 1, documented in C(docs/report-schema.md)). Each host's
+    entry records the CIS profile level its audit reported (RV(bulwark.hardening.container_audit#module:summary.level)).
   - With O(dest), writes into that directory on the controller C(bulwark-report-<UTC time>-<label>.json) (every host,
     every listed finding), C(.xml) (JUnit, one testcase per rule and target, classname C(<host>.<section>)) and C(.html)
-    (one self-contained page - summary per host and section, a chart of pass and fail per section, the score over the
-    earlier runs whose JSON reports are in the same directory, and the failing findings in a table to filter and sort),
-    plus C(<host>-<label>.txt) with each host's summary lines.
+    (one self-contained page - summary per host, with the CIS profile it was audited against, and per section, a
+    chart of pass and fail per section, the score over the earlier runs whose JSON reports are in the same directory,
+    and the failing findings in a table to filter and sort), plus C(<host>-<label>.txt) with each host's summary lines.
   - Always returns a summary table (RV(summary_lines)) and a per-host summary for M(ansible.builtin.set_stats) (RV(stats)).
   - An action that runs on the controller only; it never connects to a host. Run it once (C(run_once)).
   - Hosts of the play without a usable container_audit result (unreachable, failed) are reported as C(missing).

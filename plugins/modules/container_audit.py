@@ -36,8 +36,13 @@ description:
   - Reads effective state, not only configuration files - C(docker info), the running dockerd's
     command line from C(/proc/<pid>/cmdline), the daemon.json it reads, inspect data, file
     ownership and modes, loaded audit rules (C(auditctl -l)).
-  - Read-only. It never changes anything, so RV(ignore:changed) is always false and check mode
-    behaves exactly like a normal run.
+  - Read-only. It never changes Docker or the host's configuration, so RV(ignore:changed) is always
+    false and check mode behaves exactly like a normal run. One cache is kept - with the C(host) scope,
+    CIS 1.2.2 asks C(apt-cache policy) for the candidate version, and apt keeps the package cache it
+    builds for that in C(/var/cache/bulwark/apt) (mode 0700, about 40 MB on Debian 12; apt checks it
+    against dpkg's status and its package lists on every run and rebuilds it when they changed).
+    apt's own C(/var/cache/apt) is never written. Where that directory cannot be private (owned by
+    another user, writable by others, or not creatable), the cache is built in memory on every run.
   - Values that look like secrets are never returned - findings name the variable or label and
     give the value's length only, for example C(DB_PASSWORD=<masked, 24 chars>).
 author:
@@ -174,6 +179,18 @@ options:
         image, so they are off by default and then C(skipped).
     type: bool
     default: false
+  level:
+    description:
+      - The CIS profile to audit against. Profiles are cumulative - V(1) is the Level 1 profile, V(2) the
+        Level 1 rules plus the Level 2 ones, that is every rule (bulwark's BW rules carry a level too).
+      - Rules above the level are neither evaluated nor reported, and count nowhere in RV(summary) - under
+        V(1), for example, the audit rules of CIS 1.1.3 to 1.1.18, user namespace remapping (2.9), content
+        trust (4.5) and BW-008 are left out. C(docs/rules.md) gives every rule's level.
+      - O(waivers) are still checked against every rule - a waiver of a rule outside the profile is valid
+        and waives nothing.
+    type: int
+    choices: [1, 2]
+    default: 2
 attributes:
   check_mode:
     support: full
@@ -213,6 +230,11 @@ EXAMPLES = r"""
         target: web-proxy
         reason: the proxy must listen on every interface
         expires: "2026-12-31"
+
+- name: The CIS Level 1 profile only (Level 2 rules are neither evaluated nor reported)
+  bulwark.hardening.container_audit:
+    level: 1
+  register: audit_level_1
 
 - name: Full report (passes too), with the optional per-container and per-image calls
   bulwark.hardening.container_audit:
@@ -258,6 +280,10 @@ summary:
       type: list
       elements: str
       sample: ["2.2", "5.11", "BW-001"]
+    level:
+      description: The CIS profile audited (O(level)); every count above is over that profile's rules only.
+      type: int
+      sample: 2
 findings:
   description: One entry per rule and target; only problems unless O(report=all).
   returned: success
@@ -363,6 +389,7 @@ ARGUMENT_SPEC = with_connection(dict(
     drift_checks=dict(type="bool", default=False),
     image_history=dict(type="bool", default=False),
     report=dict(type="str", choices=["problems", "all"], default="problems"),
+    level=dict(type="int", choices=[1, 2], default=2),
 ))
 
 

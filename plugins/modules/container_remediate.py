@@ -192,6 +192,16 @@ options:
     description: Seconds a replacement with a health check has to turn healthy.
     type: int
     default: 120
+  level:
+    description:
+      - The CIS profile, as in M(bulwark.hardening.container_audit) - V(1) the Level 1 rules, V(2) every rule.
+        Rules above the level are neither audited, reported nor fixed - under V(1), for example, BW-008
+        (capabilities not dropped) is left alone.
+      - O(rules) and O(exemptions) are still checked against every container rule - an id above the level is
+        valid and left out, so one rule list serves both profiles.
+    type: int
+    choices: [1, 2]
+    default: 2
 attributes:
   check_mode:
     support: full
@@ -229,6 +239,11 @@ EXAMPLES = r"""
         rules: ["5.13"]
         reason: writes its cache below /srv; ticket OPS-123
         expires: "2027-03-31"
+
+- name: Fix only what the CIS Level 1 profile asks for
+  bulwark.hardening.container_remediate:
+    level: 1
+    policy: {memory: 1g, pids_limit: 1024, recreate: true}
 
 - name: Show the plan only
   bulwark.hardening.container_remediate:
@@ -296,10 +311,11 @@ not_fixed:
   type: list
   elements: dict
 summary:
-  description: Counts - audited, live, recreated, rolled_back, failed, fixed, still_failing, not_fixed.
+  description: The CIS profile (level, O(level)) and counts - audited, live, recreated, rolled_back, failed, fixed,
+    still_failing, not_fixed.
   returned: success
   type: dict
-  sample: {"audited": 12, "live": 10, "recreated": 1, "rolled_back": 0, "failed": 0, "fixed": 31,
+  sample: {"level": 2, "audited": 12, "live": 10, "recreated": 1, "rolled_back": 0, "failed": 0, "fixed": 31,
            "still_failing": 4, "not_fixed": 6}
 api_calls:
   description: Docker API calls made.
@@ -358,10 +374,11 @@ ARGUMENT_SPEC = with_connection(dict(
     )),
     grace_period=dict(type="int", default=10),
     health_timeout=dict(type="int", default=120),
+    level=dict(type="int", choices=[1, 2], default=2),
 ))
 
 REMEDIATION_OPTIONS = ("containers", "labels", "include_stopped", "rules", "findings", "policy", "overrides",
-                       "exemptions", "grace_period", "health_timeout")
+                       "exemptions", "grace_period", "health_timeout", "level")
 
 
 def main():

@@ -116,6 +116,15 @@ options:
     type: str
     choices: [problems, all]
     default: problems
+  level:
+    description:
+      - The CIS profile to audit against, as in M(bulwark.hardening.container_audit) - V(1) the Level 1 rules,
+        V(2) every rule. Rules above the level are neither evaluated nor reported - under V(1) setuid and
+        setgid files (4.8), digest pinning (BW-005) and registry origin (BW-006) are left out.
+      - O(waivers) naming a rule outside the profile stay valid and waive nothing.
+    type: int
+    choices: [1, 2]
+    default: 2
 attributes:
   check_mode:
     support: full
@@ -152,6 +161,10 @@ EXAMPLES = r"""
       - rule: "4.8"
         target: registry.example.com/team/ping:*
         reason: ping needs its setuid bit
+
+- name: The CIS Level 1 profile only
+  bulwark.hardening.image_audit:
+    level: 1
 """
 
 RETURN = r"""
@@ -189,6 +202,10 @@ summary:
       type: list
       elements: str
       sample: ["4.1", "4.6", "BW-010"]
+    level:
+      description: The CIS profile audited (O(level)); every count above is over that profile's rules only.
+      type: int
+      sample: 2
 findings:
   description: One entry per rule and image; only problems unless O(report=all). Same fields as
     M(bulwark.hardening.container_audit)'s findings; the target is the image's first tag, or its short id.
@@ -296,6 +313,7 @@ ARGUMENT_SPEC = with_connection(dict(
         ),
     ),
     report=dict(type="str", choices=["problems", "all"], default="problems"),
+    level=dict(type="int", choices=[1, 2], default=2),
 ))
 
 

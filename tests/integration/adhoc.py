@@ -1,4 +1,5 @@
-"""Run a collection module the way users do: `ansible localhost -m bulwark.hardening.<module>`.
+"""Run a collection module the way users do: `ansible localhost -m bulwark.hardening.<module>`, and a
+playbook of the collection with `ansible-playbook bulwark.hardening.<playbook>` against localhost.
 
 The collection is found through the symlink farm tests/conftest.py creates
 (.cache/pytest-collections), ahead of the bundled collections of the venv's
@@ -64,3 +65,44 @@ def run_module(name, args, check=False, preexec=None, diff=False):
         raise AssertionError("ansible gave no JSON result (rc %d):\n%s\n%s"
                              % (completed.returncode, completed.stdout[-3000:], completed.stderr[-3000:]))
     return ModuleRun(result, completed.stdout, completed.stderr, seconds, completed.returncode)
+
+
+class PlaybookRun(object):
+    """One ansible-playbook run: the json callback's output (plays, tasks, stats), stdout, stderr, return code."""
+
+    def __init__(self, output, stdout, stderr, returncode):
+        self.output = output
+        self.stdout = stdout
+        self.stderr = stderr
+        self.returncode = returncode
+
+    def tasks(self, host="localhost"):
+        """{task name: that host's result} over every play, in order (a later task of the same name wins)."""
+        found = {}
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                if host in task.get("hosts", {}):
+                    found[task["task"]["name"]] = task["hosts"][host]
+        return found
+
+
+def run_playbook(playbook, extra_vars=None, tags=None, skip_tags=None, check=False):
+    """Run a playbook of the collection (bulwark.hardening.audit) on localhost, as the user the tests run as
+    (no become: as run_module), with extra_vars as JSON; returns a PlaybookRun."""
+    ensure_farm()
+    variables = dict({"ansible_python_interpreter": sys.executable, "ansible_become": False}, **(extra_vars or {}))
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", playbook,
+               "-e", json.dumps(variables)]
+    if tags:
+        command += ["--tags", ",".join(tags)]
+    if skip_tags:
+        command += ["--skip-tags", ",".join(skip_tags)]
+    if check:
+        command.append("--check")
+    completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(), check=False)
+    try:
+        output = json.loads(completed.stdout)
+    except ValueError:
+        raise AssertionError("ansible-playbook gave no JSON output (rc %d):\n%s\n%s"
+                             % (completed.returncode, completed.stdout[-3000:], completed.stderr[-3000:]))
+    return PlaybookRun(output, completed.stdout, completed.stderr, completed.returncode)

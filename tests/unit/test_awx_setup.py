@@ -23,6 +23,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 PLAYBOOK = os.path.join(TOP, "playbooks", "awx_setup.yml")
 BIN = os.path.dirname(sys.executable)
 SEVERITIES = ["low", "medium", "high", "critical"]
+CIS_LEVELS = ["1", "2"]
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 
 
@@ -130,20 +131,26 @@ def test_job_templates_for_harden_audit_and_remediate(play):
     assert args["project"] == "{{ bulwark_awx_project }}" and args["inventory"] == "{{ bulwark_awx_inventory }}"
     assert args["credentials"] == ["{{ bulwark_awx_machine_credential }}"], "the machine credential, by name"
     assert args["job_type"] == "{{ item.job_type }}"
-    assert args["survey_spec"] == "{{ bulwark_awx_survey_spec if item.survey else omit }}"
-    assert {name for name, item in items.items() if item["survey"]} == {"audit", "remediate"}
+    assert args["survey_spec"] == "{{ item.survey if item.survey | length > 0 else omit }}"
+    assert args["survey_enabled"] == "{{ item.survey | length > 0 }}"
+    assert {name: item["survey"] for name, item in items.items()} == {
+        "harden": {}, "audit": "{{ bulwark_awx_survey_spec }}", "remediate": "{{ bulwark_awx_remediate_survey_spec }}"}
 
 
-def test_survey_spec_is_valid_and_sets_the_variables_audit_reads(play):
-    survey = play["vars"]["bulwark_awx_survey_spec"]
+def _check_questions(survey):
     assert survey["name"] and "description" in survey
     questions = {question["variable"]: question for question in survey["spec"]}
     assert len(questions) == len(survey["spec"]), "survey variables must be unique"
-    assert set(questions) == {"bulwark_audit_fail_severity", "bulwark_audit_containers"}
     for question in survey["spec"]:
         assert question["question_name"] and question["type"] in SURVEY_TYPES, question
         assert isinstance(question["required"], bool)
         assert re.fullmatch(r"[a-z_][a-z0-9_]*", question["variable"])
+    return questions
+
+
+def test_survey_spec_is_valid_and_sets_the_variables_audit_reads(play):
+    questions = _check_questions(play["vars"]["bulwark_awx_survey_spec"])
+    assert set(questions) == {"bulwark_audit_fail_severity", "bulwark_audit_containers", "bulwark_cis_level"}
 
     severity = questions["bulwark_audit_fail_severity"]
     assert severity["type"] == "multiplechoice" and severity["required"] is True
@@ -156,6 +163,23 @@ def test_survey_spec_is_valid_and_sets_the_variables_audit_reads(play):
     assert containers["type"] == "text" and containers["required"] is False
     assert 0 <= containers["min"] <= containers["max"]
     assert len(play["vars"]["bulwark_awx_audit_containers"]) <= containers["max"]
+
+    level = questions["bulwark_cis_level"]
+    assert level["type"] == "multiplechoice" and level["required"] is True
+    assert level["choices"] == "{{ bulwark_awx_cis_levels }}" and play["vars"]["bulwark_awx_cis_levels"] == CIS_LEVELS
+    assert level["default"] == "{{ bulwark_awx_cis_level | string }}"
+    assert str(play["vars"]["bulwark_awx_cis_level"]) in CIS_LEVELS
+
+
+def test_remediate_has_its_own_survey_without_the_severity_remediate_never_reads(play):
+    audit = _check_questions(play["vars"]["bulwark_awx_survey_spec"])
+    remediate = _check_questions(play["vars"]["bulwark_awx_remediate_survey_spec"])
+    assert set(remediate) == {"bulwark_audit_containers", "bulwark_cis_level"}
+    assert all(remediate[name] == audit[name] for name in remediate), "the same questions, asked once in the playbook"
+    assert play["vars"]["bulwark_awx_remediate_survey_spec"]["name"] != play["vars"]["bulwark_awx_survey_spec"]["name"]
+    for playbook in ("audit", "harden", "remediate"):
+        assert "bulwark_cis_level" in _read(os.path.join(TOP, "playbooks", playbook + ".yml")), playbook
+    assert "bulwark_audit_fail_severity" not in _read(os.path.join(TOP, "playbooks", "remediate.yml"))
 
 
 def test_remediate_maps_the_container_filter_onto_the_containers_role(play):
@@ -210,10 +234,11 @@ def test_every_variable_is_prefixed_and_documented_in_the_header(play):
     assert all(name.startswith("bulwark_awx_") for name in play["vars"])
     used = set(re.findall(r"\bbulwark_awx_\w+", text))
     derived = {"bulwark_awx_project", "bulwark_awx_notification", "bulwark_awx_severities", "bulwark_awx_survey_spec",
-               "bulwark_awx_remediate_targets"}
+               "bulwark_awx_remediate_targets", "bulwark_awx_cis_levels", "bulwark_awx_remediate_survey_spec",
+               "bulwark_awx_containers_question", "bulwark_awx_cis_level_question"}
     undocumented = sorted(name for name in used - derived if not re.search(r"\b%s\b" % name, header))
     assert not undocumented, "variables missing from the playbook's header comment: %s" % undocumented
-    assert "bulwark_audit_fail_severity" in header and "bulwark_audit_containers" in header
+    assert "bulwark_audit_fail_severity" in header and "bulwark_audit_containers" in header and "bulwark_cis_level" in header
 
 
 # Rendering -------------------------------------------------------------------
@@ -280,7 +305,10 @@ def test_rendered_job_templates_and_survey(rendered):
     spec = audit["survey_spec"]["spec"]
     assert spec[0]["choices"] == SEVERITIES and spec[0]["default"] == "high"
     assert spec[0]["default"] in spec[0]["choices"]
-    assert templates["bulwark remediate"]["survey_spec"] == audit["survey_spec"]
+    assert spec[2]["variable"] == "bulwark_cis_level" and spec[2]["choices"] == CIS_LEVELS and spec[2]["default"] == "2"
+    remediate = templates["bulwark remediate"]
+    assert remediate["survey_enabled"] is True and remediate["survey_spec"]["name"] == "bulwark remediation"
+    assert remediate["survey_spec"]["spec"] == spec[1:], "container filter and CIS level, no severity"
     assert templates["bulwark harden"]["survey_enabled"] is False and "survey_spec" not in templates["bulwark harden"]
     assert "notification_templates_error" not in templates["bulwark remediate"]
     targets = templates["bulwark remediate"]["extra_vars"]["containers_targets"]
@@ -308,3 +336,19 @@ def test_invalid_severity_fails_before_anything_is_sent(tmp_path):
     with pytest.raises(AssertionError, match="bulwark_awx_audit_fail_severity must be one of low, medium, high, critical"):
         _render(tmp_path, {"bulwark_awx_scm_url": "x", "bulwark_awx_audit_fail_severity": "severe"})
     assert not (tmp_path / "calls.jsonl").exists()
+
+
+@pytest.mark.parametrize("level", [3, "high"])
+def test_invalid_cis_level_fails_before_anything_is_sent(tmp_path, level):
+    with pytest.raises(AssertionError, match="bulwark_awx_cis_level must be one of 1, 2, not %s" % level):
+        _render(tmp_path, {"bulwark_awx_scm_url": "x", "bulwark_awx_cis_level": level})
+    assert not (tmp_path / "calls.jsonl").exists()
+
+
+@pytest.mark.parametrize("level", [1, "1"])
+def test_the_cis_level_default_is_offered_as_a_choice(tmp_path, level):
+    calls = _render(tmp_path, {"bulwark_awx_scm_url": "x", "bulwark_awx_cis_level": level})
+    templates = {args["name"]: args for args in _calls(calls, "job_template")}
+    for name in ("bulwark audit", "bulwark remediate"):
+        (question,) = [q for q in templates[name]["survey_spec"]["spec"] if q["variable"] == "bulwark_cis_level"]
+        assert question["default"] == "1" and question["default"] in question["choices"]

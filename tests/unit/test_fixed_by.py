@@ -86,3 +86,56 @@ def test_left_open_rules_include_the_documented_ones():
     # Open on purpose with the roles' defaults: no authorization plugin, no remote log target,
     # and the data root is never moved to its own partition.
     assert all(RULES[rule_id].left_open for rule_id in ("2.12", "2.13", "1.1.1"))
+
+
+# --- the CIS profile: what the roles skip under Level 1 -------------------------------------------
+
+# The areas the roles skip under the Level 1 profile (<role>_cis_level: 1), by the variable that
+# switches each one, with the Level 1 rules they also serve and why skipping them is still right.
+LEVEL_2_AREAS = {
+    "host_auditd_enabled": {},
+    "docker_daemon_userns_enabled": {},
+    "docker_daemon_seccomp_enabled": {"5.22": "passes with Docker's built-in profile; the area installs a tighter one (2.17)"},
+    "docker_daemon_content_trust_enabled": {},
+}
+LEVEL_VARIABLES = ("host_cis_level", "docker_daemon_cis_level", "containers_cis_level")
+
+
+def area_switches():
+    """Every `<role>_<area>_enabled` variable some rule names in fixed_by."""
+    return sorted(set(name for rule in RULES.values() for name in rule.fixed_by if name.endswith("_enabled")))
+
+
+def level_gated_switches(role):
+    """The area switches whose import in the role's tasks/main.yml is also conditioned on its _cis_level."""
+    with open(os.path.join(TOP, "roles", role, "tasks", "main.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    gated = []
+    for task in tasks:
+        when = task.get("when") or ""
+        if "%s_cis_level" % role in when:
+            gated.extend(word for word in when.split() if word.endswith("_enabled"))
+    return gated
+
+
+def test_the_areas_skipped_under_level_1_are_those_whose_rules_are_all_level_2():
+    all_level_2 = [name for name in area_switches()
+                   if all(rule.level == 2 for rule in RULES.values() if name in rule.fixed_by)]
+    assert sorted(all_level_2) == sorted(name for name, level_1 in LEVEL_2_AREAS.items() if not level_1)
+    for name, level_1 in LEVEL_2_AREAS.items():
+        assert sorted(rule.id for rule in RULES.values() if name in rule.fixed_by and rule.level == 1) == sorted(level_1), name
+
+
+def test_the_roles_gate_exactly_those_areas_on_their_level():
+    gated = level_gated_switches("host") + level_gated_switches("docker_daemon") + level_gated_switches("containers")
+    assert sorted(gated) == sorted(LEVEL_2_AREAS)
+
+
+def test_the_level_variables_take_1_or_2_default_2_and_cite_no_rule():
+    for name in LEVEL_VARIABLES:
+        assert name in OPTIONS, name
+        assert cited_ids(OPTIONS[name], RULES) == [], name
+    for role, name in zip(("host", "docker_daemon", "containers"), LEVEL_VARIABLES):
+        with open(os.path.join(TOP, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+            spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"][name]
+        assert (spec["type"], spec["choices"], spec["default"]) == ("int", [1, 2], 2), name

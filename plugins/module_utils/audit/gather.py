@@ -29,8 +29,9 @@ names, audit rules, the socket's group (dockerd -G, default docker), mount
 points and unit file paths. These are file reads, not API calls. With the
 host scope it also runs two local commands once, with a timeout and in the
 C locale, while the API calls are answered: `dpkg -S <dockerd binary>` and
-`apt-cache policy <its package>` (CIS 1.2.2; local package lists only,
-nothing written, no network).
+`apt-cache policy <its package>` (CIS 1.2.2; local package lists only, no
+network; apt keeps its cache for this in /var/cache/bulwark/apt, never in
+/var/cache/apt: host_facts.apt_cache_options).
 """
 
 from __future__ import annotations
@@ -250,8 +251,8 @@ def gather(client, request, options):
     state = AuditState(options=options)
     state.daemon = read_daemon_config()
     with ThreadPoolExecutor(max_workers=1) as background:
-        # dpkg -S and apt-cache policy take about a second (apt builds its cache in memory so
-        # that nothing is written): they run while the daemon answers the API calls.
+        # dpkg -S and apt-cache policy take about a second when apt (re)builds its cache: they
+        # run while the daemon answers the API calls.
         package = None
         if "host" in request.scopes:
             package = background.submit(host_facts.read_docker_package, dockerd_binary(state.daemon))

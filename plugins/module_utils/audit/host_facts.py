@@ -23,6 +23,7 @@ import stat
 import subprocess
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import make_private_dir, private_dir_problem
 
 # One audit rule that watches a path. recursive: the rule covers everything
 # below the path too (a `-w` watch on a directory, or `-F dir=`).
@@ -293,9 +294,15 @@ PackageStatus = collections.namedtuple("PackageStatus", ["package", "installed",
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 PACKAGE_COMMAND_TIMEOUT = 20
-# apt-cache builds its package cache in memory instead of (re)writing
-# /var/cache/apt: an audit writes nothing. Neither command touches the network.
-APT_CACHE_OPTIONS = ("-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=")
+# apt-cache never (re)writes apt's own cache in /var/cache/apt. Building the
+# package cache from apt's lists costs about a second of CPU, on every audit, so
+# apt keeps its cache for the audit in a directory of bulwark's own (about 40 MB
+# on Debian 12): apt itself checks it against dpkg's status and its lists and
+# rebuilds it when they changed, else maps it (about 20 ms). Where that
+# directory cannot be private (common/private_dir.py), the cache is built in
+# memory and nothing is written. Neither command touches the network.
+APT_CACHE_DIR = "/var/cache/bulwark/apt"
+APT_IN_MEMORY = ("-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=")
 # Untranslated output, so the parsers find the words they look for.
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 # Directories a merged /usr also shows at the root: dpkg may record /sbin/x for /usr/sbin/x.
@@ -399,7 +406,18 @@ def _verrevcmp(left, right):
     return 0
 
 
-def read_docker_package(binary, run=subprocess.run, which=shutil.which):
+def apt_cache_options(cache_dir=APT_CACHE_DIR):
+    """apt-cache options: its package cache kept in cache_dir when that is private, else built in memory."""
+    try:
+        if private_dir_problem(cache_dir) is None:
+            make_private_dir(cache_dir)
+            return ("-o", "Dir::Cache::pkgcache=" + os.path.join(cache_dir, "pkgcache.bin"), "-o", "Dir::Cache::srcpkgcache=")
+    except OSError:  # a read-only /var/cache, say
+        pass
+    return APT_IN_MEMORY
+
+
+def read_docker_package(binary, run=subprocess.run, which=shutil.which, apt_cache_dir=APT_CACHE_DIR):
     """PackageStatus of the dpkg package that installed the dockerd binary; None on a system without dpkg."""
     dpkg = which("dpkg")
     if not dpkg:
@@ -415,7 +433,10 @@ def read_docker_package(binary, run=subprocess.run, which=shutil.which):
     apt_cache = which("apt-cache")
     if not apt_cache:
         return PackageStatus(package, None, None, [], "apt-cache is not installed")
-    output, error = _run_quietly([apt_cache] + list(APT_CACHE_OPTIONS) + ["policy", package], run, need_success=True)
+    options = apt_cache_options(apt_cache_dir)
+    output, error = _run_quietly([apt_cache] + list(options) + ["policy", package], run, need_success=True)
+    if error and options != APT_IN_MEMORY:  # a full disk, say: once more without the file
+        output, error = _run_quietly([apt_cache] + list(APT_IN_MEMORY) + ["policy", package], run, need_success=True)
     if error:
         return PackageStatus(package, None, None, [], "apt-cache policy %s failed: %s" % (package, error))
     installed, candidate, sources = parse_apt_policy(output)

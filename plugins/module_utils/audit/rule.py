@@ -56,6 +56,10 @@ SECTIONS = collections.OrderedDict(
     ]
 )
 
+# CIS profile levels. Profiles are cumulative: the Level 2 profile is every
+# Level 1 rule plus the Level 2 ones, so level 2 means every rule.
+LEVELS = (1, 2)
+
 # What a rule iterates over.
 KIND_GLOBAL = "global"
 KIND_CONTAINER = "container"
@@ -120,7 +124,7 @@ class Rule(object):
         problems = []
         if self.section not in SECTIONS:
             problems.append("section %r" % self.section)
-        if self.level not in (1, 2):
+        if self.level not in LEVELS:
             problems.append("level %r" % self.level)
         if self.severity not in SEVERITIES:
             problems.append("severity %r" % self.severity)

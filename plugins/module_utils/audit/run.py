@@ -29,7 +29,7 @@ REPORT_CHOICES = ("problems", "all")
 
 
 class AuditError(Exception):
-    """Bad audit input (unknown scope, malformed or unknown-rule waiver, bad label filter)."""
+    """Bad audit input (unknown scope, malformed or unknown-rule waiver, bad label filter, a level not 1 or 2)."""
 
 
 def _check_scopes(scopes):
@@ -44,8 +44,20 @@ def _check_labels(label_filter):
             raise AuditError("label_filter entry %r must be `key` or `key=value`" % (entry,))
 
 
+def check_level(level):
+    """AuditError unless level is a CIS profile level, 1 or 2 (both audits take it)."""
+    try:
+        rulebook.check_level(level)
+    except ValueError as error:
+        raise AuditError(str(error))
+
+
 def check_report_and_waivers(report, waivers):
-    """The parsed waivers; AuditError naming the problem for a bad report choice or waiver (both audits take them)."""
+    """The parsed waivers; AuditError naming the problem for a bad report choice or waiver (both audits take them).
+
+    Waivers are checked against every rule of the catalog, whatever the profile level: a waiver of a
+    Level 2 rule stays valid in a Level 1 audit, where it waives nothing.
+    """
     if report not in REPORT_CHOICES:
         raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
     try:
@@ -56,16 +68,18 @@ def check_report_and_waivers(report, waivers):
 
 def run_audit(connection=None, scope=None, include_stopped=False, name_filter=None,
               label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
-              process_checks=False, image_history=False, report="problems", client=None, drift_checks=False):
+              process_checks=False, image_history=False, report="problems", client=None, drift_checks=False, level=2):
     """Audit and return {summary, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
 
-    connection: engine.connection.Connection (default: the local socket). Raises AuditError on
-    bad input and engine.connection.EngineError when the Docker API is unusable.
+    connection: engine.connection.Connection (default: the local socket). level: the CIS profile, 1 or
+    2 (every rule); rules above it are neither evaluated nor reported, and summary.level says which.
+    Raises AuditError on bad input and engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
     scopes = list(scope or ALL_SCOPES)
     _check_scopes(scopes)
     _check_labels(label_filter or [])
+    check_level(level)
     parsed_waivers = check_report_and_waivers(report, waivers)
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries,
@@ -76,10 +90,11 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
                                       image_history=image_history, drift_checks=drift_checks)
     client = client or connect(connection)
     state = gathering.gather(client, request, options)
-    findings = apply_waivers(evaluate(rulebook.rules_for(scopes), state), parsed_waivers)
+    findings = apply_waivers(evaluate(rulebook.rules_for(scopes, level), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
     summary = summarize(findings)
     summary["listed"] = len(listed)
+    summary["level"] = level
     return {
         "summary": summary,
         "findings": [finding.to_dict() for finding in listed],

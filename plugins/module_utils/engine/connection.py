@@ -17,10 +17,14 @@ that call once with it. That saves the `version` round trip on every run.
 from __future__ import annotations
 
 import collections
+import http.client
 import importlib.util
 import os
 import re
+import socket
 import threading
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for
 
 # The SDK (with requests and urllib3) takes seconds to import on a slow host:
 # it is imported on first use (sdk()), so modules and code paths that never
@@ -112,10 +116,24 @@ class CountingClient(object):
         self.connection = connection
         self._factory = api_factory or self._sdk_client
         explicit = connection.api_version not in (None, "", "auto")
-        self._api = self._factory(connection.api_version if explicit else PINNED_API_VERSION)
+        self._version = connection.api_version if explicit else PINNED_API_VERSION
         self._negotiates = not explicit
         self._lock = threading.Lock()
         self.calls = collections.Counter()
+        # The audit's reads skip the SDK (engine/reads.py); not over TLS, not with a test double.
+        self._reader = None
+        if api_factory is None and not uses_tls(connection):
+            self._reader = FastReader.for_host(connection.docker_host, connection.timeout, _api_error)
+        # The SDK client is made on first use where the reads can do without it; else now, so that
+        # a docker_host the SDK cannot use fails in connect().
+        self._sdk_api = None if self._reader is not None else self._factory(self._version)
+
+    @property
+    def _api(self):
+        with self._lock:
+            if self._sdk_api is None:
+                self._sdk_api = self._factory(self._version)
+            return self._sdk_api
 
     def _sdk_client(self, version):
         return sdk().APIClient(base_url=self.connection.docker_host, version=version, max_pool_size=MAX_POOL_SIZE,
@@ -129,16 +147,28 @@ class CountingClient(object):
         # `endpoint`, not `name`: SDK methods take a name= keyword of their own (create, rename).
         self._count(endpoint)
         try:
-            return getattr(self._api, endpoint)(*args, **kwargs)
+            return self._dispatch(endpoint, args, kwargs)
         except sdk().errors.APIError as error:
             version = _supported_version(error) if self._negotiates else None
             if version is None:
                 raise
             # The daemon does not speak the pinned version: use its own, once.
-            self._api = self._factory(version)
+            self._version = version
+            self._sdk_api = None
             self._negotiates = False
             self._count(endpoint)
-            return getattr(self._api, endpoint)(*args, **kwargs)
+            return self._dispatch(endpoint, args, kwargs)
+
+    def _dispatch(self, endpoint, args, kwargs):
+        request = request_for(endpoint, args, kwargs) if self._reader is not None else None
+        if request is not None:
+            return self._reader.get(self._version, *request)
+        return getattr(self._api, endpoint)(*args, **kwargs)
+
+    def close(self):
+        """Close the kept-alive connections of the per-item reads (the SDK's pool closes with the process)."""
+        if self._reader is not None:
+            self._reader.close()
 
     def get_json(self, name, path, params, *args):
         """GET an endpoint with query params, counted as name: for what older SDKs do not wrap
@@ -164,6 +194,16 @@ class CountingClient(object):
     def _count(self, name):
         with self._lock:
             self.calls[name] += 1
+
+
+def _api_error(status, message, path):
+    """The SDK's exception for an error status the fast reads got, as the SDK would raise it."""
+    from requests import Response  # pylint: disable=import-outside-toplevel
+    response = Response()
+    response.status_code, response.url, response.reason = status, path, http.client.responses.get(status, "")
+    errors = sdk().errors
+    cls = errors.NotFound if status == 404 else errors.APIError
+    return cls(message, response=response, explanation=message)
 
 
 def _supported_version(error):
@@ -212,3 +252,7 @@ def guarded(client, function, *args):
         raise explain(client.docker_host, error)
     except _requests_errors().RequestException as error:  # timeouts and other transport failures
         raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
+    except (OSError, http.client.HTTPException) as error:  # the fast reads' transport (engine/reads.py)
+        if isinstance(error, (TimeoutError, socket.timeout)):
+            raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
+        raise explain(client.docker_host, error)

@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import tempfile
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import make_private_dir, private_dir_problem
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 
 # Bump when LayerScan's fields or what the scan looks for change: older files are then rescanned.
@@ -54,22 +54,9 @@ class ScanCache(object):
         self._checked = False
 
     def _usable(self):
-        if self._checked:
-            return self.unusable is None
-        self._checked = True
-        try:
-            info = os.lstat(self.directory)
-        except FileNotFoundError:
-            return True  # created on the first write
-        except OSError as error:
-            self.unusable = "cannot read %s: %s" % (self.directory, error.strerror or error)
-            return False
-        if not stat.S_ISDIR(info.st_mode):
-            self.unusable = "%s is not a directory" % self.directory
-        elif info.st_uid != os.geteuid():
-            self.unusable = "%s is owned by uid %d, not by this user (uid %d)" % (self.directory, info.st_uid, os.geteuid())
-        elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            self.unusable = "%s is writable by group or others (mode %04o)" % (self.directory, stat.S_IMODE(info.st_mode))
+        if not self._checked:
+            self._checked = True
+            self.unusable = private_dir_problem(self.directory)
         return self.unusable is None
 
     def path(self, image_id):
@@ -108,9 +95,7 @@ class ScanCache(object):
         """Write the scan of image_id (when writing is on and the directory is usable)."""
         if not self.write or not self._usable():
             return False
-        if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, mode=0o700)
-            os.chmod(self.directory, 0o700)  # makedirs' mode is filtered by the umask
+        make_private_dir(self.directory)
         entry = {"format": FORMAT, "image_id": _full_id(image_id), "scan": scan.to_dict()}
         descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
         try:

@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import check_report_and_waivers
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import check_level, check_report_and_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers
@@ -152,14 +152,16 @@ def _scan_all(client, views, cache, errors):
 
 
 def run_image_audit(connection=None, images=None, include_dangling=False, layer_scan=True, cache_dir=DEFAULT_CACHE_DIR,
-                    write_cache=True, trusted_registries=None, waivers=None, report="problems", client=None):
+                    write_cache=True, trusted_registries=None, waivers=None, report="problems", client=None, level=2):
     """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
     scan_errors, duration_s}.
 
-    write_cache: False reads the cache but writes and prunes nothing (check mode).
+    write_cache: False reads the cache but writes and prunes nothing (check mode). level: the CIS
+    profile, 1 or 2 (every rule); rules above it are neither evaluated nor reported.
     Raises AuditError on bad input, engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
+    check_level(level)
     parsed_waivers = check_report_and_waivers(report, waivers)
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries, image_history=True)
@@ -178,10 +180,11 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         # The list has every local image, whatever was selected: scans of images that are gone are dropped.
         cache.prune([summary["Id"] for summary in summaries])
     state = AuditState(options=options, images=dict((view.id, view) for view in views))
-    findings = apply_waivers(evaluate_images(rulebook.all_rules(), state), parsed_waivers)
+    findings = apply_waivers(evaluate_images(rulebook.in_profile(rulebook.all_rules(), level), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
     summary = summarize(findings)
     summary["listed"] = len(listed)
+    summary["level"] = level
     stats = cache.stats(bytes_read)
     if not layer_scan:
         stats["unusable"] = "layer_scan is off"

@@ -33,24 +33,33 @@ STATS_WORKERS = 50
 
 
 class RemediationError(ValueError):
-    """Bad input: unknown rule ids, a malformed policy, override, exemption or finding."""
+    """Bad input: unknown rule ids, a malformed policy, override, exemption or finding, a level not 1 or 2."""
 
 
-def container_rule_ids():
-    return [rule.id for rule in rulebook.rules_for(SCOPES) if rule.kind == KIND_CONTAINER]
+def container_rule_ids(level=2):
+    """Ids of the container rules of the CIS Level `level` profile (2: every one)."""
+    return [rule.id for rule in rulebook.rules_for(SCOPES, level) if rule.kind == KIND_CONTAINER]
 
 
-def wanted_rules(rules):
-    """The rule ids to act on: all container rules by default; unknown ids are an error."""
-    known = container_rule_ids()
+def wanted_rules(rules, level=2):
+    """The rule ids to act on: all container rules of the profile by default; unknown ids are an error.
+
+    Ids are checked against every container rule: one above the profile level (BW-008 under level 1)
+    is valid and left out, so the same rule list serves both profiles (the containers role passes its own).
+    """
+    try:
+        profile = container_rule_ids(level)
+    except ValueError as error:
+        raise RemediationError(str(error))
     if not rules:
-        return set(known)
+        return set(profile)
+    known = container_rule_ids()
     unknown = [str(rule) for rule in rules if str(rule) not in known]
     if unknown:
         verb = "is" if len(unknown) == 1 else "are"
         raise RemediationError("rules: %s %s no container rule; container rules are %s (quote ids in YAML: "
                                "5.10 unquoted is 5.1)" % (", ".join(unknown), verb, ", ".join(known)))
-    return set(str(rule) for rule in rules)
+    return set(str(rule) for rule in rules) & set(profile)
 
 
 def failing_pairs(findings):
@@ -77,9 +86,9 @@ def current_usage(client, container):
     return (None if usage is None else max(usage - cache, 0)), (stats.get("pids_stats") or {}).get("current")
 
 
-def audit(client, request, options):
+def audit(client, request, options, level=2):
     state = gathering.gather(client, request, options)
-    return state, evaluate(rulebook.rules_for(SCOPES), state)
+    return state, evaluate(rulebook.rules_for(SCOPES, level), state)
 
 
 def failing_by_container(findings, wanted, only=None):
@@ -204,12 +213,13 @@ def report(plans, outcomes, before_failing, after_findings, check_mode):
 
 def run_remediation(connection=None, containers=None, labels=None, include_stopped=False, rules=None,
                     findings=None, policy=None, overrides=None, exemptions=None, grace_period=10,
-                    health_timeout=120, check_mode=False, client=None, sleep=time.sleep):
+                    health_timeout=120, check_mode=False, client=None, sleep=time.sleep, level=2):
     """Remediate and return the module's result (changed, containers, fixed, still_failing, not_fixed, ...).
 
+    level: the CIS profile, 1 or 2 (every rule); rules above it are neither audited, reported nor fixed.
     No key is named `skipped`: Ansible would show the whole task as skipped."""
     started = time.monotonic()
-    wanted = wanted_rules(rules)
+    wanted = wanted_rules(rules, level)
     only = failing_pairs(findings) if findings is not None else None
     try:
         resolved_policy = Policy(policy, overrides, exemptions, known_rules=container_rule_ids())
@@ -220,7 +230,7 @@ def run_remediation(connection=None, containers=None, labels=None, include_stopp
     options = AuditOptions(docker_host=connection.docker_host)
     request = gathering.GatherRequest(SCOPES, include_stopped=include_stopped, name_filter=containers,
                                       label_filter=labels)
-    state, before = audit(client, request, options)
+    state, before = audit(client, request, options, level)
     failing = failing_by_container(before, wanted, only)
     plans = guarded(client, make_plans, client, state, failing, resolved_policy, connection.docker_host)
     outcomes = []
@@ -233,7 +243,7 @@ def run_remediation(connection=None, containers=None, labels=None, include_stopp
     after = before
     if touched:
         again = gathering.GatherRequest(SCOPES, include_stopped=True, name_filter=touched)
-        after = audit(client, again, options)[1]
+        after = audit(client, again, options, level)[1]
         after += [finding for finding in before if finding.target not in touched]
     fixed, still_failing, not_fixed = report(plans, outcomes, failing, after, check_mode)
     results = [plan_result(plan, outcome) for plan, outcome in zip(plans, outcomes)]
@@ -244,6 +254,7 @@ def run_remediation(connection=None, containers=None, labels=None, include_stopp
         "still_failing": still_failing,
         "not_fixed": not_fixed,
         "summary": {
+            "level": level,
             "audited": len(state.containers),
             "live": sum(1 for r in results if r["action"] == LIVE and r["status"] in ("changed", "planned")),
             "recreated": sum(1 for r in results if r["action"] == RECREATE and r["status"] in ("changed", "planned")),

@@ -179,18 +179,25 @@ def trend_chart(points):
     return "".join(parts)
 
 
+def profile(level):
+    """What a host was audited against: "CIS Level 1 profile" (Level 1 rules only) or "CIS Level 2 profile" (every rule)."""
+    return "CIS Level %s profile" % level if level is not None else "not reported"
+
+
 def _hosts_table(report):
-    rows = ['<table id="hosts"><thead><tr><th>host</th><th>score</th><th>image score</th><th>cis_score</th><th>fail</th><th>warn</th>'
-            '<th>waived</th><th>pass</th><th>critical fails</th><th>high fails</th></tr></thead><tbody>']
+    rows = ['<table id="hosts"><thead><tr><th>host</th><th>profile</th><th>score</th><th>image score</th><th>cis_score</th><th>fail</th>'
+            '<th>warn</th><th>waived</th><th>pass</th><th>critical fails</th><th>high fails</th></tr></thead><tbody>']
     for host in report["hosts"]:
         if host["status"] != "audited":
-            rows.append('<tr data-host="%s"><td>%s</td><td colspan="9" class="missing">not audited: %s</td></tr>'
+            rows.append('<tr data-host="%s"><td>%s</td><td colspan="10" class="missing">not audited: %s</td></tr>'
                         % (esc(host["name"]), esc(host["name"]), esc(host.get("error"))))
             continue
         counts = host["by_status"]
-        rows.append('<tr data-host="%s"><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%d</td>'
-                    '<td class="n">%d</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d</td></tr>'
-                    % (esc(host["name"]), esc(host["name"]), _score(host["score"]), _score(host["image_score"]), esc(host["cis_score"]),
+        rows.append('<tr data-host="%s"><td>%s</td><td class="profile" data-level="%s">%s</td><td class="n">%s</td><td class="n">%s</td>'
+                    '<td class="n">%s</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d</td>'
+                    '<td class="n">%d</td><td class="n">%d</td></tr>'
+                    % (esc(host["name"]), esc(host["name"]), esc(host.get("level", "")), esc(profile(host.get("level"))),
+                       _score(host["score"]), _score(host["image_score"]), esc(host["cis_score"]),
                        counts["fail"], counts["warn"], counts["waived"], counts["pass"], host["fail_by_severity"].get("critical", 0),
                        host["fail_by_severity"].get("high", 0)))
     rows.append("</tbody></table>")

@@ -3,12 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A compliance report as JUnit XML, for CI systems.
 
-One <testsuite> per host and audit (container_audit, image_audit), one
-<testcase> per listed finding: classname "<host>.<section>", name
-"<rule> <target>". fail is a <failure> (message: the evidence; text: the
-remediation and the role variables that fix it), skipped and waived are
-<skipped> with the reason, warn and info pass with the evidence in
-<system-out>. Each testcase carries its rule's severity, level, fix and status
+One <testsuite> per host and audit (container_audit, image_audit), with
+its score, the run and the CIS profile level the audit reported as
+<properties>, one <testcase> per listed finding: classname
+"<host>.<section>", name "<rule> <target>". fail is a <failure> (message:
+the evidence; text: the remediation and the role variables that fix it),
+skipped and waived are <skipped> with the reason, warn and info pass with
+the evidence in <system-out>. Each testcase carries its rule's severity, level, fix and status
 as <properties>. A host without an audit result is one testcase with an <error>.
 """
 
@@ -66,7 +67,8 @@ def render_junit(report):
             suite = ET.SubElement(root, "testsuite", name="%s %s" % (host["name"], source), hostname=host["name"],
                                   timestamp=report["run"]["generated_at"].rstrip("Z"))
             audit = host["audits"].get(source, {})
-            _properties(suite, [("score", (audit.get("summary") or {}).get("score")), ("run", report["run"]["id"])])
+            _properties(suite, [("score", (audit.get("summary") or {}).get("score")), ("run", report["run"]["id"]),
+                                ("level", (audit.get("summary") or {}).get("level"))])
             counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
             if host["status"] != "audited":
                 case = ET.SubElement(suite, "testcase", classname="%s.audit" % host["name"], name="audit %s" % host["name"], time="0")

@@ -25,6 +25,8 @@ SOURCES = ("container_audit", "image_audit")
 FINDING_FIELDS = ("rule", "title", "section", "level", "scored", "target", "status", "severity", "evidence",
                   "remediation", "fix", "fixed_by", "left_open")
 AUDIT_FIELDS = ("containers", "images", "duration_s", "api_calls")
+# The CIS profile levels an audit reports in summary.level (Level 2 is every rule).
+LEVELS = (1, 2)
 FILE_PREFIX = "bulwark-report-"
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -81,6 +83,12 @@ def _why_missing(results):
     return "no audit result (host unreachable, failed earlier, or not in this run)"
 
 
+def _level(summary):
+    """The CIS profile an audit's summary reports, or None (a result without summary.level)."""
+    level = summary.get("level")
+    return level if level in LEVELS and not isinstance(level, bool) else None
+
+
 def build_host(name, results):
     """One host's entry from {"container_audit": registered result, "image_audit": registered result or None}."""
     results = results or {}
@@ -108,6 +116,8 @@ def build_host(name, results):
         findings.extend(_finding(source, finding) for finding in result.get("findings") or [])
         kept = ("total", "listed", "by_status", "by_section", "score", "cis_score", "failed_rules")
         entry = {"summary": dict((key, summary.get(key)) for key in kept)}
+        if _level(summary) is not None:
+            entry["summary"]["level"] = _level(summary)
         entry.update((key, result[key]) for key in AUDIT_FIELDS if key in result)
         summaries[source] = entry
     fail_by_severity = {}
@@ -117,12 +127,16 @@ def build_host(name, results):
             fail_by_severity[severity] = fail_by_severity.get(severity, 0) + 1
     image = summaries.get("image_audit", {}).get("summary", {})
     main = summaries["container_audit"]["summary"]
-    return {
+    host = {
         "name": name, "status": "audited", "score": main.get("score"), "cis_score": main.get("cis_score"),
         "image_score": image.get("score"), "by_status": by_status,
         "by_section": dict((key, by_section[key]) for key in sorted(by_section, key=_section_key)),
         "fail_by_severity": fail_by_severity, "audits": summaries, "findings": findings,
     }
+    # The CIS profile the host was audited against (container_audit's level); absent when its result has none.
+    if main.get("level") is not None:
+        host["level"] = main["level"]
+    return host
 
 
 def _mean(values):

@@ -28,9 +28,22 @@ def all_rules():
     return catalog.registered()
 
 
-def rules_for(scopes):
-    """Rules of the given sections (module scope values), in id order."""
-    return [rule for rule in all_rules() if rule.section in scopes]
+def check_level(level):
+    """ValueError naming the choices unless level is a CIS profile level (1 or 2)."""
+    if isinstance(level, bool) or level not in catalog.LEVELS:
+        raise ValueError("level must be one of %s (the CIS profile), not %r" % (", ".join(str(one) for one in catalog.LEVELS), level))
+
+
+def in_profile(rules, level=2):
+    """The rules of the CIS Level `level` profile, in their order. Profiles are cumulative: Level 1 keeps the
+    Level 1 rules, Level 2 (the default) keeps every rule. ValueError for another level."""
+    check_level(level)
+    return [rule for rule in rules if rule.level <= level]
+
+
+def rules_for(scopes, level=2):
+    """Rules of the given sections (module scope values) in the CIS Level `level` profile, in id order."""
+    return in_profile([rule for rule in all_rules() if rule.section in scopes], level)
 
 
 def get(rule_id):

@@ -40,6 +40,11 @@ def test_failing_rules_in_rule_order_with_target_counts_and_reasons_once():
     assert failing[3:] == ["   left open on purpose:", "     2.12: needs a plugin", "     2.13: needs a log target"]
 
 
+def test_heading_names_the_cis_profile_when_the_result_has_one():
+    result = dict(RESULT, summary=dict(RESULT["summary"], level=1))
+    assert audit_summary_lines(result, "weekly")[0] == "== weekly (CIS Level 1 profile): score 62.5% (cis_score 3); 3 fail, 5 pass, 1 info"
+
+
 def test_no_score_when_nothing_scored_was_decided():
     result = {"summary": {"score": None, "cis_score": 0, "by_status": {}, "by_section": {}}, "findings": []}
     assert audit_summary_lines(result)[0].startswith("== audit: score n/a")

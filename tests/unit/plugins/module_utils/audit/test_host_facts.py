@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 
 import pytest
@@ -13,7 +14,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit import hos
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
     AuditRules, PackageStatus, compare_debian_versions, content_trust_sources, covering_watches, docker_group,
     dpkg_paths, filesystem_of, find_pid, parse_apt_policy, parse_audit_rules, parse_dpkg_search, parse_mountinfo,
-    read_audit_rules, read_cmdline, read_docker_package, stat_path,
+    APT_IN_MEMORY, apt_cache_options, read_audit_rules, read_cmdline, read_docker_package, stat_path,
 )
 
 AUDITCTL_OUTPUT = """-w /usr/sbin/dockerd -p rwxa -k docker
@@ -234,16 +235,52 @@ def fake_commands(outputs):
     return run, calls
 
 
-def test_read_docker_package_runs_dpkg_then_apt_cache_read_only_in_the_c_locale():
+def test_read_docker_package_runs_dpkg_then_apt_cache_with_a_private_cache_in_the_c_locale(tmp_path):
     run, calls = fake_commands({"dpkg": (1, DPKG_S_DOCKERD, "dpkg-query: no path found matching pattern /sbin/dockerd\n"),
                                 "apt-cache": (0, APT_POLICY_UPGRADABLE.replace("apt:", "docker.io:"), "")})
-    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name)
+    cache_dir = str(tmp_path / "bulwark" / "apt")
+    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name, apt_cache_dir=cache_dir)
     assert found == PackageStatus("docker.io", "2.6.1", "2.6.2", parse_apt_policy(APT_POLICY_UPGRADABLE)[2], None)
     (dpkg_argv, dpkg_options), (apt_argv, apt_options) = calls
     assert dpkg_argv == ["/usr/bin/dpkg", "-S", "/usr/sbin/dockerd", "/sbin/dockerd"]
-    assert apt_argv[-2:] == ["policy", "docker.io"] and "Dir::Cache::pkgcache=" in apt_argv
+    assert apt_argv[-2:] == ["policy", "docker.io"]
+    # apt's own cache in /var/cache/apt is never written: its cache for the audit lives in bulwark's private directory.
+    assert "Dir::Cache::pkgcache=%s/pkgcache.bin" % cache_dir in apt_argv and "Dir::Cache::srcpkgcache=" in apt_argv
+    assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
     for options in (dpkg_options, apt_options):
         assert options["timeout"] and options["env"]["LC_ALL"] == "C"
+
+
+def test_apt_cache_is_built_in_memory_when_the_cache_directory_is_not_private(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(str(shared), 0o777)
+    assert apt_cache_options(str(shared)) == APT_IN_MEMORY
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    assert apt_cache_options(str(not_a_dir)) == APT_IN_MEMORY
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    os.chmod(str(read_only), 0o500)
+    if os.geteuid() != 0:  # root writes anyway
+        assert apt_cache_options(str(read_only / "apt")) == APT_IN_MEMORY
+
+
+def test_a_failing_apt_cache_with_its_file_is_run_once_more_in_memory(tmp_path):
+    answers = iter([(100, "", "E: Write error - write (28: No space left on device)"),
+                    (0, APT_POLICY_UPGRADABLE.replace("apt:", "docker.io:"), "")])
+    seen = []
+
+    def run(argv, **_options):
+        seen.append(argv)
+        if os.path.basename(argv[0]) == "dpkg":
+            return subprocess.CompletedProcess(argv, 0, stdout=DPKG_S_DOCKERD, stderr="")
+        code, out, err = next(answers)
+        return subprocess.CompletedProcess(argv, code, stdout=out, stderr=err)
+    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name,
+                                apt_cache_dir=str(tmp_path / "apt"))
+    assert found.candidate == "2.6.2" and found.note is None
+    assert "Dir::Cache::pkgcache=" in seen[-1] and "Dir::Cache::pkgcache=" not in seen[-2]
 
 
 def test_read_docker_package_without_dpkg_or_package():
@@ -253,8 +290,9 @@ def test_read_docker_package_without_dpkg_or_package():
     assert found.package is None and "belongs to no dpkg package" in found.note
 
 
-def test_read_docker_package_timeout_is_a_note_not_a_crash():
+def test_read_docker_package_timeout_is_a_note_not_a_crash(tmp_path):
     run, _calls = fake_commands({"dpkg": (0, DPKG_S_DOCKERD, ""),
                                  "apt-cache": subprocess.TimeoutExpired(["apt-cache"], 20)})
-    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name)
+    found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name,
+                                apt_cache_dir=str(tmp_path / "apt"))
     assert found.package == "docker.io" and "timed out" in found.note

@@ -188,3 +188,23 @@ SUMMARIES = [
 def test_select_images(patterns, dangling, expected):
     chosen = select_images(SUMMARIES, patterns, dangling)
     assert [summary["Id"] for summary in chosen] == [image_id(n) for n in expected]
+
+
+def test_level_1_leaves_out_the_level_2_image_rules(tmp_path):
+    result = audit(FakeAPI(), tmp_path, level=1)
+    assert failing(result) == {
+        "app:1.0": {"4.6"},
+        "tools:latest": {"4.1", "4.6", "4.10", "BW-010", "BW-011"},  # not 4.8 (setuid), BW-005 (pinning): Level 2
+    }
+    assert not set(finding["rule"] for finding in result["findings"]) & {"4.8", "BW-005", "BW-006"}
+    assert result["summary"]["level"] == 1 and "4.8" not in result["summary"]["failed_rules"]
+    everything = audit(FakeAPI(), tmp_path)
+    assert everything["summary"]["level"] == 2
+    assert result["summary"]["total"] == sum(1 for finding in everything["findings"] if finding["level"] == 1)
+
+
+def test_level_1_keeps_waivers_of_level_2_rules_valid(tmp_path):
+    result = audit(FakeAPI(), tmp_path, level=1, waivers=[{"rule": "4.8", "reason": "Level 2 only"}])
+    assert result["summary"]["by_status"]["waived"] == 0
+    with pytest.raises(AuditError, match="level must be one of 1, 2"):
+        audit(FakeAPI(), tmp_path, level=3)

@@ -324,13 +324,13 @@ def fake_audit_fixture(monkeypatch):
     """run.audit evaluating the real container rules over the engine's current inspect data; records requests."""
     requests = []
 
-    def audit(client, request, options):
+    def audit(client, request, options, level=2):
         requests.append(request)
         containers = [rule_fixtures.ContainerView(inspect) for name, inspect in sorted(client.inspects.items())
                       if not request.name_filter or name in request.name_filter]
         state = rule_fixtures.state(containers=containers, options=options)
         assert isinstance(state, AuditState)
-        return state, evaluate(rulebook.rules_for(run.SCOPES), state)
+        return state, evaluate(rulebook.rules_for(run.SCOPES, level), state)
 
     monkeypatch.setattr(run, "audit", audit)
     return requests
@@ -383,3 +383,34 @@ def test_a_bad_policy_is_a_remediation_error_before_any_call(fake_audit):
     with pytest.raises(RemediationError, match=r"^exemptions\[0\]\.rules: unknown rule ids 2.1"):
         run.run_remediation(exemptions=[{"rules": ["2.1"], "reason": "r"}], client=engine)
     assert engine.total == 0 and fake_audit == []
+
+
+# --- the CIS profile --------------------------------------------------------------------------
+
+def test_level_1_acts_on_the_level_1_container_rules_only():
+    level_1 = wanted_rules(None, level=1)
+    assert "BW-008" not in level_1 and {"5.11", "5.4", "5.22", "BW-009"} <= level_1
+    assert level_1 == set(container_rule_ids(level=1)) < set(container_rule_ids())
+    assert all(rulebook.get(rule_id).level == 1 for rule_id in level_1)
+
+
+def test_a_given_rule_above_the_level_is_valid_and_left_out():
+    assert wanted_rules(["5.11", "BW-008"], level=1) == {"5.11"}
+    assert wanted_rules(["BW-008"], level=1) == set()  # nothing to do, never "every rule"
+    with pytest.raises(RemediationError, match=r"^rules: 5.1 is no container rule; container rules are .*BW-008"):
+        wanted_rules(["5.1"], level=1)
+    with pytest.raises(RemediationError, match="level must be one of 1, 2"):
+        wanted_rules(None, level=3)
+
+
+def test_a_level_1_run_neither_audits_nor_fixes_level_2_rules(fake_audit):
+    engine = engine_for_run()
+    policy_values = {"memory": "512m", "cpu_shares": 512, "recreate": True}
+    level_1 = run.run_remediation(rules=["5.11", "BW-008"], policy=policy_values, check_mode=True, client=engine, level=1,
+                                  exemptions=[{"rules": ["BW-008"], "reason": "Level 2 only"}])
+    assert level_1["summary"]["level"] == 1
+    assert level_1["containers"][0]["fixes"] == ["5.11"]
+    assert "BW-008" not in [entry["rule"] for entry in level_1["fixed"] + level_1["still_failing"] + level_1["not_fixed"]]
+    level_2 = run.run_remediation(rules=["5.11", "BW-008"], policy=policy_values, check_mode=True, client=engine_for_run())
+    assert level_2["summary"]["level"] == 2
+    assert {"rule": "BW-008", "target": INSECURE} in level_2["fixed"]

@@ -247,3 +247,62 @@ def test_write_reports_writes_three_files_and_the_html_has_the_trend(tmp_path):
     text = open(paths["html"]).read()
     assert len(re.findall(r'class="trend-point"', text)) == 2
     assert not [name for name in os.listdir(str(tmp_path)) if name.startswith(".bulwark-report-")]
+
+
+# --- the CIS profile level ----------------------------------------------------------------------
+
+def with_levels(container_level=1, image_level=1):
+    """two_hosts() as audit.yml registers them with bulwark_cis_level set: web1 at container_level, db1 at 2."""
+    results = two_hosts()
+    results["web1"]["container_audit"]["summary"]["level"] = container_level
+    results["web1"]["image_audit"]["summary"]["level"] = image_level
+    results["db1"]["container_audit"]["summary"]["level"] = 2
+    results["db1"]["image_audit"]["summary"]["level"] = 2
+    return results
+
+
+def test_each_hosts_level_is_in_the_json_report_and_matches_the_schema(schema):
+    built = report(with_levels())
+    web, db = built["hosts"][1], built["hosts"][0]
+    assert (web["name"], web["level"], db["level"]) == ("web1", 1, 2)
+    assert web["audits"]["container_audit"]["summary"]["level"] == 1 and web["audits"]["image_audit"]["summary"]["level"] == 1
+    document = json.loads(model.to_json(built))
+    assert document["version"] == 1 and schema_check.errors(document, schema) == []
+
+
+def test_results_without_a_level_leave_it_out(schema):
+    built = report(two_hosts())
+    assert all("level" not in host and "level" not in host["audits"]["container_audit"]["summary"] for host in built["hosts"])
+    missing = model.build_report({"gone": {}}, "x", NOW)["hosts"][0]
+    assert "level" not in missing
+
+
+def test_the_schema_allows_only_levels_1_and_2(schema):
+    document = json.loads(model.to_json(report(with_levels())))
+    document["hosts"][0]["level"] = 3
+    document["hosts"][1]["audits"]["container_audit"]["summary"]["level"] = "1"
+    found = "\n".join(schema_check.errors(document, schema))
+    assert "$.hosts[0].level" in found and "$.hosts[1].audits.container_audit.summary.level" in found
+
+
+def test_the_html_shows_each_hosts_cis_profile():
+    text = page(report(with_levels()))
+    hosts = text[text.index('<table id="hosts">'):text.index("</table>", text.index('<table id="hosts">'))]
+    assert "<th>profile</th>" in hosts
+    profiles = dict(re.findall(r'<tr data-host="([^"]+)"><td>[^<]*</td><td class="profile" data-level="\d">([^<]+)</td>', hosts))
+    assert profiles == {"web1": "CIS Level 1 profile", "db1": "CIS Level 2 profile"}
+    old = page(report(two_hosts()))
+    assert "CIS Level" not in old and old.count('<td class="profile" data-level="">not reported</td>') == 2
+    missing = page(model.build_report({"gone": {}}, "x", NOW))
+    assert '<td colspan="10" class="missing">' in missing
+
+
+def test_junit_suites_carry_the_level():
+    root = ET.fromstring(junit.render_junit(report(with_levels(image_level=2))).encode("utf-8"))
+
+    def level(name):
+        suite = root.find("./testsuite[@name='%s']" % name)
+        return dict((p.get("name"), p.get("value")) for p in suite.findall("properties/property")).get("level")
+    assert (level("web1 container_audit"), level("web1 image_audit"), level("db1 container_audit")) == ("1", "2", "2")
+    old = ET.fromstring(junit.render_junit(report(two_hosts())).encode("utf-8"))
+    assert set(p.get("name") for p in old.findall("./testsuite/properties/property")) == {"score", "run"}

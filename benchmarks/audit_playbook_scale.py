@@ -1,0 +1,205 @@
+"""audit.yml on one host with N running containers, the way operators and AWX run it.
+
+    .venv/bin/python benchmarks/audit_playbook_scale.py --count 1000 --repeat 3
+
+Runs `ansible-playbook bulwark.hardening.audit` against this machine
+(connection local) over N containers of benchmarks/audit_scale.py's mix
+(hardened, default, weak, with a secret), twice per repeat:
+
+- `problems`: no report directory, so container_audit lists only fail, warn
+  and waived findings (the playbook's default);
+- `reports`: bulwark_audit_report_dir set, so every finding is listed and the
+  JSON, JUnit and HTML reports are written on the controller.
+
+For each run it records the playbook's wall time; the wall time, CPU time
+and peak RSS of the container_audit and image_audit module processes (their
+interpreter runs under audit_scale.py's small wrapper); the module's own
+duration_s; the duration of each task (json callback); and the CPU time and
+peak RSS of everything the run started, the modules subtracted from the CPU:
+the controller's share. The containers are removed at the end unless --keep;
+--reuse takes N benchmark containers left running by --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import audit_scale as scale  # noqa: E402  pylint: disable=wrong-import-position
+from audit_scale import BENCH_LABEL  # noqa: E402  pylint: disable=wrong-import-position
+
+# The module processes record wall, peak RSS and CPU (user + system) of their interpreter.
+WRAPPER = """#!%(python)s
+import resource, subprocess, sys, time
+started = time.monotonic()
+rc = subprocess.call([%(python)r] + sys.argv[1:])
+wall = time.monotonic() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(%(out)r, "a") as handle:
+    handle.write("%%d %%.3f %%.3f\\n" %% (usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime))
+sys.exit(rc)
+"""
+
+
+def wrapper(directory):
+    script, out = os.path.join(directory, "python-measured"), os.path.join(directory, "modules")
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(WRAPPER % {"python": sys.executable, "out": out})
+    os.chmod(script, 0o755)
+    return script, out
+
+
+def run_playbook(directory, mode, image_audit):
+    """One audit.yml run; its figures."""
+    interpreter, module_log = wrapper(directory)
+    if os.path.exists(module_log):
+        os.unlink(module_log)
+    inventory = os.path.join(directory, "inventory")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write("localhost ansible_connection=local ansible_become=false ansible_python_interpreter=%s\n"
+                     % interpreter)
+    extra = {"bulwark_audit_containers": ["bulwark-bench-*"], "bulwark_audit_fail_severity": "none",
+             "bulwark_audit_image_audit": image_audit}
+    if mode == "reports":
+        extra["bulwark_audit_report_dir"] = os.path.join(directory, "reports")
+    env = scale.ansible_env()
+    env["ANSIBLE_STDOUT_CALLBACK"] = "json"
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+               "bulwark.hardening.audit", "-e", json.dumps(extra)]
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    stdout, stderr = process.communicate()
+    wall = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # cumulative: differences are taken by the caller
+    if process.returncode != 0:
+        raise RuntimeError("audit.yml failed (%d): %s" % (process.returncode, (stdout + stderr).decode()[-2000:]))
+    output = json.loads(stdout)
+    tasks = {}
+    audit = None
+    for task in output["plays"][0]["tasks"]:
+        result = task["hosts"].get("localhost", {})
+        duration = task["task"]["duration"]
+        tasks[task["task"]["name"]] = round(_seconds(duration["end"]) - _seconds(duration["start"]), 3)
+        if "api_calls" in result and audit is None:  # container_audit: the first task that reports API calls
+            audit = result
+    with open(module_log, "r", encoding="ascii") as handle:
+        modules = [line.split() for line in handle.read().splitlines()]
+    container_audit = modules[0]
+    return {
+        "mode": mode, "wall_s": round(wall, 3), "tasks_s": tasks,
+        "container_audit": {"process_wall_s": float(container_audit[1]), "cpu_s": float(container_audit[2]),
+                            "peak_rss_mb": round(int(container_audit[0]) / 1024.0, 1),
+                            "duration_s": audit["duration_s"], "listed": audit["summary"]["listed"],
+                            "findings": audit["summary"]["total"], "api_calls": audit["api_calls"],
+                            "containers": audit["containers"]},
+        "image_audit": ({"process_wall_s": float(modules[1][1]), "cpu_s": float(modules[1][2]),
+                         "peak_rss_mb": round(int(modules[1][0]) / 1024.0, 1)} if len(modules) > 1 else None),
+        "module_cpu_s": round(sum(float(line[2]) for line in modules), 3),
+        "usage": (usage.ru_utime + usage.ru_stime, usage.ru_maxrss),
+        "result_mb": round(len(stdout) / 1e6, 2),
+        "reports": sorted(os.listdir(extra["bulwark_audit_report_dir"])) if mode == "reports" else [],
+    }
+
+
+def _seconds(stamp):
+    # json callback times: 2026-11-26T08:30:01.123456Z
+    return time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) + float("0." + (stamp[20:-1] or "0"))
+
+
+def controller_share(runs):
+    """CPU the run's own processes used beyond the modules: the controller (ansible-playbook and its workers)."""
+    previous = 0.0
+    for run in runs:
+        cpu, maxrss = run.pop("usage")
+        run["all_processes_cpu_s"] = round(cpu - previous, 3)
+        run["controller_cpu_s"] = round(cpu - previous - run["module_cpu_s"], 3)
+        run["largest_process_rss_mb"] = round(maxrss / 1024.0, 1)  # the largest so far: ru_maxrss is a maximum
+        previous = cpu
+    return runs
+
+
+def reuse_or_start(api, count, reuse):
+    running = api.containers(filters={"label": "bulwark.bench=1"})
+    if reuse and len(running) == count:
+        return "reused %d running benchmark containers" % count
+    scale.remove_everything(api)
+    images = scale.bench_images(api, 5)
+    started = time.monotonic()
+    scale.start_containers(api, images, count)
+    return "started %d containers in %.1f s" % (count, time.monotonic() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000, help="containers (max %d)" % scale.MAX_COUNT)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-image-audit", action="store_true", help="skip audit.yml's image_audit task")
+    parser.add_argument("--keep", action="store_true", help="leave the containers running")
+    parser.add_argument("--reuse", action="store_true", help="use --count benchmark containers already running")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    if not 1 <= args.count <= scale.MAX_COUNT:
+        parser.error("--count must be between 1 and %d" % scale.MAX_COUNT)
+
+    import docker  # pylint: disable=import-outside-toplevel
+
+    api = docker.APIClient(version="auto", timeout=120, max_pool_size=scale.CREATE_WORKERS * 2)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    scale.ensure_farm()
+    runs = []
+    try:
+        print(reuse_or_start(api, args.count, args.reuse), flush=True)
+        busy = scale.wait_for_quiet()
+        load = round(os.getloadavg()[0], 2)
+        with tempfile.TemporaryDirectory(prefix="bulwark-bench-") as directory:
+            for _round in range(args.repeat):
+                for mode in ("problems", "reports"):
+                    runs.append(run_playbook(directory, mode, not args.no_image_audit))
+                    print(json.dumps({key: runs[-1][key] for key in ("mode", "wall_s", "container_audit")}), flush=True)
+        controller_share(runs)
+    finally:
+        if not args.keep:
+            print("removed %d benchmark containers" % scale.remove_everything(api), flush=True)
+    figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": scale.machine(),
+               "docker_server": api.version()["Version"], "containers": args.count, "labels": BENCH_LABEL,
+               "background_cpu_busy_percent": busy, "load_average_1m": load, "runs": runs}
+    print_figures(figures)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=2)
+    return 0
+
+
+def print_figures(figures):
+    print()
+    print("audit.yml on one host, %s; %s" % (figures["date"], figures["machine"]))
+    print("docker %s, %d containers; CPU busy before: %s%%, load %s" % (
+        figures["docker_server"], figures["containers"], figures["background_cpu_busy_percent"], figures["load_average_1m"]))
+    for mode in ("problems", "reports"):
+        runs = [run for run in figures["runs"] if run["mode"] == mode]
+        audit = [run["container_audit"] for run in runs]
+        walls = [run["wall_s"] for run in runs]
+        print("%-8s playbook wall median %.2f s %s" % (mode, statistics.median(walls), walls))
+        print("         container_audit process wall median %.2f s %s, duration_s %s, CPU %s s, peak RSS %s MB, %d findings listed of %d"
+              % (statistics.median(a["process_wall_s"] for a in audit), [a["process_wall_s"] for a in audit],
+                 [a["duration_s"] for a in audit], [a["cpu_s"] for a in audit], max(a["peak_rss_mb"] for a in audit),
+                 audit[-1]["listed"], audit[-1]["findings"]))
+        if runs[-1]["image_audit"]:
+            print("         image_audit process wall %s s" % [run["image_audit"]["process_wall_s"] for run in runs])
+        print("         controller CPU %s s; largest process so far %s MB; API calls %d" % (
+            [run["controller_cpu_s"] for run in runs], runs[-1]["largest_process_rss_mb"], audit[-1]["api_calls"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+"""The audit's reads over http.client: a real HTTP server on a Unix socket stands for dockerd.
+
+What must hold: the same answers and exceptions as the SDK (NotFound for 404,
+APIError with the daemon's message otherwise), the SDK's query encoding, one
+kept-alive connection per thread, a retry when the daemon closed an idle
+connection, the version retry of CountingClient, and calls the reader does
+not translate going to the SDK.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import socketserver
+import threading
+import urllib.parse
+
+import pytest
+from docker.errors import APIError, NotFound
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for
+
+
+class FakeDockerd(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path, maximum_version="1.41"):
+        self.requests = []
+        self.connections = 0
+        self.close_after_each = False
+        self.maximum_version = maximum_version
+        super().__init__(path, Handler)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.server.connections += 1
+
+    def address_string(self):
+        return "unix"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        url = urllib.parse.urlsplit(self.path)
+        self.server.requests.append((url.path, urllib.parse.parse_qs(url.query)))
+        version, _slash, path = url.path[2:].partition("/")
+        if version != self.server.maximum_version and float(version) > float(self.server.maximum_version):
+            return self._answer(400, {"message": "client version %s is too new. Maximum supported API version is %s"
+                                      % (version, self.server.maximum_version)})
+        if path == "containers/gone/json":
+            return self._answer(404, {"message": "No such container: gone"})
+        if path == "containers/broken/json":
+            return self._answer(500, {"message": "layer does not exist"})
+        if path == "containers/json":
+            return self._answer(200, [{"Id": "a" * 64, "Names": ["/web"]}])
+        return self._answer(200, {"path": "/" + path})
+
+    def _answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if self.server.close_after_each:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        if self.server.close_after_each:
+            self.close_connection = True
+
+
+@pytest.fixture()
+def dockerd(tmp_path):
+    # AF_UNIX paths are limited to about 100 bytes: pytest's tmp_path can be longer.
+    path = os.path.join("/tmp", "bulwark-reads-%d.sock" % os.getpid())
+    if os.path.exists(path):
+        os.unlink(path)
+    server = FakeDockerd(path)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, "unix://" + path
+    server.shutdown()
+    server.server_close()
+    os.unlink(path)
+
+
+def client_for(docker_host, api_version=None):
+    return engine.CountingClient(engine.connection_from({"docker_host": docker_host, "api_version": api_version}, environ={}))
+
+
+def test_reads_answer_like_the_sdk_and_count_each_call(dockerd):
+    server, host = dockerd
+    client = client_for(host)
+    assert client.call("inspect_container", "web") == {"path": "/containers/web/json"}
+    assert client.call("inspect_image", "registry.example.com:5000/team/app:1.0") == {
+        "path": "/images/registry.example.com:5000/team/app:1.0/json"}
+    assert client.call("containers", all=True, filters={"label": ["bulwark.bench=1"], "dangling": True})[0]["Names"] == ["/web"]
+    assert client.call("info") == {"path": "/info"}
+    path, query = server.requests[2]
+    assert path == "/v1.41/containers/json"
+    assert query["all"] == ["1"] and json.loads(query["filters"][0]) == {"label": ["bulwark.bench=1"], "dangling": ["true"]}
+    assert client.calls == {"inspect_container": 1, "inspect_image": 1, "containers": 1, "info": 1}
+    assert server.connections == 1  # one kept-alive connection for the thread
+    # The SDK was never needed.
+    assert client._sdk_api is None  # pylint: disable=protected-access
+
+
+def test_error_statuses_raise_the_sdks_exceptions_with_the_daemons_message(dockerd):
+    _server, host = dockerd
+    client = client_for(host)
+    with pytest.raises(NotFound) as missing:
+        client.call("inspect_container", "gone")
+    assert missing.value.status_code == 404 and "No such container: gone" in missing.value.explanation
+    with pytest.raises(APIError) as broken:
+        client.call("inspect_container", "broken")
+    assert not isinstance(broken.value, NotFound) and broken.value.status_code == 500
+    with pytest.raises(engine.EngineError, match="layer does not exist"):
+        engine.guarded(client, client.call, "inspect_container", "broken")
+
+
+def test_a_connection_the_daemon_closed_is_opened_again(dockerd):
+    server, host = dockerd
+    server.close_after_each = True
+    client = client_for(host)
+    for _round in range(3):
+        assert client.call("top", "web") == {"path": "/containers/web/top"}
+    assert server.connections == 3
+
+
+def test_an_older_daemon_answers_at_its_own_version_once(dockerd):
+    server, host = dockerd
+    server.maximum_version = "1.40"
+    client = client_for(host)
+    assert client.call("inspect_container", "web") == {"path": "/containers/web/json"}
+    assert client.call("diff", "web") == {"path": "/containers/web/changes"}
+    assert [path.split("/")[1] for path, _query in server.requests] == ["v1.41", "v1.40", "v1.40"]
+    assert client.total == 3
+
+
+def test_each_thread_keeps_its_own_connection(dockerd):
+    server, host = dockerd
+    client = client_for(host)
+    threads = [threading.Thread(target=lambda: [client.call("inspect_container", "web") for _call in range(5)])
+               for _thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert client.calls["inspect_container"] == 20 and server.connections == 4
+    client.close()
+
+
+def test_a_missing_socket_is_explained():
+    client = client_for("unix:///nonexistent/docker.sock")
+    with pytest.raises(engine.EngineError, match="the socket does not exist"):
+        engine.guarded(client, client.call, "info")
+
+
+def test_calls_the_reader_does_not_translate_go_to_the_sdk():
+    assert request_for("containers", (), {"all": True, "sparse": True}) is None
+    assert request_for("inspect_container", ("a", "b"), {}) is None
+    assert request_for("create_container", ("image",), {}) is None
+    assert request_for("images", (), {}) == ("/images/json", {"only_ids": "0", "all": "0"})
+    assert FastReader.for_host("ssh://user@host", 5, None) is None
+    assert FastReader.for_host("tcp://10.0.0.5:2375", 5, None) is not None
+
+
+def test_tls_and_test_doubles_keep_the_sdk():
+    tls = engine.CountingClient(engine.connection_from({"docker_host": "tcp://10.0.0.5:2376", "tls": True}, environ={}))
+    assert tls._reader is None  # pylint: disable=protected-access
+    double = engine.CountingClient(engine.connection_from({}, environ={}), api_factory=lambda version: object())
+    assert double._reader is None  # pylint: disable=protected-access
