@@ -140,12 +140,6 @@ def remove_fleet():
     return len(every)
 
 
-def _cpu_times():
-    with open("/proc/stat", "r", encoding="ascii") as handle:
-        fields = [int(value) for value in handle.readline().split()[1:]]
-    return sum(fields), fields[3] + fields[4]
-
-
 def hosts_cpu_s(host_ids):
     """CPU seconds the hosts' cgroups used so far (everything inside them: systemd, dockerd, the modules), or None."""
     total = 0
@@ -199,11 +193,11 @@ def run_audit(directory, names, run_name, default_forks):
     host_ids = docker("ps", "-q", "--no-trunc", "--filter", "label=%s=1" % LABEL).split()
     hosts_before = hosts_cpu_s(host_ids)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total_before, idle_before = _cpu_times()
+    total_before, idle_before = scale.cpu_times()
     started = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - started
-    total_after, idle_after = _cpu_times()
+    total_after, idle_after = scale.cpu_times()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     hosts_after = hosts_cpu_s(host_ids)
     if completed.returncode != 0:

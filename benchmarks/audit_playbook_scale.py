@@ -13,7 +13,7 @@ Runs `ansible-playbook bulwark.hardening.audit` against this machine
 
 For each run it records the playbook's wall time; the wall time, CPU time
 and peak RSS of the container_audit and image_audit module processes (their
-interpreter runs under audit_scale.py's small wrapper); the module's own
+interpreter runs under audit_scale.py's small wrapper, which records wall, peak RSS and CPU); the module's own
 duration_s; the duration of each task (json callback); and the CPU time and
 peak RSS of everything the run started, the modules subtracted from the CPU:
 the controller's share. The containers are removed at the end unless --keep;
@@ -39,30 +39,10 @@ sys.path.insert(0, HERE)
 import audit_scale as scale  # noqa: E402  pylint: disable=wrong-import-position
 from audit_scale import BENCH_LABEL  # noqa: E402  pylint: disable=wrong-import-position
 
-# The module processes record wall, peak RSS and CPU (user + system) of their interpreter.
-WRAPPER = """#!%(python)s
-import resource, subprocess, sys, time
-started = time.monotonic()
-rc = subprocess.call([%(python)r] + sys.argv[1:])
-wall = time.monotonic() - started
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(%(out)r, "a") as handle:
-    handle.write("%%d %%.3f %%.3f\\n" %% (usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime))
-sys.exit(rc)
-"""
-
-
-def wrapper(directory):
-    script, out = os.path.join(directory, "python-measured"), os.path.join(directory, "modules")
-    with open(script, "w", encoding="utf-8") as handle:
-        handle.write(WRAPPER % {"python": sys.executable, "out": out})
-    os.chmod(script, 0o755)
-    return script, out
-
 
 def run_playbook(directory, mode, image_audit):
     """One audit.yml run; its figures."""
-    interpreter, module_log = wrapper(directory)
+    interpreter, module_log = scale.rss_wrapper(directory)
     if os.path.exists(module_log):
         os.unlink(module_log)
     inventory = os.path.join(directory, "inventory")

@@ -131,18 +131,19 @@ def time_library(repeat):
 
 
 RSS_WRAPPER = """#!%(python)s
-# Runs the module's interpreter as a child; records its peak RSS (kB) and wall time (s).
+# Runs the module's interpreter as a child; records its peak RSS (kB), wall time (s) and CPU time (s).
 import resource, subprocess, sys, time
 started = time.monotonic()
 rc = subprocess.call([%(python)r] + sys.argv[1:])
 wall = time.monotonic() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(%(out)r, "a") as handle:
-    handle.write("%%d %%.3f\\n" %% (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, wall))
+    handle.write("%%d %%.3f %%.3f\\n" %% (usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime))
 sys.exit(rc)
 """
 
 
-def _rss_wrapper(directory):
+def rss_wrapper(directory):
     """An interpreter wrapper for ansible_python_interpreter that measures the module process exactly."""
     script = os.path.join(directory, "python-peak-rss")
     out = os.path.join(directory, "peak-rss-kb")
@@ -156,7 +157,7 @@ def time_module(repeat, report="problems"):
     ensure_farm()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bulwark-bench-") as directory:
-        wrapper, rss_file = _rss_wrapper(directory)
+        wrapper, rss_file = rss_wrapper(directory)
         arguments = {"label_filter": ["bulwark.bench=1"], "report": report}
         command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
                    "bulwark.hardening.container_audit", "-a", json.dumps(arguments),
@@ -169,7 +170,7 @@ def time_module(repeat, report="problems"):
             if result.get("failed"):
                 raise RuntimeError("module failed: %s" % result.get("msg"))
             with open(rss_file, "r", encoding="ascii") as handle:
-                peak_kb, process_wall = handle.read().splitlines()[-1].split()
+                peak_kb, process_wall, _cpu = handle.read().splitlines()[-1].split()
             runs.append({"report": report, "wall_s": round(wall, 3), "module_process_wall_s": float(process_wall),
                          "module_duration_s": result["duration_s"], "peak_rss_mb": round(int(peak_kb) / 1024.0, 1),
                          "result_mb": round(len(completed.stdout) / 1e6, 2), "listed": result["summary"]["listed"],
@@ -188,7 +189,7 @@ def time_baseline(api, sample):
     return time.monotonic() - started, len(ids)
 
 
-def _cpu_times():
+def cpu_times():
     with open("/proc/stat", "r", encoding="ascii") as handle:
         fields = [int(value) for value in handle.readline().split()[1:]]
     return sum(fields), fields[3] + fields[4]  # total, idle + iowait
@@ -196,9 +197,9 @@ def _cpu_times():
 
 def background_busy(window=2.0):
     """Percentage of CPU time the host spent busy over a short window (nothing of ours running)."""
-    total_before, idle_before = _cpu_times()
+    total_before, idle_before = cpu_times()
     time.sleep(window)
-    total_after, idle_after = _cpu_times()
+    total_after, idle_after = cpu_times()
     return round(100.0 * (1 - (idle_after - idle_before) / float(max(total_after - total_before, 1))), 1)
 
 

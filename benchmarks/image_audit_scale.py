@@ -33,7 +33,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration"), os.path.join(TOP, "benchmarks")]
 
 from adhoc import ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
-from audit_scale import _rss_wrapper, machine  # noqa: E402  pylint: disable=wrong-import-position
+from audit_scale import machine, rss_wrapper  # noqa: E402  pylint: disable=wrong-import-position
 from images import SLEEPER_REF, build_image, ensure_sleeper_image  # noqa: E402  pylint: disable=wrong-import-position
 
 REPOSITORY = "bulwark-bench/image-"
@@ -66,7 +66,7 @@ def run_module(arguments, wrapper, rss_file):
     if result.get("failed"):
         raise RuntimeError("module failed: %s" % result.get("msg"))
     with open(rss_file, "r", encoding="ascii") as handle:
-        peak_kb, _process_wall = handle.read().splitlines()[-1].split()
+        peak_kb, _process_wall, _cpu = handle.read().splitlines()[-1].split()
     return {"wall_s": round(wall, 3), "module_duration_s": result["duration_s"], "peak_rss_mb": round(int(peak_kb) / 1024.0, 1),
             "images": result["images"], "api_calls": result["api_calls"], "api_calls_by_endpoint": result["api_calls_by_endpoint"],
             "bytes_read": result["cache"]["bytes_read"], "hits": result["cache"]["hits"], "misses": result["cache"]["misses"],
@@ -77,7 +77,7 @@ def rounds(repeat):
     ensure_farm()
     cold, warm = [], []
     with tempfile.TemporaryDirectory(prefix="bulwark-image-bench-") as directory:
-        wrapper, rss_file = _rss_wrapper(directory)
+        wrapper, rss_file = rss_wrapper(directory)
         for number in range(repeat):
             arguments = {"images": [REPOSITORY + "*"], "cache_dir": os.path.join(directory, "cache-%d" % number)}
             cold.append(run_module(arguments, wrapper, rss_file))

@@ -165,11 +165,6 @@ class CountingClient(object):
             return self._reader.get(self._version, *request)
         return getattr(self._api, endpoint)(*args, **kwargs)
 
-    def close(self):
-        """Close the kept-alive connections of the per-item reads (the SDK's pool closes with the process)."""
-        if self._reader is not None:
-            self._reader.close()
-
     def get_json(self, name, path, params, *args):
         """GET an endpoint with query params, counted as name: for what older SDKs do not wrap
         (stats' one-shot came with SDK 6; Debian 12 ships 5.0.3)."""

@@ -109,9 +109,9 @@ class FastReader(object):
         self._new_connection = new_connection
         # api_error(status, message, path) -> the exception to raise (the SDK's classes, see connection.py).
         self._api_error = api_error
+        # One kept-alive connection per thread; the pool's threads end with the audit, and their
+        # connections with them.
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open = []
 
     @classmethod
     def for_host(cls, docker_host, timeout, api_error):
@@ -143,16 +143,7 @@ class FastReader(object):
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._new_connection()
-            with self._lock:
-                self._open.append(connection)
         return connection
-
-    def close(self):
-        with self._lock:
-            for connection in self._open:
-                connection.close()
-            del self._open[:]
-        self._local = threading.local()
 
 
 def _error_message(body):

@@ -16,6 +16,8 @@ import json
 import os
 import re
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import LEVELS as CIS_LEVELS
+
 SCHEMA = "bulwark.hardening/compliance-report"
 VERSION = 1
 STATUSES = ("fail", "warn", "pass", "info", "skipped", "waived")
@@ -25,8 +27,6 @@ SOURCES = ("container_audit", "image_audit")
 FINDING_FIELDS = ("rule", "title", "section", "level", "scored", "target", "status", "severity", "evidence",
                   "remediation", "fix", "fixed_by", "left_open")
 AUDIT_FIELDS = ("containers", "images", "duration_s", "api_calls")
-# The CIS profile levels an audit reports in summary.level (Level 2 is every rule).
-LEVELS = (1, 2)
 FILE_PREFIX = "bulwark-report-"
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -86,7 +86,7 @@ def _why_missing(results):
 def _level(summary):
     """The CIS profile an audit's summary reports, or None (a result without summary.level)."""
     level = summary.get("level")
-    return level if level in LEVELS and not isinstance(level, bool) else None
+    return level if level in CIS_LEVELS and not isinstance(level, bool) else None
 
 
 def build_host(name, results):
@@ -116,8 +116,9 @@ def build_host(name, results):
         findings.extend(_finding(source, finding) for finding in result.get("findings") or [])
         kept = ("total", "listed", "by_status", "by_section", "score", "cis_score", "failed_rules")
         entry = {"summary": dict((key, summary.get(key)) for key in kept)}
-        if _level(summary) is not None:
-            entry["summary"]["level"] = _level(summary)
+        level = _level(summary)
+        if level is not None:
+            entry["summary"]["level"] = level
         entry.update((key, result[key]) for key in AUDIT_FIELDS if key in result)
         summaries[source] = entry
     fail_by_severity = {}

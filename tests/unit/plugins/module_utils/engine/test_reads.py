@@ -154,7 +154,6 @@ def test_each_thread_keeps_its_own_connection(dockerd):
     for thread in threads:
         thread.join()
     assert client.calls["inspect_container"] == 20 and server.connections == 4
-    client.close()
 
 
 def test_a_missing_socket_is_explained():
