@@ -18,8 +18,8 @@ description:
   - Fails, naming the role variable (O(variables)) or daemon.json key and what is wrong, when -
     a default ulimit is above what the runtime may set (dockerd's and containerd's own hard limits
     on a host without CAP_SYS_RESOURCE, such as Docker inside LXC or a container; fs.nr_open for
-    nofile); user-namespace remapping would be switched on, off or to another user while containers,
-    images or volumes exist, unless O(confirm_userns) is set; a subordinate id range would not fit
+    nofile); the change lacks live-restore while containers run (its restart would stop them all);
+    a subordinate id range would not fit
     in the ids this host can map; the cgroup parent is not a slice under the systemd cgroup driver;
     the default runtime or the log driver is not available; a seccomp profile the daemon would load
     is missing or not a profile; a daemon.json key is also set on dockerd's command line, with the
@@ -31,9 +31,15 @@ description:
     range (a missing C(/etc/subuid) or C(/etc/subgid) is an empty one), or its existing lines, and
     which of them are still missing (RV(subordinate_ids_missing)) and whether the remap user exists
     (RV(userns_user_exists)), so that a role writes only what is missing, without a task per file.
-  - When the Docker SDK for Python is not installed, it checks nothing, does not fail, and returns
-    RV(sdk_missing=true), so that a role installs it only where it is missing and runs the preflight
-    again (no package task on hosts that have it).
+  - Changes that would hide or break what already runs are not made, and not refused either - they are
+    left out of RV(settings) and listed in RV(left_open) with the reason and the variable that makes them
+    anyway - user-namespace remapping switched on, off or to another user while containers, images or
+    volumes exist (unless O(confirm_userns)); content trust (O(content_trust)) while running containers
+    use images that came from no registry (unless O(confirm_local_images), or it is already on).
+  - Reads the Engine over its Unix socket or plain TCP without the Docker SDK for Python, so it runs
+    before anything is installed; RV(sdk_missing) tells the role whether to install the SDK for the
+    modules that change the daemon. TLS needs the SDK - without it nothing is checked and RV(sdk_missing)
+    is true.
   - Read-only - it never changes anything.
 author:
   - bulwark.hardening contributors (@bulwark)
@@ -84,6 +90,18 @@ options:
   drop_in:
     description: A drop-in of this change that is left out when reading the unit (its own earlier ExecStart).
     type: path
+  content_trust:
+    description:
+      - Whether the change turns content trust (DOCKER_CONTENT_TRUST=1, CIS 4.5) on; RV(content_trust) says
+        whether it may.
+    type: bool
+    default: false
+  confirm_local_images:
+    description:
+      - Turn content trust on even where running containers use images built or imported on the host (no
+        registry origin), which the docker CLI then refuses to run, create or pull by name.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - bulwark.hardening.docker_connection
 attributes:
@@ -134,11 +152,45 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+settings:
+  description: O(settings) without the changes left open on this host (RV(left_open)) - what to write.
+  returned: success
+  type: dict
+  sample: {"icc": false, "live-restore": true}
 config:
   description: The daemon.json content the change produces.
   returned: success
   type: dict
   sample: {"icc": false, "userns-remap": "dockremap"}
+left_open:
+  description: The changes this host keeps from being made, why, and the variable that makes them anyway.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: The CIS id the change serves.
+      type: str
+      sample: "2.9"
+    setting:
+      description: The daemon.json key or environment variable.
+      type: str
+      sample: userns-remap
+    variable:
+      description: The role variable that makes the change anyway.
+      type: str
+      sample: docker_daemon_userns_confirm_existing
+    reason:
+      description: What would disappear or stop working, and how to migrate.
+      type: str
+userns_left_open:
+  description: Whether the user-namespace remapping change is left undone (nothing to prepare for it).
+  returned: success
+  type: bool
+content_trust:
+  description: Whether content trust may be turned on (or stays on); false when O(content_trust) is false.
+  returned: success
+  type: bool
 hosts:
   description: With O(tls_listen), the listeners for daemon.json C(hosts); otherwise null.
   returned: success
@@ -173,8 +225,9 @@ userns_user_exists:
   type: bool
 sdk_missing:
   description:
-    - Whether the Docker SDK for Python is missing on the host. When true nothing was checked and
-      no other value is returned; install the SDK and run the module again.
+    - Whether the Docker SDK for Python is missing on the host (the modules that change the daemon need
+      it). Over TLS nothing was checked then and no other value is returned; install the SDK and run the
+      module again.
   returned: always
   type: bool
 problems:
@@ -202,11 +255,12 @@ daemon:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state, preflight
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, host_state, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    HAS_DOCKER, EngineError, connect, connection_from, guarded,
+    HAS_DOCKER, EngineError, connect, connection_from, guarded, needs_sdk, not_found_class,
 )
 
 ARGUMENT_SPEC = with_connection(dict(
@@ -220,6 +274,8 @@ ARGUMENT_SPEC = with_connection(dict(
     variables=dict(type="dict", default={}),
     service=dict(type="str", default="docker.service"),
     drop_in=dict(type="path"),
+    content_trust=dict(type="bool", default=False),
+    confirm_local_images=dict(type="bool", default=False),
 ))
 
 
@@ -230,19 +286,38 @@ def current_config(module):
         module.fail_json(msg="%s: %s" % (module.params["path"], error))
 
 
+def _images_of(client, image_ids):
+    """{image id: inspect} of the images; one that vanished meanwhile is left out."""
+    images = {}
+    for image_id in sorted(image_ids):
+        try:
+            images[image_id] = client.call("inspect_image", image_id)
+        except not_found_class():
+            continue
+    return images
+
+
+def _read_engine(client):
+    info = client.call("info")
+    volumes = client.call("volumes") or {}
+    running = [((summary.get("Names") or ["/" + summary["Id"][:12]])[0].lstrip("/"), summary.get("Image"),
+                summary.get("ImageID")) for summary in client.call("containers")]
+    images = _images_of(client, set(image_id for _name, _image, image_id in running if image_id))
+    return info, len(volumes.get("Volumes") or []), brownfield.local_images_in_use(running, images)
+
+
 def engine_facts(module):
-    """docker info and the number of volumes, in two API calls."""
+    """docker info, the number of volumes, and the local images running containers use: 3 API calls and
+    one image inspect per distinct image of the running containers."""
     try:
         client = connect(connection_from(module.params))
-        info = guarded(client, client.call, "info")
-        volumes = guarded(client, client.call, "volumes") or {}
+        return guarded(client, _read_engine, client)
     except EngineError as error:
         module.fail_json(msg="%s. Install and start Docker before hardening it." % error)
-    return info, len(volumes.get("Volumes") or [])
 
 
 def gather(module):
-    info, volume_count = engine_facts(module)
+    info, volume_count, local_images = engine_facts(module)
     texts, error = host_state.unit_files(module.params["service"], exclude=[module.params["drop_in"]])
     if error:
         module.fail_json(msg=error)
@@ -254,14 +329,15 @@ def gather(module):
         limits=preflight.lowest_limits(dockerd_limits, containerd_limits), limits_owner="dockerd and containerd",
         can_raise=preflight.has_capability(dockerd_status, preflight.CAP_SYS_RESOURCE), nr_open=host_state.nr_open(),
         id_maps=host_state.id_maps(), subordinate=host_state.subordinate_ranges(), uid_of=host_state.user_id,
-        which=host_state.which, read_text=host_state.read_text,
+        which=host_state.which, read_text=host_state.read_text, local_images=local_images,
+        content_trust_on=bool(host_facts.content_trust_sources(environ={})),
     )
     return facts, dockerd_pid
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_DOCKER:
+    if not HAS_DOCKER and needs_sdk(connection_from(module.params)):
         # Not a failure: the caller installs the SDK where this says so and runs the preflight again.
         module.exit_json(changed=False, sdk_missing=True, problems=[],
                          msg="nothing was checked: %s" % missing_required_lib("docker"))
@@ -271,12 +347,13 @@ def main():
         params["settings"], facts, tls_listen=params["tls_listen"], state=params["state"],
         confirm_userns=params["confirm_userns"], subordinate_count=params["subordinate_id_count"],
         written_files=params["written_files"], variables=params["variables"],
+        content_trust=params["content_trust"], confirm_local_images=params["confirm_local_images"],
     )
     result["daemon"] = {
         "version": facts.info.get("ServerVersion"), "pid": dockerd_pid, "can_raise_limits": facts.can_raise,
         "userns": any(entry.startswith("name=userns") for entry in facts.info.get("SecurityOptions") or []),
     }
-    result["sdk_missing"] = False
+    result["sdk_missing"] = not HAS_DOCKER
     if result["problems"]:
         module.fail_json(msg="The daemon configuration change was not made: " + " | ".join(result["problems"]), **result)
     module.exit_json(changed=False, **result)

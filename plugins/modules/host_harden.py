@@ -150,6 +150,12 @@ missing_packages:
   returned: success
   type: list
   elements: str
+package_lists_empty:
+  description:
+    - With RV(missing_packages), whether apt has no package lists yet (an image-built host), so they must be
+      updated before installing, whatever their directory's age says.
+  returned: success
+  type: bool
 notes:
   description: Every area's notes and skip reasons, as "area - note" lines.
   returned: success

@@ -20,20 +20,23 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets i
 class Finding(object):
     """One rule's verdict on one target."""
 
-    __slots__ = ("rule", "target", "status", "evidence")
+    __slots__ = ("rule", "target", "status", "evidence", "left_open")
 
-    def __init__(self, rule, target, status, evidence):
+    def __init__(self, rule, target, status, evidence, left_open=None):
         self.rule = rule
         self.target = target
         self.status = status
         self.evidence = evidence
+        # Why the roles leave this failure open on this target; else the rule's own reason, if any.
+        self.left_open = left_open or rule.left_open
 
     def to_dict(self):
         """The finding as the report shows it; URL credentials in the evidence are masked.
 
         fixed_by (the role variables that fix the rule) is present when a role
         fixes it; left_open (why the roles leave it failing) only on a problem
-        finding of a rule the roles leave open on purpose.
+        finding the roles leave open on purpose: always for such a rule, or on
+        this target for a reason the state shows (the evaluation says it).
         """
         rule = self.rule
         shown = {
@@ -51,16 +54,16 @@ class Finding(object):
         }
         if rule.fixed_by:
             shown["fixed_by"] = list(rule.fixed_by)
-        if rule.left_open and self.status in PROBLEM_STATUSES:
-            shown["left_open"] = rule.left_open
+        if self.left_open and self.status in PROBLEM_STATUSES:
+            shown["left_open"] = mask_text(self.left_open)
         return shown
 
 
 def _global_findings(rule, state):
     result = rule.evaluate(state)
     if isinstance(result, Outcome):
-        return [Finding(rule, rule.subject, result.status, result.evidence)]
-    return [Finding(rule, target, outcome.status, outcome.evidence) for target, outcome in result]
+        return [Finding(rule, rule.subject, result.status, result.evidence, result.left_open)]
+    return [Finding(rule, target, outcome.status, outcome.evidence, outcome.left_open) for target, outcome in result]
 
 
 def _each(rule, items, state, function=None):
@@ -68,7 +71,7 @@ def _each(rule, items, state, function=None):
     for item in items:
         outcome = (function or rule.evaluate)(item, state)
         if outcome is not None:  # None: the rule does not apply to this item
-            findings.append(Finding(rule, item.name, outcome.status, outcome.evidence))
+            findings.append(Finding(rule, item.name, outcome.status, outcome.evidence, outcome.left_open))
     return findings
 
 

@@ -5,7 +5,9 @@
 
 API calls, for C audited containers and I distinct images among them:
 
-- `info` once, `containers` (list) once: 2 calls;
+- `info` once, `containers` (list) once: 2 calls; with the daemon scope,
+  `inspect_network bridge` and `volumes` once each (2.2 reads the default
+  bridge itself, 2.9 counts what remapping would hide): 2 calls;
 - `inspect_container` once per audited container: C calls. The Engine has
   no bulk inspect; the SDK's high-level `containers.list(sparse=False)`
   also inspects one by one, so the low-level client is used directly;
@@ -42,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather_operations
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded, sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import api_error_class, guarded, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     DEFAULT_DOCKER_GROUP, AuditState, ContainerView, FileText, HostFacts, ImageView,
 )
@@ -123,7 +125,7 @@ def _optional(client, name, *args):
     """An extra per-item call; an item that vanished meanwhile just has no data."""
     try:
         return client.call(name, *args)
-    except sdk().errors.APIError:  # NotFound included
+    except api_error_class():  # NotFound included
         return None
 
 
@@ -263,6 +265,11 @@ def gather(client, request, options):
             state.images = guarded(client, _gather_images, client, state.containers, request.image_history)
         if request.scopes & gather_operations.SCOPES:
             gather_operations.gather_operations(client, request, state)
+        if "daemon" in request.scopes:
+            # 2.2 reads the bridge itself (its settings may wait for a restart without containers); 2.9
+            # counts what remapping would hide.
+            state.default_bridge = _optional(client, "inspect_network", "bridge")
+            state.volume_count = len((_optional(client, "volumes") or {}).get("Volumes") or [])
         if request.scopes & {"daemon", "containers"}:
             state.daemon_seccomp_profile = read_seccomp_profile(state)
         state.host = read_host_facts(state.daemon, request.scopes)

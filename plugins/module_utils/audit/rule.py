@@ -66,15 +66,18 @@ KIND_CONTAINER = "container"
 KIND_IMAGE = "image"
 KIND_MANUAL = "manual"
 
-Outcome = collections.namedtuple("Outcome", ["status", "evidence"])
+# left_open: why the roles leave this failure open on this target (a reason the
+# state shows, such as containers a change would hide), beside the rule's own.
+Outcome = collections.namedtuple("Outcome", ["status", "evidence", "left_open"], defaults=(None,))
 
 
 def passed(evidence):
     return Outcome(PASS, evidence)
 
 
-def failed(evidence):
-    return Outcome(FAIL, evidence)
+def failed(evidence, left_open=None):
+    """A failure; left_open says why the roles leave it open here (on purpose, until what it names changes)."""
+    return Outcome(FAIL, evidence, left_open)
 
 
 def warned(evidence):

@@ -209,10 +209,13 @@ class AuditState(object):
 
     operations (CIS 6) and swarm (CIS 7): audit.gather_operations.OperationsFacts
     and SwarmFacts, or None when their scope was not gathered.
+
+    default_bridge: `docker network inspect bridge` (None when not gathered or
+    there is none); volume_count: the number of volumes (None when not gathered).
     """
 
     def __init__(self, options=None, info=None, daemon=None, host=None, containers=None, images=None,
-                 daemon_seccomp_profile=None, operations=None, swarm=None):
+                 daemon_seccomp_profile=None, operations=None, swarm=None, default_bridge=None, volume_count=None):
         self.options = options or AuditOptions()
         self.info = info
         self.daemon = daemon or DaemonConfig()
@@ -222,6 +225,8 @@ class AuditState(object):
         self.daemon_seccomp_profile = daemon_seccomp_profile
         self.operations = operations
         self.swarm = swarm
+        self.default_bridge = default_bridge
+        self.volume_count = volume_count
 
     def image_of(self, container):
         return self.images.get(container.image_id)

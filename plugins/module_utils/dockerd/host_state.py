@@ -11,6 +11,7 @@ stdout, stderr)) so tests need no systemd.
 
 from __future__ import annotations
 
+import os
 import pwd
 import subprocess
 
@@ -37,6 +38,32 @@ read_text = host_facts.read_text
 
 def dockerd_pid():
     return host_facts.find_pid("dockerd", pidfiles=DOCKERD_PIDFILES)
+
+
+def process_started_at(pid, proc="/proc"):
+    """When the process started, in seconds since the epoch, or None.
+
+    /proc/<pid>/stat counts clock ticks since boot (field 22); /proc/stat's
+    btime is the boot time in whole seconds, so the answer may be early by
+    up to a second.
+    """
+    stat_text = read_text("%s/%d/stat" % (proc, pid))
+    boot_text = read_text("%s/stat" % proc)
+    if not stat_text or not boot_text:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    fields = stat_text.rpartition(")")[2].split()
+    boot = [line.split()[1] for line in boot_text.splitlines() if line.startswith("btime ")]
+    if len(fields) < 20 or not boot or not fields[19].isdigit():
+        return None
+    return int(boot[0]) + int(fields[19]) / float(os.sysconf("SC_CLK_TCK"))
+
+
+def modified_at(path):
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
 
 
 def process_limits(name, pidfiles=()):

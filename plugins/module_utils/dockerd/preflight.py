@@ -22,7 +22,7 @@ from __future__ import annotations
 import collections
 import json
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import systemd_unit
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, systemd_unit
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import cli_conflicts, describe_conflicts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import merge, validate
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
@@ -163,30 +163,17 @@ def userns_change(current, planned):
     return "rename"
 
 
-_USERNS_EFFECT = {
-    "on": "Turning user-namespace remapping on",
-    "off": "Turning user-namespace remapping off",
-    "rename": "Changing the remap user",
-}
-
-
-def userns_problems(current, planned, counts, confirmed, variables=None):
-    """Refuse a remapping change that would hide existing containers, images or volumes.
+def userns_left_open(current, planned, counts, confirmed):
+    """Why a remapping change is left undone on this host (brownfield.userns_reason), or None to make it.
 
     dockerd keeps each remapping's data in its own root (<data-root>/<uid>.<gid>),
-    so after the change the existing ones are still on disk but no longer seen.
+    so after the change the existing containers, images and volumes are still on
+    disk but no longer seen: the change waits for the operator's confirmation.
     """
-    change = userns_change(current, planned)
-    if change is None or confirmed:
-        return []
-    present = ["%d %s" % (number, what) for what, number in sorted(counts.items()) if number]
-    if not present:
-        return []
-    return [problem("userns-remap", variables, (
-        "%s (%s -> %s) moves the daemon to another data root, so the %s on this host would disappear from "
-        "docker until it is changed back (nothing is deleted). Set docker_daemon_userns_confirm_existing=true "
-        "to accept that, or leave remapping as it is on this host."
-        % (_USERNS_EFFECT[change], remap_user(current) or "off", remap_user(planned) or "off", ", ".join(present))))]
+    if confirmed:
+        return None
+    return brownfield.userns_reason(userns_change(current, planned), counts,
+                                    before=remap_user(current) or "off", after=remap_user(planned) or "off")
 
 
 def parse_subordinate_ids(text):
@@ -304,11 +291,15 @@ def seccomp_profile_problems(path, read_text, written_by_role=(), variables=None
 
 
 class Facts(object):
-    """What the checks read, gathered once by the module (host_state) or given by a test."""
+    """What the checks read, gathered once by the module (host_state) or given by a test.
+
+    local_images: {image: [running containers]} of images from no registry (brownfield.local_images_in_use);
+    content_trust_on: whether DOCKER_CONTENT_TRUST=1 is already set system-wide.
+    """
 
     def __init__(self, current_config=None, unit_texts=(), environment=None, info=None, volume_count=0,
                  limits=None, limits_owner="dockerd", can_raise=True, nr_open=None, id_maps=None,
-                 subordinate=None, uid_of=None, which=None, read_text=None):
+                 subordinate=None, uid_of=None, which=None, read_text=None, local_images=None, content_trust_on=False):
         self.current_config = current_config or {}
         self.unit_texts = list(unit_texts)
         self.environment = environment or {}
@@ -323,6 +314,8 @@ class Facts(object):
         self.uid_of = uid_of or (lambda name: None)
         self.which = which or (lambda program: program)
         self.read_text = read_text or (lambda path: None)
+        self.local_images = local_images or {}
+        self.content_trust_on = content_trust_on
 
 
 def listeners(unit_argv):
@@ -332,24 +325,32 @@ def listeners(unit_argv):
 
 
 def plan(settings, facts, tls_listen=None, state="merged", confirm_userns=False, subordinate_count=65536,
-         written_files=(), variables=None):
+         written_files=(), variables=None, content_trust=False, confirm_local_images=False):
     """The checked plan for a daemon configuration change.
 
-    Returns a dict: config (the daemon.json the role will write), hosts (with
-    TLS: the unit's listeners plus tls_listen), exec_start (with TLS: the
-    ExecStart the drop-in runs, without -H), dockerd_args (the expanded
-    command line dockerd will run with), subordinate_ids ({file: line} when
-    remapping is on), subordinate_ids_missing (the part of subordinate_ids
-    for files where the user has no range yet: what must be written),
-    userns_user_exists (whether the remap user exists; False when remapping
-    is off) and problems (lines naming the variable and what is wrong; empty
-    when the change is safe to make).
+    Returns a dict: settings (the settings to write: `settings` without the
+    changes left open on this host), config (the daemon.json the role will
+    write), hosts (with TLS: the unit's listeners plus tls_listen), exec_start
+    (with TLS: the ExecStart the drop-in runs, without -H), dockerd_args (the
+    expanded command line dockerd will run with), subordinate_ids ({file:
+    line} when remapping is on), subordinate_ids_missing (the part of
+    subordinate_ids for files where the user has no range yet: what must be
+    written), userns_user_exists (whether the remap user exists; False when
+    remapping is off), userns_left_open (the remapping change waits),
+    content_trust (whether to turn content trust on: content_trust asked for
+    it, and no running container uses a local image, or confirmed, or it is
+    on already), left_open ([{rule, setting, variable, reason}] of the
+    changes this host keeps from being made, and why) and problems (lines
+    naming the variable and what is wrong; empty when the change is safe to
+    make).
     """
     found = []
     unit_argv = systemd_unit.exec_start(facts.unit_texts)
     result = {"hosts": None, "exec_start": None, "subordinate_ids": {}, "subordinate_ids_missing": {},
-              "userns_user_exists": False}
-    desired = dict(settings)
+              "userns_user_exists": False, "userns_left_open": False, "left_open": []}
+    desired = _leave_userns_open(dict(settings), facts, confirm_userns, result)
+    result["settings"] = dict(desired)
+    result["content_trust"] = _content_trust_decision(content_trust, confirm_local_images, facts, result)
     if tls_listen:
         if desired.get("hosts"):
             found.append(problem("hosts", None, "with TLS on the role sets the listeners itself; drop 'hosts' from "
@@ -364,12 +365,13 @@ def plan(settings, facts, tls_listen=None, state="merged", confirm_userns=False,
     result["dockerd_args"] = systemd_unit.expand(unit_argv, facts.environment)
 
     found.extend(_option_problems(config, variables))
+    found.extend(live_restore_problems(config, facts.current_config, facts.info, variables))
     conflicts = cli_conflicts(config, result["dockerd_args"])
     if conflicts:
         found.append(problem(conflicts[0]["key"], variables, describe_conflicts(conflicts)))
     found.extend(ulimit_problems(config.get("default-ulimits"), facts.limits, facts.can_raise, facts.nr_open,
                                  variables, owner=facts.limits_owner))
-    found.extend(_userns_checks(config, facts, confirm_userns, subordinate_count, variables, result))
+    found.extend(_userns_checks(config, facts, subordinate_count, variables, result))
     found.extend(cgroup_parent_problems(config.get("cgroup-parent"), facts.info.get("CgroupDriver"), variables))
     found.extend(runtime_problems(config, facts.info.get("Runtimes"), facts.which, variables))
     found.extend(log_driver_problems(config.get("log-driver"), (facts.info.get("Plugins") or {}).get("Log"), variables))
@@ -395,16 +397,58 @@ def _current_remap(facts):
     return "default" if active else None  # remapping on without daemon.json: a flag; its user is not known here
 
 
-def _userns_checks(config, facts, confirmed, count, variables, result):
+def _counts(facts):
+    return {"containers": facts.info.get("Containers") or 0, "images": facts.info.get("Images") or 0,
+            "volumes": facts.volume_count or 0}
+
+
+def _leave_userns_open(desired, facts, confirmed, result):
+    """desired without its userns-remap change when that change would hide this host's data; the reason
+    goes to result["left_open"]."""
+    if "userns-remap" not in desired:
+        return desired
+    reason = userns_left_open(_current_remap(facts), desired["userns-remap"], _counts(facts), confirmed)
+    if reason is None:
+        return desired
+    del desired["userns-remap"]  # daemon.json keeps what it has (a flag keeps what it sets)
+    result["userns_left_open"] = True
+    result["left_open"].append({"rule": "2.9", "setting": "userns-remap", "variable": brownfield.USERNS_CONFIRM,
+                                "reason": reason})
+    return desired
+
+
+def _content_trust_decision(wanted, confirmed, facts, result):
+    """Whether content trust is turned on (or kept on); a refusal over local images goes to left_open."""
+    if not wanted or facts.content_trust_on or confirmed:
+        return bool(wanted)
+    reason = brownfield.content_trust_reason(facts.local_images)
+    if reason is None:
+        return True
+    result["left_open"].append({"rule": "4.5", "setting": "DOCKER_CONTENT_TRUST", "variable": brownfield.CONTENT_TRUST_CONFIRM,
+                                "reason": reason})
+    return False
+
+
+def live_restore_problems(config, current_config, info, variables=None):
+    """A daemon.json change that lacks live-restore while containers run: its restart would stop them all
+    (dockerd starting without live-restore stops what it finds running)."""
+    running = (info or {}).get("ContainersRunning") or 0
+    if config == current_config or config.get("live-restore") is True or not running:
+        return []
+    return [problem("live-restore", variables, (
+        "without live-restore the restart stops the %d running containers (dockerd stops what runs when it starts "
+        "without it). Keep it on (the default), or stop the containers first." % running))]
+
+
+def _userns_checks(config, facts, count, variables, result):
     found = []
-    counts = {"containers": facts.info.get("Containers") or 0, "images": facts.info.get("Images") or 0,
-              "volumes": facts.volume_count or 0}
-    found.extend(userns_problems(_current_remap(facts), config.get("userns-remap"), counts, confirmed, variables))
     user = remap_user(config.get("userns-remap"))
     if user is None:
         return found
     uid = facts.uid_of(user)
     result["userns_user_exists"] = uid is not None
+    if result["userns_left_open"]:
+        return found  # remapping stays as it is: nothing to prepare for it
     for kind, path in (("uid", "/etc/subuid"), ("gid", "/etc/subgid")):
         ranges = facts.subordinate.get(kind, [])
         id_map = facts.id_maps.get(kind)

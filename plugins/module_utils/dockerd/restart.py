@@ -26,6 +26,8 @@ import re
 import shutil
 import stat
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import bridge as default_bridge
+
 
 # --- what the running daemon applied ------------------------------------------
 
@@ -56,8 +58,6 @@ def _mirrors(values):
     return sorted(str(value).rstrip("/") for value in values or [])
 
 
-BRIDGE_KEYS = frozenset(["icc", "bip", "mtu"])
-
 # daemon.json key -> (default when the key is absent, observed value from docker info, comparison).
 # A comparison returns True when the observation shows the configured value.
 _OBSERVED_IN_INFO = {
@@ -84,27 +84,6 @@ _OBSERVED_IN_INFO = {
                  lambda configured, observed: set(configured) <= set(observed)),
 }
 
-ICC_OPTION = "com.docker.network.bridge.enable_icc"
-MTU_OPTION = "com.docker.network.driver.mtu"
-
-
-def _bridge_gateways(bridge):
-    return [config.get("Gateway") for config in ((bridge.get("IPAM") or {}).get("Config") or [])]
-
-
-# daemon.json key -> (observed value from `docker network inspect bridge`, comparison). The
-# default bridge is made from these at start, except that under live-restore with running
-# containers dockerd keeps the bridge it had: a changed bip then does not apply.
-_OBSERVED_ON_THE_BRIDGE = {
-    "icc": (lambda bridge: (bridge.get("Options") or {}).get(ICC_OPTION),
-            lambda configured, observed: observed == str(bool(configured)).lower()),
-    "bip": (_bridge_gateways,
-            lambda configured, observed: str(configured).split("/", 1)[0] in observed),
-    "mtu": (lambda bridge: (bridge.get("Options") or {}).get(MTU_OPTION),
-            lambda configured, observed: observed == str(configured)),
-}
-
-
 def unapplied_settings(config, info, bridge=None, probe=None):
     """(mismatches, unverified) between daemon.json content and the running daemon.
 
@@ -122,10 +101,9 @@ def unapplied_settings(config, info, bridge=None, probe=None):
             _default, observe, compare = _OBSERVED_IN_INFO[key]
             observed = observe(info)
             matches = compare(configured, observed) if compare else configured == observed
-        elif key in _OBSERVED_ON_THE_BRIDGE and bridge is not None:
-            observe, compare = _OBSERVED_ON_THE_BRIDGE[key]
-            observed = observe(bridge)
-            matches = compare(configured, observed)
+        elif key in default_bridge.KEYS and bridge is not None:
+            observed = default_bridge.observe(key, bridge)
+            matches = default_bridge.shows(key, configured, bridge)
         elif key == "log-opts" and probe is not None:
             observed = ((probe.get("HostConfig") or {}).get("LogConfig") or {}).get("Config") or {}
             matches = all(observed.get(name) == value for name, value in configured.items())
@@ -135,6 +113,29 @@ def unapplied_settings(config, info, bridge=None, probe=None):
         if not matches:
             mismatches.append({"key": key, "configured": configured, "observed": observed})
     return mismatches, unverified
+
+
+def split_pending(mismatches, info):
+    """(failed, pending): settings of the default bridge wait, not fail, when dockerd kept the bridge
+    because containers ran across its restart (dockerd/bridge.py); every other mismatch failed."""
+    if not default_bridge.kept_by_live_restore(info):
+        return list(mismatches), []
+    pending = [item for item in mismatches if item["key"] in default_bridge.KEYS]
+    return [item for item in mismatches if item["key"] not in default_bridge.KEYS], pending
+
+
+# /proc's boot time is whole seconds: a process start read from it may be early by up to this.
+START_TIME_SLACK = 1.0
+
+
+def written_since_start(paths, started_at, modified_at):
+    """The paths written after dockerd started (started_at, epoch seconds): files it has not read yet.
+
+    modified_at(path) is the file's mtime or None (absent). None when the start is unknown.
+    """
+    if started_at is None:
+        return []
+    return [path for path in paths if (modified_at(path) or 0) > started_at + START_TIME_SLACK]
 
 
 def describe_mismatches(mismatches):

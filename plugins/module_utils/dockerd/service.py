@@ -11,8 +11,11 @@ throwaway container is engine.probe.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import bridge as default_bridge
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state, restart
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import probe
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import EngineError, guarded
@@ -98,8 +101,50 @@ def enable_live_restore_first(daemon, config, warn):
 
 
 def _mismatches(daemon, config, info, probe_inspect=None):
-    bridge = daemon.optional("inspect_network", "bridge") if set(config) & restart.BRIDGE_KEYS else None
+    bridge = daemon.optional("inspect_network", "bridge") if set(config) & default_bridge.KEYS else None
     return restart.unapplied_settings(config, info, bridge=bridge, probe=probe_inspect)
+
+
+def running_containers(daemon):
+    """[(id, name)] of the containers running now: what a restart must leave running."""
+    return [(summary["Id"], (summary.get("Names") or ["/" + summary["Id"][:12]])[0].lstrip("/"))
+            for summary in daemon.client.call("containers")]
+
+
+def start_again(daemon, running_before):
+    """Start the containers of running_before that are not running now; their names.
+
+    A restart (or a roll-back) without live-restore stops every container, and
+    restart policies bring back only some (no and on-failure never): whatever
+    ran before the change runs after it. RestartFailed names those that would not start.
+    """
+    running = set(container_id for container_id, _name in running_containers(daemon))
+    started, failed = [], []
+    for container_id, name in running_before:
+        if container_id in running:
+            continue
+        try:
+            daemon.client.call("start", container_id)
+            started.append(name)
+        except Exception as error:  # pylint: disable=broad-except  # each one is tried; all are reported
+            failed.append("%s (%s)" % (name, getattr(error, "explanation", None) or error))
+    if failed:
+        raise RestartFailed("could not start again %s; started again: %s" % (", ".join(failed), ", ".join(started) or "none"))
+    return started
+
+
+def _pending_with_reason(daemon, pending):
+    names = [name for _id, name in running_containers(daemon)]
+    reason = default_bridge.waiting_reason(names)
+    return [dict(item, reason=reason) for item in pending]
+
+
+def out_of_step(daemon, config):
+    """The settings of config the running daemon reports otherwise ([{key, configured, observed}]), except
+    those of the default bridge while dockerd keeps the bridge (pending: a restart would not apply them)."""
+    info = daemon.info()
+    failed, _pending = restart.split_pending(_mismatches(daemon, config, info)[0], info)
+    return failed
 
 
 def restart_verified(daemon, config, run_probe=True, warn=None):
@@ -110,13 +155,13 @@ def restart_verified(daemon, config, run_probe=True, warn=None):
     warn = warn or (lambda message: None)
     daemon.restart()
     info = daemon.wait_for_api("dockerd did not come back with the new daemon.json")
-    mismatches, _unverified = _mismatches(daemon, config, info)
-    if mismatches:
+    failed, _pending = restart.split_pending(_mismatches(daemon, config, info)[0], info)
+    if failed:
         time.sleep(SETTLE_SECONDS)
         info = daemon.info()
-        mismatches, _unverified = _mismatches(daemon, config, info)
-    if mismatches:
-        raise RestartFailed(restart.describe_mismatches(mismatches))
+        failed, _pending = restart.split_pending(_mismatches(daemon, config, info)[0], info)
+    if failed:
+        raise RestartFailed(restart.describe_mismatches(failed))
     result, probe_inspect = {}, None
     if run_probe and not probe.supported(info.get("Architecture")):
         warn("no probe container for architecture %s: containers were not tried" % info.get("Architecture"))
@@ -128,23 +173,55 @@ def restart_verified(daemon, config, run_probe=True, warn=None):
         if not started:
             raise RestartFailed("dockerd runs with the new configuration, but containers cannot run: %s" % result["probe"])
     mismatches, unverified = _mismatches(daemon, config, info, probe_inspect)
-    if mismatches:
-        raise RestartFailed(restart.describe_mismatches(mismatches))
-    result["verified"] = sorted(set(config) - set(unverified))
+    failed, pending = restart.split_pending(mismatches, info)
+    if failed:
+        raise RestartFailed(restart.describe_mismatches(failed))
+    result["verified"] = sorted(set(config) - set(unverified) - set(item["key"] for item in pending))
     result["unverified"] = unverified
+    if pending:
+        result["pending"] = _pending_with_reason(daemon, pending)
     return result
 
 
-def roll_back(daemon, book, started):
+def keep_live_restore(config_path):
+    """Turn live-restore on in the daemon.json at config_path (made when absent); True when it was off.
+
+    The file keeps its owner and mode and is replaced atomically; every other key stays as it is.
+    """
+    text = host_state.read_text(config_path)
+    config = json.loads(text) if text and text.strip() else {}
+    if config.get("live-restore") is True:
+        return False
+    config["live-restore"] = True
+    temporary = config_path + ".bulwark-live-restore"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(config, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    if text is not None:
+        found = os.stat(config_path)
+        os.chown(temporary, found.st_uid, found.st_gid)
+        os.chmod(temporary, found.st_mode & 0o7777)
+    else:
+        os.chmod(temporary, 0o644)
+    os.replace(temporary, config_path)
+    return True
+
+
+def roll_back(daemon, book, started, config_path=None, running_before=()):
     """Put the checkpoint back and start dockerd with it: (files restored, dockerd's words, what state it is in).
 
     dockerd is started again even when nothing could be restored: a daemon
     down is the one outcome this must not leave behind when it can help it.
+    With containers running (running_before), live-restore stays on in the
+    restored daemon.json: dockerd starting without it stops every running
+    container, which the change being undone had kept running.
     """
     said = restart.failure_lines(daemon.journal_since(started))
-    restored, problem = [], None
+    restored, problem, kept = [], None, False
     try:
         restored = book.restore()
+        if running_before and config_path:
+            kept = keep_live_restore(config_path)
     except (ValueError, OSError) as error:
         problem = "the checkpoint could not be restored (%s)" % error
     try:
@@ -156,5 +233,8 @@ def roll_back(daemon, book, started):
     if problem:
         return restored, said, "dockerd runs again, but %s: check the files it reads." % problem
     book.finish()
-    return restored, said, "The previous configuration is back (%s) and dockerd runs with it." % (
-        ", ".join(restored) or "unchanged files")
+    state = "The previous configuration is back (%s) and dockerd runs with it." % (", ".join(restored) or "unchanged files")
+    if kept:
+        state += (" live-restore kept on in %s (the previous file did not set it), so the %d container(s) that "
+                  "ran before keep running." % (config_path, len(running_before)))
+    return restored, said, state

@@ -24,6 +24,7 @@ import re
 import socket
 import threading
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine import reads
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for
 
 # The SDK (with requests and urllib3) takes seconds to import on a slow host:
@@ -44,6 +45,16 @@ def sdk():
 def _requests_errors():
     from requests import exceptions  # pylint: disable=import-outside-toplevel
     return exceptions
+
+
+def api_error_class():
+    """The class of an Engine error status: the SDK's APIError, or the fast reads' own without the SDK."""
+    return sdk().errors.APIError if HAS_DOCKER else reads.ApiError
+
+
+def not_found_class():
+    """The class of a 404 of the Engine: the SDK's NotFound, or the fast reads' own without the SDK."""
+    return sdk().errors.NotFound if HAS_DOCKER else reads.NotFound
 
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
@@ -132,6 +143,9 @@ class CountingClient(object):
     def _api(self):
         with self._lock:
             if self._sdk_api is None:
+                if not HAS_DOCKER and self._factory == self._sdk_client:
+                    raise EngineError("this call needs the Docker SDK for Python (`docker`), which is not installed "
+                                      "(python3-docker on Debian); the read-only checks work without it")
                 self._sdk_api = self._factory(self._version)
             return self._sdk_api
 
@@ -148,7 +162,7 @@ class CountingClient(object):
         self._count(endpoint)
         try:
             return self._dispatch(endpoint, args, kwargs)
-        except sdk().errors.APIError as error:
+        except api_error_class() as error:
             version = _supported_version(error) if self._negotiates else None
             if version is None:
                 raise
@@ -192,7 +206,10 @@ class CountingClient(object):
 
 
 def _api_error(status, message, path):
-    """The SDK's exception for an error status the fast reads got, as the SDK would raise it."""
+    """The SDK's exception for an error status the fast reads got, as the SDK would raise it (the reads'
+    own without the SDK)."""
+    if not HAS_DOCKER:
+        return reads.error_for(status, message, path)
     from requests import Response  # pylint: disable=import-outside-toplevel
     response = Response()
     response.status_code, response.url, response.reason = status, path, http.client.responses.get(status, "")
@@ -208,10 +225,23 @@ def _supported_version(error):
     return match.group(1) if match else None
 
 
+def needs_sdk(connection):
+    """Whether reading the Engine at this connection needs the Docker SDK (TLS, or a scheme the fast reads
+    do not speak, such as ssh://)."""
+    return uses_tls(connection) or FastReader.for_host(connection.docker_host, connection.timeout, _api_error) is None
+
+
 def connect(connection, api_factory=None):
-    """A CountingClient, or EngineError naming what is wrong."""
-    if not HAS_DOCKER and api_factory is None:
-        raise EngineError("the Docker SDK for Python (`docker`) is not installed")
+    """A CountingClient, or EngineError naming what is wrong.
+
+    Without the Docker SDK a client is still made where the fast reads serve the connection (a Unix socket
+    or plain TCP): reads work, other calls raise EngineError saying the SDK is needed.
+    """
+    if not HAS_DOCKER and api_factory is None and needs_sdk(connection):
+        raise EngineError("the Docker SDK for Python (`docker`) is not installed: it is needed for %s"
+                          % ("TLS" if uses_tls(connection) else connection.docker_host))
+    if not HAS_DOCKER:
+        return CountingClient(connection, api_factory=api_factory)
     try:
         return CountingClient(connection, api_factory=api_factory)
     except sdk().errors.DockerException as error:
@@ -237,16 +267,25 @@ def explain(docker_host, error):
     return EngineError("Cannot reach the Docker API at %s: %s" % (docker_host, advice))
 
 
+class _NoTransportError(Exception):
+    """Never raised: what `except` names where the SDK (and requests) are not installed."""
+
+
+def _transport_errors():
+    """The SDK transport's (requests) exception base, where the SDK is installed."""
+    return _requests_errors().RequestException if HAS_DOCKER else _NoTransportError
+
+
 def guarded(client, function, *args):
     """Run function(*args), turning transport and API failures into a EngineError."""
     try:
         return function(*args)
-    except sdk().errors.APIError as error:  # first: APIError is a requests HTTPError, so a RequestException too
+    except api_error_class() as error:  # first: APIError is a requests HTTPError, so a RequestException too
         raise EngineError("Docker API error at %s: %s" % (client.docker_host, error.explanation or error))
-    except _requests_errors().ConnectionError as error:
-        raise explain(client.docker_host, error)
-    except _requests_errors().RequestException as error:  # timeouts and other transport failures
-        raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))
+    except _transport_errors() as error:
+        if isinstance(error, _requests_errors().ConnectionError):
+            raise explain(client.docker_host, error)
+        raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))  # timeouts and others
     except (OSError, http.client.HTTPException) as error:  # the fast reads' transport (engine/reads.py)
         if isinstance(error, (TimeoutError, socket.timeout)):
             raise EngineError("The Docker API at %s did not answer: %s" % (client.docker_host, error))

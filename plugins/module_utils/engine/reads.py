@@ -14,7 +14,10 @@ stays with the SDK.
 
 Answers and errors look like the SDK's: the decoded JSON, or the SDK's
 NotFound / APIError for an error status, so callers do not know which path
-answered.
+answered. Where the SDK is not installed these reads still work, and an
+error status raises this module's ApiError / NotFound (the same attributes:
+status_code, explanation): a read-only check needs nothing on the host but
+Python.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ ITEM_PATHS = {
     "top": "/containers/{0}/top",
     "diff": "/containers/{0}/changes",
     "history": "/images/{0}/history",
+    "inspect_network": "/networks/{0}",
 }
 
 
@@ -57,7 +61,27 @@ LISTS = {
     "info": lambda: ("/info", None),
     "containers": _container_list,
     "images": lambda: ("/images/json", {"only_ids": "0", "all": "0"}),
+    "volumes": lambda: ("/volumes", None),
 }
+
+
+class ApiError(Exception):
+    """An error status of the Engine, where the Docker SDK is not installed (its APIError otherwise)."""
+
+    def __init__(self, message, status_code=None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.explanation = message
+
+
+class NotFound(ApiError):
+    """404: the item does not exist (the SDK's NotFound otherwise)."""
+
+
+def error_for(status, message, path):
+    """This module's exception for an error status of a read of path."""
+    cls = NotFound if status == 404 else ApiError
+    return cls(message or "%d %s" % (status, path), status_code=status)
 
 
 def request_for(endpoint, args, kwargs):

@@ -48,3 +48,19 @@ def detect(daemon, run):
     installed = bool(daemon.pid or host_facts.find_binary("dockerd") or host_facts.find_unit("docker.service"))
     remap = daemon.value("userns-remap")
     return HostEnvironment(container_manager(), installed, str(remap) if remap else None, active_units(run))
+
+
+APT_LISTS = "/var/lib/apt/lists"
+
+
+def package_lists_empty(lists_dir=APT_LISTS, listdir=os.listdir):
+    """Whether apt has no package lists (no *_Packages file): installing anything needs `apt-get update` first.
+
+    Images are built with their lists removed, and the directory then looks
+    freshly updated: a cache_valid_time check alone would not update it.
+    """
+    try:
+        names = listdir(lists_dir)
+    except OSError:
+        return True
+    return not any("_Packages" in name for name in names)

@@ -86,6 +86,8 @@ def result_of(plans, env):
         changed=any(plan.changed for plan in plans),
         areas=areas,
         missing_packages=missing,
+        # Only asked when something is missing: the package task must update the lists first.
+        package_lists_empty=bool(missing) and environment.package_lists_empty(),
         notes=notes,
         environment=dict(in_container=env.in_container, docker_installed=env.docker_installed,
                          userns_remap=env.userns_remap, active_units=sorted(env.active_units)),

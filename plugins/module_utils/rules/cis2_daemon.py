@@ -14,6 +14,8 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     failed, global_rule, info, passed, skipped, warned,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import bridge as default_bridge
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import daemon_seccomp_problem
 
 SECTION = "daemon"
@@ -70,15 +72,30 @@ def rootless(state):
 @_daemon_rule(
     "2.2", "Ensure network traffic is restricted between containers on the default bridge",
     level=1, scored=True, severity="medium", fix="daemon",
-    reads="dockerd --icc / daemon.json icc",
-    remediation='Set `"icc": false` in daemon.json (containers that must talk share a user-defined network).',
+    reads="docker network inspect bridge (enable_icc: what the bridge does); dockerd --icc / daemon.json icc",
+    remediation='Set `"icc": false` in daemon.json (containers that must talk share a user-defined network); '
+                'it applies when dockerd starts with no container running.',
     fixed_by=("docker_daemon_config_enabled", "docker_daemon_icc"),
 )
 def inter_container_traffic(state):
-    # With icc on, every container on docker0 reaches every other one on any port.
-    if state.daemon.flag("icc") is False:
-        return passed(state.daemon.describe("icc"))
-    return failed(state.daemon.describe("icc") + ": traffic between containers on the default bridge is allowed")
+    # With icc on, every container on docker0 reaches every other one on any port. The bridge decides,
+    # not the file: dockerd keeps the bridge it had while containers run across a restart (live-restore).
+    configured = state.daemon.describe("icc")
+    if state.default_bridge is None:
+        if state.daemon.flag("icc") is False:
+            return passed(configured)
+        return failed(configured + ": traffic between containers on the default bridge is allowed")
+    if default_bridge.shows("icc", False, state.default_bridge):
+        return passed("the default bridge blocks traffic between its containers (enable_icc false); " + configured)
+    if state.daemon.flag("icc") is not False:
+        return failed(configured + ": traffic between containers on the default bridge is allowed")
+    evidence = ("%s, but the default bridge still allows traffic between its containers (enable_icc true): it was "
+                "made before the setting" % configured)
+    if default_bridge.kept_by_live_restore(state.info):
+        running = [container.name for container in state.containers if container.running]
+        return failed(evidence, left_open="pending: " + default_bridge.waiting_reason(
+            running, (state.info or {}).get("ContainersRunning")))
+    return failed(evidence + "; restart dockerd to apply it")
 
 
 @_daemon_rule(
@@ -236,7 +253,11 @@ def user_namespaces(state):
     # docker info tells whether remapping is really active, not just configured.
     if "userns" in state.security_options():
         return passed("user namespace remapping active (docker info); %s" % state.daemon.describe("userns-remap"))
-    return failed("no user namespace remapping (docker info SecurityOptions); %s" % state.daemon.describe("userns-remap"))
+    # On a host with containers, images or volumes, harden leaves it off: turning it on hides them all.
+    counts = {"containers": state.info.get("Containers"), "images": state.info.get("Images"),
+              "volumes": state.volume_count}
+    return failed("no user namespace remapping (docker info SecurityOptions); %s" % state.daemon.describe("userns-remap"),
+                  left_open=brownfield.userns_reason("on", counts, after=preflight.DEFAULT_REMAP_USER))
 
 
 @_daemon_rule(

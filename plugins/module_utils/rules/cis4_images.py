@@ -19,6 +19,7 @@ import datetime
 import posixpath
 import re
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     container_rule, failed, global_rule, image_form, image_rule, manual_rule, passed, skipped, warned,
 )
@@ -139,13 +140,18 @@ def rebuilt_recently(image, state):
     reads="DOCKER_CONTENT_TRUST=1 in /etc/environment, /etc/profile(.d), /etc/bash.bashrc, "
           "systemd DefaultEnvironment, or the audit's own environment",
     remediation="Export DOCKER_CONTENT_TRUST=1 system-wide (/etc/profile.d and systemd's DefaultEnvironment).",
-    fixed_by=("docker_daemon_content_trust_enabled",),
+    fixed_by=("docker_daemon_content_trust_enabled", "docker_daemon_content_trust_confirm_local_images"),
 )
 def content_trust(state):
     # Content trust is a client setting; what matters is the environment every docker CLI user gets.
     if state.host.content_trust:
         return passed("DOCKER_CONTENT_TRUST=1 set in %s" % ", ".join(state.host.content_trust))
-    return failed("DOCKER_CONTENT_TRUST=1 is not set system-wide")
+    # Harden leaves it off where running containers use images from no registry: the CLI could not run them by name.
+    in_use = [(container.name, container.config.get("Image"), container.image_id)
+              for container in state.containers if container.running]
+    images = dict((image_id, image.inspect) for image_id, image in state.images.items())
+    return failed("DOCKER_CONTENT_TRUST=1 is not set system-wide",
+                  left_open=brownfield.content_trust_reason(brownfield.local_images_in_use(in_use, images)))
 
 
 @image_rule(

@@ -91,7 +91,7 @@ def dockerd_config(argv=(), daemon_json=None):
 
 
 def state(containers=(), images=None, info_changes=None, daemon=None, host=None, options=None, with_image=True,
-          no_info=False):
+          no_info=False, default_bridge=None, volume_count=None):
     """An AuditState; by default with the fixture info and the fixture image of the containers."""
     if images is None:
         images = [image()] if with_image else []
@@ -102,7 +102,16 @@ def state(containers=(), images=None, info_changes=None, daemon=None, host=None,
         host=host or HostFacts(files={}),
         containers=list(containers),
         images=dict((item.id, item) for item in images),
+        default_bridge=default_bridge,
+        volume_count=volume_count,
     )
+
+
+def bridge(**options):
+    """`docker network inspect bridge` (real, Docker 20.10: icc on) with its Options changed."""
+    data = load("network_bridge.json")
+    data["Options"] = dict(data["Options"], **options)
+    return data
 
 
 def findings(rule_id, audit_state):

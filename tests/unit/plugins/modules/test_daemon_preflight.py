@@ -42,8 +42,9 @@ class FakeHost(object):
     """The host dockerd runs on: what engine_facts and each host_state reader answer (change the attributes)."""
 
     def __init__(self):
-        self.info = docker_info(Containers=0, Images=0)
+        self.info = docker_info(Containers=0, ContainersRunning=0, Images=0)
         self.volume_count = 0
+        self.local_images = {}
         self.units = ([DEBIAN_UNIT], None)
         self.unit_calls = []
         self.processes = {
@@ -54,7 +55,7 @@ class FakeHost(object):
         self.environment = {}
 
     def engine_facts(self, module):
-        return self.info, self.volume_count
+        return self.info, self.volume_count, self.local_images
 
     def unit_files(self, service, exclude=()):
         self.unit_calls.append((service, list(exclude)))
@@ -187,15 +188,26 @@ def test_remapping_on_a_fresh_daemon_returns_the_subordinate_ids(host):
     assert outcome.result["subordinate_ids"] == {"/etc/subuid": "dockremap:100000:65536", "/etc/subgid": "dockremap:100000:65536"}
 
 
-def test_remapping_over_existing_containers_fails_unless_confirmed(host):
-    host.info = docker_info()  # 4 containers, 15 images
+def test_remapping_over_existing_containers_is_left_off_unless_confirmed(host):
+    host.info = docker_info()  # 4 containers (3 running), 15 images
     host.volume_count = 2
-    refused = run({"userns-remap": "default"}, variables={"userns-remap": "docker_daemon_userns_remap"})
-    confirmed = run({"userns-remap": "default"}, confirm_userns=True)
-    assert refused.failed
-    assert "docker_daemon_userns_remap: Turning user-namespace remapping on" in refused.msg
-    assert "4 containers, 15 images, 2 volumes" in refused.msg
-    assert not confirmed.failed
+    left = run({"userns-remap": "default", "live-restore": True})
+    confirmed = run({"userns-remap": "default", "live-restore": True}, confirm_userns=True)
+    assert not left.failed
+    assert left.result["settings"] == {"live-restore": True}
+    assert left.result["left_open"][0]["rule"] == "2.9"
+    assert "4 containers, 15 images, 2 volumes" in left.result["left_open"][0]["reason"]
+    assert confirmed.result["settings"] == {"userns-remap": "default", "live-restore": True}
+    assert confirmed.result["left_open"] == []
+
+
+def test_content_trust_is_left_off_over_local_images_in_use(host):
+    host.local_images = {"shop/app:latest": ["shop-app-1"]}
+    left = run({}, content_trust=True)
+    confirmed = run({}, content_trust=True, confirm_local_images=True)
+    assert left.result["content_trust"] is False
+    assert "shop/app:latest (shop-app-1)" in left.result["left_open"][0]["reason"]
+    assert confirmed.result["content_trust"] is True
 
 
 def test_an_unreachable_daemon_fails_saying_to_start_docker(monkeypatch):
@@ -210,9 +222,18 @@ def test_an_unreachable_daemon_fails_saying_to_start_docker(monkeypatch):
                            "Install and start Docker before hardening it.")
 
 
-def test_without_the_docker_sdk_it_checks_nothing_and_says_so(host, monkeypatch):
+def test_without_the_docker_sdk_the_socket_is_read_all_the_same(host, monkeypatch):
+    # Nothing is installed before every check has run.
     monkeypatch.setattr(daemon_preflight, "HAS_DOCKER", False)
     outcome = run({"icc": False}, check_mode=True)
+    assert not outcome.failed
+    assert outcome.result["sdk_missing"] is True
+    assert outcome.result["config"] == {"icc": False}
+
+
+def test_without_the_docker_sdk_over_tls_it_checks_nothing_and_says_so(host, monkeypatch):
+    monkeypatch.setattr(daemon_preflight, "HAS_DOCKER", False)
+    outcome = run({"icc": False}, check_mode=True, docker_host="tcp://10.0.0.5:2376", tls=True)
     assert not outcome.failed
     assert outcome.changed is False
     assert outcome.result["sdk_missing"] is True
@@ -240,3 +261,31 @@ def test_a_remapped_host_needs_nothing_written(host, monkeypatch):
     assert outcome.result["userns_user_exists"] is True
     assert outcome.result["subordinate_ids_missing"] == {}
     assert outcome.result["subordinate_ids"] == {"/etc/subuid": "dockremap:100000:65536", "/etc/subgid": "dockremap:100000:65536"}
+
+
+def test_the_engine_is_read_without_the_sdk_in_three_calls_and_one_inspect_per_image(monkeypatch):
+    class Client(object):
+        docker_host = "unix:///var/run/docker.sock"
+
+        def __init__(self):
+            self.calls = []
+
+        def call(self, name, *args):
+            self.calls.append((name,) + args)
+            return {
+                "info": docker_info(),
+                "volumes": {"Volumes": [{"Name": "shop_db"}]},
+                "containers": [{"Id": "a" * 64, "Names": ["/shop-app-1"], "Image": "shop/app:latest", "ImageID": "sha256:1"},
+                               {"Id": "b" * 64, "Names": ["/shop-app-2"], "Image": "shop/app:latest", "ImageID": "sha256:1"},
+                               {"Id": "c" * 64, "Names": ["/shop-db-1"], "Image": "postgres:15", "ImageID": "sha256:2"}],
+                "inspect_image": {"sha256:1": {"RepoDigests": []},
+                                  "sha256:2": {"RepoDigests": ["postgres@sha256:" + "d" * 64]}}.get(args[0] if args else None),
+            }[name]
+
+    client = Client()
+    monkeypatch.setattr(daemon_preflight, "connect", lambda connection: client)
+    module = type("Module", (), {"params": {}})()
+    info, volumes, local_images = daemon_preflight.engine_facts(module)
+    assert (info["Containers"], volumes) == (4, 1)
+    assert local_images == {"shop/app:latest": ["shop-app-1", "shop-app-2"]}
+    assert [call[0] for call in client.calls] == ["info", "volumes", "containers", "inspect_image", "inspect_image"]

@@ -54,6 +54,10 @@ class Restart(object):
         self.rolled_back = None
         self.failure = None
         self.warns = []
+        self.mismatches = []
+        self.running = [("a" * 64, "shop-web-1")]
+        self.stopped_by_restart = []
+        self.started_again = []
 
     def connect(self, connection):
         return "client for %s" % connection.docker_host
@@ -70,17 +74,31 @@ class Restart(object):
             raise self.failure
         return VERIFIED
 
-    def roll_back(self, daemon, book, started):
-        self.rolled_back = (book.directory, started)
+    def roll_back(self, daemon, book, started, config_path=None, running_before=()):
+        self.rolled_back = (book.directory, started, config_path, list(running_before))
         return (["/etc/docker/daemon.json"], ['level=fatal msg="invalid value for icc"'],
                 "The previous configuration is back (/etc/docker/daemon.json) and dockerd runs with it.")
+
+    def out_of_step(self, daemon, config):
+        return self.mismatches
+
+    def running_containers(self, daemon):
+        return self.running
+
+    def start_again(self, daemon, running_before):
+        assert list(running_before) == self.running
+        self.started_again = [name for _id, name in running_before if name in self.stopped_by_restart]
+        return self.started_again
 
 
 @pytest.fixture
 def restart(monkeypatch):
     fake = Restart()
     monkeypatch.setattr(daemon_restart, "connect", fake.connect)
-    for name in ("enable_live_restore_first", "restart_verified", "roll_back"):
+    # dockerd started after every watched file was written, unless a test says otherwise.
+    monkeypatch.setattr(daemon_restart, "unread_files", lambda params: [])
+    for name in ("enable_live_restore_first", "restart_verified", "roll_back", "out_of_step", "running_containers",
+                 "start_again"):
         monkeypatch.setattr(service, name, getattr(fake, name))
     return fake
 
@@ -177,6 +195,8 @@ def test_a_failed_restart_rolls_back_and_fails_with_the_reason_dockerd_and_the_s
     assert outcome.result["dockerd_said"] == ['level=fatal msg="invalid value for icc"']
     assert outcome.result["restarted"] is False
     assert restart.rolled_back[0] == book.directory
+    # The roll-back knows daemon.json and what ran, so it keeps live-restore on for them.
+    assert restart.rolled_back[2:] == (outcome.result["invocation"]["module_args"]["config_path"], restart.running)
 
 
 def test_an_engine_error_during_the_restart_rolls_back_too(run, restart):
@@ -194,3 +214,48 @@ def test_an_unreadable_daemon_json_fails_before_any_restart(run, files, restart)
     assert outcome.failed
     assert outcome.msg.startswith("cannot restart dockerd: daemon.json is not valid JSON")
     assert restart.verified_config is None
+
+
+# --- converge: dockerd runs with what its files say ----------------------------------------------
+
+def test_a_daemon_out_of_step_with_its_file_is_restarted_without_a_change(run, restart):
+    # daemon.json already holds the role's values, but dockerd was restarted with others after a hand edit.
+    restart.mismatches = [{"key": "log-driver", "configured": "local", "observed": "json-file"}]
+    outcome = run(restart=False)
+    assert not outcome.failed
+    assert (outcome.changed, outcome.result["restarted"]) == (True, True)
+    assert outcome.result["restart_reason"] == ('dockerd runs with other settings than its files: log-driver is "local" '
+                                                'in daemon.json but the daemon reports "json-file"')
+
+
+def test_a_file_written_after_dockerd_started_is_applied(run, restart, monkeypatch, files):
+    monkeypatch.setattr(daemon_restart, "unread_files", lambda params: [params["watch"][0]])
+    outcome = run(restart=False)
+    assert outcome.result["restarted"] is True
+    assert outcome.result["restart_reason"] == "dockerd started before %s was written" % files[0]
+
+
+def test_converge_in_check_mode_reports_the_restart_and_does_not_make_it(run, restart):
+    restart.mismatches = [{"key": "log-driver", "configured": "local", "observed": "json-file"}]
+    outcome = run(check_mode=True, restart=False)
+    assert (outcome.changed, outcome.result["restarted"]) == (True, False)
+    assert restart.verified_config is None
+    assert "log-driver" in outcome.result["restart_reason"]
+
+
+def test_converge_off_restarts_only_when_told(run, restart):
+    restart.mismatches = [{"key": "log-driver", "configured": "local", "observed": "json-file"}]
+    outcome = run(restart=False, converge=False)
+    assert (outcome.changed, outcome.result["restarted"]) == (False, False)
+
+
+def test_a_daemon_in_step_is_left_alone(run, restart):
+    outcome = run(restart=False)
+    assert (outcome.changed, outcome.result["restarted"]) == (False, False)
+    assert "restart_reason" not in outcome.result
+
+
+def test_containers_the_restart_stopped_are_started_again_and_reported(run, restart):
+    restart.stopped_by_restart = ["shop-web-1"]
+    outcome = run(restart=True)
+    assert outcome.result["started_again"] == ["shop-web-1"]

@@ -74,6 +74,12 @@ class FakeAPI(object):
     def history(self, image_id):
         return extras()["history"]
 
+    def inspect_network(self, name):
+        return load("network_bridge.json")
+
+    def volumes(self):
+        return {"Volumes": [{"Name": "shop_db", "Driver": "local"}], "Warnings": None}
+
 
 def client_for(api_holder, **fake_options):
     def factory(version):
@@ -117,7 +123,7 @@ def test_version_mismatch_is_retried_once_with_the_daemons_version():
     apis = []
     result = run_audit(scope=["daemon"], client=client_for(apis, reject_version=engine.PINNED_API_VERSION))
     assert [api.version for api in apis] == ["1.41", "1.40"]
-    assert result["api_calls_by_endpoint"] == {"info": 2}
+    assert result["api_calls_by_endpoint"] == {"info": 2, "inspect_network": 1, "volumes": 1}
 
 
 def test_container_removed_between_list_and_inspect_is_skipped():

@@ -14,7 +14,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import s
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.preflight import (
     CAP_SYS_RESOURCE, UNLIMITED, Facts, cgroup_parent_problems, describe, has_capability, log_driver_problems,
     lowest_limits, parse_id_map, parse_limits, parse_subordinate_ids, plan, remap_user, runtime_problems,
-    seccomp_profile_problems, subordinate_problems, subordinate_range, ulimit_problems, userns_change, userns_problems,
+    seccomp_profile_problems, subordinate_problems, subordinate_range, ulimit_problems, userns_change, userns_left_open,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
@@ -180,30 +180,29 @@ def test_userns_change(current, planned, change):
     assert userns_change(current, planned) == change
 
 
-def test_turning_remapping_on_over_existing_data_is_refused():
-    found = userns_problems(None, "default", {"containers": 4, "images": 15, "volumes": 2}, False, VARIABLES)
-    assert len(found) == 1
-    assert found[0].variable == "docker_daemon_userns_remap"
-    assert "Turning user-namespace remapping on (off -> dockremap)" in found[0].message
-    assert "4 containers, 15 images, 2 volumes" in found[0].message
+def test_turning_remapping_on_over_existing_data_is_left_undone_with_the_reason():
+    reason = userns_left_open(None, "default", {"containers": 4, "images": 15, "volumes": 2}, False)
+    assert reason.startswith("Turning user-namespace remapping on (off -> dockremap) would move dockerd to another data root")
+    assert "hide the 4 containers, 15 images, 2 volumes on this host" in reason
+    assert "Left as it is." in reason and "docker_daemon_userns_confirm_existing=true" in reason
 
 
 def test_only_the_kinds_present_are_named():
-    found = userns_problems("dockremap", "builder", {"containers": 0, "images": 3, "volumes": 0}, False)
-    assert "Changing the remap user (dockremap -> builder)" in found[0].message
-    assert "the 3 images on this host" in found[0].message
+    reason = userns_left_open("dockremap", "builder", {"containers": 0, "images": 1, "volumes": 0}, False)
+    assert "Changing the remap user (dockremap -> builder)" in reason
+    assert "hide the 1 image on this host" in reason
 
 
-def test_a_confirmed_change_is_accepted():
-    assert userns_problems(None, "default", {"containers": 4, "images": 15, "volumes": 2}, True) == []
+def test_a_confirmed_change_is_made():
+    assert userns_left_open(None, "default", {"containers": 4, "images": 15, "volumes": 2}, True) is None
 
 
-def test_a_change_on_an_empty_daemon_is_accepted():
-    assert userns_problems("default", None, {"containers": 0, "images": 0, "volumes": 0}, False) == []
+def test_a_change_on_an_empty_daemon_is_made():
+    assert userns_left_open("default", None, {"containers": 0, "images": 0, "volumes": 0}, False) is None
 
 
-def test_no_change_is_accepted():
-    assert userns_problems("default", "dockremap", {"containers": 4, "images": 15, "volumes": 2}, False) == []
+def test_no_change_leaves_nothing_open():
+    assert userns_left_open("default", "dockremap", {"containers": 4, "images": 15, "volumes": 2}, False) is None
 
 
 def test_parse_subordinate_ids_skips_malformed_lines():
@@ -409,7 +408,7 @@ def debian_facts(**changes):
     values = dict(
         unit_texts=[DEBIAN_UNIT],
         environment=systemd_unit.parse_environment_file('DOCKER_OPTS="--dns 8.8.8.8 --dns 8.8.4.4"\n'),
-        info=docker_info(Containers=0, Images=0), limits=parse_limits(HOST_LIMITS), nr_open=1048576,
+        info=docker_info(Containers=0, ContainersRunning=0, Images=0), limits=parse_limits(HOST_LIMITS), nr_open=1048576,
     )
     values.update(changes)
     return Facts(**values)
@@ -482,12 +481,30 @@ def test_plan_names_the_variable_of_the_documented_ulimit_case():
     assert result["problems"][0].startswith("docker_daemon_default_ulimits: nofile 65536 is above dockerd's own hard limit 20000")
 
 
-def test_plan_turning_remapping_on_over_existing_containers():
-    facts = debian_facts(info=docker_info(), volume_count=2)
-    result = plan({"userns-remap": "default"}, facts, variables=VARIABLES)
-    assert len(result["problems"]) == 1
-    assert result["problems"][0].startswith("docker_daemon_userns_remap: Turning user-namespace remapping on")
-    assert "4 containers, 15 images, 2 volumes" in result["problems"][0]
+def test_plan_leaves_remapping_off_over_existing_containers_and_says_why():
+    facts = debian_facts(info=docker_info(), volume_count=2, current_config={"icc": True})
+    result = plan({"userns-remap": "default", "icc": False, "live-restore": True}, facts, variables=VARIABLES)
+    assert result["problems"] == []
+    assert result["config"] == {"icc": False, "live-restore": True}
+    assert "userns-remap" not in result["settings"] and result["settings"]["icc"] is False
+    assert [(item["rule"], item["setting"], item["variable"]) for item in result["left_open"]] == [
+        ("2.9", "userns-remap", "docker_daemon_userns_confirm_existing")]
+    assert "4 containers, 15 images, 2 volumes" in result["left_open"][0]["reason"]
+    # Nothing of remapping is prepared either: no user, no ranges to write.
+    assert (result["userns_left_open"], result["subordinate_ids_missing"]) == (True, {})
+
+
+def test_plan_leaves_remapping_on_over_existing_containers_when_it_would_be_turned_off():
+    facts = debian_facts(info=docker_info(ContainersRunning=0), current_config={"userns-remap": "dockremap"})
+    result = plan({"userns-remap": None}, facts)
+    assert result["config"] == {"userns-remap": "dockremap"}
+    assert result["left_open"][0]["reason"].startswith("Turning user-namespace remapping off (dockremap -> off)")
+
+
+def test_plan_turns_remapping_on_over_existing_containers_when_confirmed():
+    result = plan({"userns-remap": "default"}, debian_facts(info=docker_info(ContainersRunning=0)), confirm_userns=True)
+    assert result["config"] == {"userns-remap": "default"}
+    assert (result["left_open"], result["userns_left_open"]) == ([], False)
 
 
 def test_plan_gives_the_remap_user_its_subordinate_ids():
@@ -548,12 +565,13 @@ def test_plan_inside_a_container_with_65536_ids_cannot_remap():
 
 
 def test_plan_remapping_already_on_by_flag_counts_as_default():
-    facts = debian_facts(info=docker_info(SecurityOptions=["name=seccomp,profile=default", "name=userns"]))
+    facts = debian_facts(info=docker_info(ContainersRunning=0, SecurityOptions=["name=seccomp,profile=default", "name=userns"]))
     assert plan({"userns-remap": "default"}, facts)["problems"] == []
 
 
 def test_plan_checks_the_settings_containers_need():
-    facts = debian_facts(info=docker_info(Containers=0, Images=0, CgroupDriver="systemd"), which=lambda program: None)
+    facts = debian_facts(info=docker_info(Containers=0, ContainersRunning=0, Images=0, CgroupDriver="systemd"),
+                         which=lambda program: None)
     settings = {"cgroup-parent": "/docker", "default-runtime": "crun", "log-driver": "loki",
                 "seccomp-profile": "/etc/docker/seccomp.json"}
     problems = plan(settings, facts, variables=VARIABLES)["problems"]
@@ -565,3 +583,57 @@ def test_plan_checks_the_settings_containers_need():
 def test_plan_accepts_a_seccomp_profile_the_role_writes():
     result = plan({"seccomp-profile": "/etc/docker/seccomp.json"}, debian_facts(), written_files=["/etc/docker/seccomp.json"])
     assert result["problems"] == []
+
+
+
+# --- what would break what runs: live-restore off, content trust over local images -------------------------
+
+def test_plan_refuses_live_restore_off_while_containers_run():
+    facts = debian_facts(info=docker_info(ContainersRunning=3), current_config={"live-restore": True})
+    result = plan({"live-restore": False}, facts, variables={"live-restore": "docker_daemon_live_restore"})
+    assert len(result["problems"]) == 1
+    assert result["problems"][0].startswith("docker_daemon_live_restore: without live-restore the restart stops the 3 "
+                                            "running containers")
+
+
+def test_plan_accepts_live_restore_off_without_running_containers():
+    facts = debian_facts(info=docker_info(ContainersRunning=0))
+    assert plan({"live-restore": False}, facts)["problems"] == []
+
+
+def test_plan_accepts_an_unchanged_file_without_live_restore():
+    # No change, no restart: nothing running is stopped by this run.
+    facts = debian_facts(info=docker_info(ContainersRunning=3), current_config={"icc": False})
+    assert plan({"icc": False}, facts)["problems"] == []
+
+
+LOCAL = {"shop/app:latest": ["shop-app-1"], "shop/web:latest": ["shop-web-1"]}
+
+
+def test_plan_leaves_content_trust_off_where_running_containers_use_local_images():
+    result = plan({}, debian_facts(local_images=LOCAL), content_trust=True)
+    assert result["content_trust"] is False
+    assert [(item["rule"], item["variable"]) for item in result["left_open"]] == [
+        ("4.5", "docker_daemon_content_trust_confirm_local_images")]
+    reason = result["left_open"][0]["reason"]
+    assert "2 running containers use 2 images built or imported on this host" in reason
+    assert "shop/app:latest (shop-app-1), shop/web:latest (shop-web-1)" in reason
+
+
+def test_plan_turns_content_trust_on_where_every_image_in_use_came_from_a_registry():
+    result = plan({}, debian_facts(local_images={}), content_trust=True)
+    assert (result["content_trust"], result["left_open"]) == (True, [])
+
+
+def test_plan_turns_content_trust_on_over_local_images_when_confirmed():
+    result = plan({}, debian_facts(local_images=LOCAL), content_trust=True, confirm_local_images=True)
+    assert (result["content_trust"], result["left_open"]) == (True, [])
+
+
+def test_plan_keeps_content_trust_that_is_already_on():
+    result = plan({}, debian_facts(local_images=LOCAL, content_trust_on=True), content_trust=True)
+    assert (result["content_trust"], result["left_open"]) == (True, [])
+
+
+def test_plan_without_the_content_trust_area_decides_nothing_about_it():
+    assert plan({}, debian_facts(local_images=LOCAL))["content_trust"] is False

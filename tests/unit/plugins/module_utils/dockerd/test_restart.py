@@ -9,8 +9,9 @@ import stat
 
 import pytest
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.bridge import ICC_OPTION
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.restart import (
-    ICC_OPTION, Checkpoint, describe_mismatches, failure_lines, unapplied_settings,
+    Checkpoint, describe_mismatches, failure_lines, split_pending, unapplied_settings, written_since_start,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
@@ -401,3 +402,20 @@ def test_a_bip_the_daemon_kept_from_before_is_not_applied():
 def test_mtu_read_from_the_default_bridge():
     assert unapplied_settings({"mtu": 1500}, docker_info(), bridge=BRIDGE) == ([], [])
     assert unapplied_settings({"mtu": 1400}, docker_info(), bridge=BRIDGE)[0][0]["observed"] == "1500"
+
+
+# --- what dockerd has not read yet -------------------------------------------------------------
+
+def test_files_written_after_dockerd_started_are_not_read_yet():
+    mtimes = {"/etc/docker/daemon.json": 1000.0, "/etc/docker/seccomp.json": 1500.0}
+    assert written_since_start(sorted(mtimes), 1200.0, mtimes.get) == ["/etc/docker/seccomp.json"]
+
+
+def test_a_file_written_within_the_start_time_slack_counts_as_read():
+    # /proc's boot time is whole seconds: a start read as 1200.0 may really be 1200.9.
+    assert written_since_start(["/etc/docker/daemon.json"], 1200.0, {"/etc/docker/daemon.json": 1200.9}.get) == []
+
+
+def test_absent_files_and_an_unknown_start_are_never_unread():
+    assert written_since_start(["/etc/docker/daemon.json"], 1200.0, lambda path: None) == []
+    assert written_since_start(["/etc/docker/daemon.json"], None, lambda path: 5000.0) == []

@@ -7,14 +7,18 @@ the Engine API is a fake client, and the clock is fake so no test waits.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from docker.errors import APIError
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import service
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.restart import ICC_OPTION, Checkpoint
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.bridge import ICC_OPTION
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.restart import Checkpoint
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.service import (
-    DockerService, RestartFailed, enable_live_restore_first, restart_verified, roll_back,
+    DockerService, RestartFailed, enable_live_restore_first, out_of_step, restart_verified, roll_back, running_containers,
+    start_again,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import probe
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import EngineError
@@ -377,3 +381,107 @@ def test_roll_back_without_a_checkpoint_and_a_failed_start_says_dockerd_may_be_d
     system = FakeSystem(failing={"restart": "Job for docker.service failed."})
     _restored, _said, state = roll_back(daemon_with(system=system), book, 0)
     assert state.startswith("Rolling back failed, dockerd may be DOWN: the checkpoint could not be restored")
+
+
+# --- a host that runs containers: nothing the restart kept running is stopped, what waits is pending ---------
+
+RUNNING = [{"Id": "a" * 64, "Names": ["/shop-web-1"], "State": "running"},
+           {"Id": "b" * 64, "Names": ["/shop-db-1"], "State": "running"}]
+KEPT_BRIDGE = {"Architecture": "x86_64", "LiveRestoreEnabled": True, "ContainersRunning": 2}
+
+
+def test_a_bridge_setting_dockerd_kept_for_running_containers_is_pending_not_a_failure(clock, probe_run):
+    daemon = daemon_with(infos=[KEPT_BRIDGE], bridge=dict(BRIDGE, Options={ICC_OPTION: "true"}),
+                         answers={"containers": RUNNING})
+    result = restart_verified(daemon, {"icc": False, "live-restore": True})
+    assert [(item["key"], item["configured"], item["observed"]) for item in result["pending"]] == [("icc", False, "true")]
+    assert "2 running (shop-db-1, shop-web-1)" in result["pending"][0]["reason"]
+    assert "next dockerd start with no container running" in result["pending"][0]["reason"]
+    assert result["verified"] == ["live-restore"]
+
+
+def test_a_bridge_setting_not_applied_without_running_containers_still_fails(clock, probe_run):
+    daemon = daemon_with(infos=[dict(KEPT_BRIDGE, ContainersRunning=0)], bridge=dict(BRIDGE, Options={ICC_OPTION: "true"}))
+    with pytest.raises(RestartFailed, match="^icc is false in daemon.json"):
+        restart_verified(daemon, {"icc": False, "live-restore": True})
+
+
+def test_other_settings_still_fail_while_a_bridge_setting_waits(clock, probe_run):
+    info = dict(KEPT_BRIDGE, LoggingDriver="json-file")
+    daemon = daemon_with(infos=[info], bridge=dict(BRIDGE, Options={ICC_OPTION: "true"}), answers={"containers": RUNNING})
+    with pytest.raises(RestartFailed, match='^log-driver is "local" in daemon.json but the daemon reports "json-file"$'):
+        restart_verified(daemon, {"icc": False, "live-restore": True, "log-driver": "local"})
+
+
+def test_running_containers_are_listed_by_id_and_name():
+    daemon = daemon_with(answers={"containers": RUNNING})
+    assert running_containers(daemon) == [("a" * 64, "shop-web-1"), ("b" * 64, "shop-db-1")]
+
+
+def test_containers_that_ran_before_and_stopped_are_started_again(clock):
+    # After a restart without live-restore every container is stopped; restart policies bring back only some.
+    daemon = daemon_with(answers={"containers": RUNNING[:1], "start": None})
+    started = start_again(daemon, [("a" * 64, "shop-web-1"), ("b" * 64, "shop-db-1")])
+    assert started == ["shop-db-1"]
+    assert daemon.client.calls == ["containers", "start"]
+
+
+def test_a_container_that_cannot_be_started_again_is_named(clock):
+    daemon = daemon_with(answers={"containers": [], "start": APIError("500", explanation="no such network")})
+    with pytest.raises(RestartFailed, match="^could not start again shop-web-1 \\(no such network\\)"):
+        start_again(daemon, [("a" * 64, "shop-web-1")])
+
+
+@pytest.fixture
+def live_restore_change(tmp_path):
+    """(checkpoint, daemon.json): a file without live-restore recorded, then a change that turned it on."""
+    path = tmp_path / "daemon.json"
+    path.write_text('{"icc": true}\n')
+    path.chmod(0o640)
+    book = Checkpoint(str(tmp_path / "checkpoint"))
+    book.record([str(path)])
+    book.begin()
+    path.write_text('{"icc": false, "live-restore": true}\n')
+    return book, path
+
+
+def test_a_roll_back_keeps_live_restore_on_while_containers_run(clock, live_restore_change):
+    # The restored file lacks live-restore: dockerd would start without it and stop every running container.
+    book, path = live_restore_change
+    daemon = daemon_with(infos=[KEPT_BRIDGE])
+    restored, _said, state = roll_back(daemon, book, 0, config_path=str(path), running_before=[("a" * 64, "shop-web-1")])
+    assert json.loads(path.read_text()) == {"icc": True, "live-restore": True}
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert restored == [str(path)]
+    assert "live-restore kept on" in state and "1 container" in state, state
+    assert not book.in_progress()
+
+
+def test_a_roll_back_to_no_daemon_json_keeps_live_restore_in_a_new_one(clock, tmp_path):
+    path = tmp_path / "daemon.json"
+    book = Checkpoint(str(tmp_path / "checkpoint"))
+    book.record([str(path)])
+    book.begin()
+    path.write_text('{"live-restore": true, "storage-driver": "nope"}\n')
+    restored, _said, state = roll_back(daemon_with(infos=[KEPT_BRIDGE]), book, 0, config_path=str(path),
+                                       running_before=[("a" * 64, "shop-web-1")])
+    assert json.loads(path.read_text()) == {"live-restore": True}
+    assert "live-restore kept on" in state
+
+
+def test_a_roll_back_without_running_containers_restores_exactly(clock, live_restore_change):
+    book, path = live_restore_change
+    roll_back(daemon_with(), book, 0, config_path=str(path), running_before=[])
+    assert path.read_text() == '{"icc": true}\n'
+
+
+def test_a_daemon_running_with_other_settings_than_its_file_is_out_of_step():
+    daemon = daemon_with(infos=[{"LiveRestoreEnabled": True, "LoggingDriver": "json-file"}])
+    assert out_of_step(daemon, {"live-restore": True, "log-driver": "local"}) == [
+        {"key": "log-driver", "configured": "local", "observed": "json-file"}]
+
+
+def test_a_bridge_setting_dockerd_keeps_back_is_not_out_of_step():
+    # Restarting again would not apply it: the next run must not restart for it.
+    daemon = daemon_with(infos=[KEPT_BRIDGE], bridge=dict(BRIDGE, Options={ICC_OPTION: "true"}))
+    assert out_of_step(daemon, {"icc": False, "live-restore": True}) == []

@@ -21,6 +21,7 @@ import pytest
 from docker.errors import APIError, NotFound
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine import reads
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for
 
 
@@ -176,3 +177,58 @@ def test_tls_and_test_doubles_keep_the_sdk():
     assert tls._reader is None  # pylint: disable=protected-access
     double = engine.CountingClient(engine.connection_from({}, environ={}), api_factory=lambda version: object())
     assert double._reader is None  # pylint: disable=protected-access
+
+
+# --- without the Docker SDK: the reads still work -------------------------------------------------
+
+@pytest.fixture
+def without_sdk(monkeypatch):
+    """As on a host where the Docker SDK for Python is not installed."""
+    monkeypatch.setattr(engine, "HAS_DOCKER", False)
+    monkeypatch.setattr(engine, "sdk", lambda: pytest.fail("the SDK was imported"))
+
+
+def test_without_the_sdk_reads_work_over_the_socket(dockerd, without_sdk):
+    _server, host = dockerd
+    client = engine.connect(engine.connection_from({"docker_host": host}, environ={}))
+    assert client.call("info") == {"path": "/info"}
+    assert client.call("volumes") == {"path": "/volumes"}
+    assert client.call("inspect_network", "bridge") == {"path": "/networks/bridge"}
+
+
+def test_without_the_sdk_error_statuses_raise_the_reads_own_exceptions(dockerd, without_sdk):
+    _server, host = dockerd
+    client = engine.connect(engine.connection_from({"docker_host": host}, environ={}))
+    with pytest.raises(reads.NotFound) as missing:
+        client.call("inspect_container", "gone")
+    assert (missing.value.status_code, missing.value.explanation) == (404, "No such container: gone")
+    assert isinstance(missing.value, engine.not_found_class()) and isinstance(missing.value, engine.api_error_class())
+    with pytest.raises(engine.EngineError, match="^Docker API error at unix://.*: layer does not exist$"):
+        engine.guarded(client, client.call, "inspect_container", "broken")
+
+
+def test_without_the_sdk_an_older_daemon_still_gets_its_own_version(dockerd, without_sdk):
+    server, host = dockerd
+    server.maximum_version = "1.40"
+    client = engine.connect(engine.connection_from({"docker_host": host}, environ={}))
+    assert client.call("info") == {"path": "/info"}
+    assert [path.split("/")[1] for path, _query in server.requests] == ["v1.41", "v1.40"]
+
+
+def test_without_the_sdk_a_call_that_needs_it_says_so(dockerd, without_sdk):
+    _server, host = dockerd
+    client = engine.connect(engine.connection_from({"docker_host": host}, environ={}))
+    with pytest.raises(engine.EngineError, match="needs the Docker SDK for Python"):
+        client.call("create_container", "image")
+
+
+def test_without_the_sdk_a_missing_socket_is_explained(without_sdk):
+    client = engine.connect(engine.connection_from({"docker_host": "unix:///nonexistent/docker.sock"}, environ={}))
+    with pytest.raises(engine.EngineError, match="the socket does not exist"):
+        engine.guarded(client, client.call, "info")
+
+
+@pytest.mark.parametrize("options", [{"docker_host": "tcp://10.0.0.5:2376", "tls": True}, {"docker_host": "ssh://me@host"}])
+def test_without_the_sdk_tls_and_ssh_need_it(without_sdk, options):
+    with pytest.raises(engine.EngineError, match="the Docker SDK for Python .* is not installed: it is needed for"):
+        engine.connect(engine.connection_from(options, environ={}))

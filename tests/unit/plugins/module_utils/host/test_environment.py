@@ -72,3 +72,19 @@ def test_detect_without_docker(monkeypatch):
     monkeypatch.setattr(host_facts, "find_unit", lambda name, *args, **kwargs: None)
     env = environment.detect(DaemonConfig(cmdline=None, file_options=None), FakeRun())
     assert env.docker_installed is False and env.userns_remap is None
+
+
+def test_package_lists_of_an_image_built_host_are_empty(tmp_path):
+    # The image's build removed the lists: the directory is young, and empty apart from apt's lock and partial/.
+    (tmp_path / "partial").mkdir()
+    (tmp_path / "lock").write_text("")
+    assert environment.package_lists_empty(str(tmp_path))
+
+
+def test_package_lists_after_an_update_are_not_empty(tmp_path):
+    (tmp_path / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4").write_text("")
+    assert not environment.package_lists_empty(str(tmp_path))
+
+
+def test_a_missing_lists_directory_counts_as_empty(tmp_path):
+    assert environment.package_lists_empty(str(tmp_path / "absent"))

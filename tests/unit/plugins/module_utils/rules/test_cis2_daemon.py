@@ -9,7 +9,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import FileText
 
-from rule_fixtures import dockerd_config, evidence, state, status
+from rule_fixtures import bridge, dockerd_config, evidence, findings, state, status
 
 
 def flags(**options):
@@ -241,3 +241,51 @@ def test_rules_needing_info_are_skipped_without_it():
 def test_evidence_says_where_the_setting_came_from():
     assert evidence("2.2", state(daemon=config_file(icc=False))) == "icc=false (/etc/docker/daemon.json)"
     assert "dockerd command line" in evidence("2.14", state(daemon=flags(no_new_privileges=True)))
+
+
+
+# --- 2.2 reads the bridge; 2.9 says why harden leaves it open on a host with data -------------------------
+
+ICC_OFF = {"com.docker.network.bridge.enable_icc": "false"}
+
+
+def test_2_2_the_bridge_decides_not_the_file():
+    assert status("2.2", state(daemon=flags(), default_bridge=bridge(**ICC_OFF))) == "pass"
+    assert status("2.2", state(daemon=config_file(icc=False), default_bridge=bridge())) == "fail"
+
+
+def test_2_2_a_setting_dockerd_keeps_back_for_running_containers_is_pending_with_the_reason():
+    running = state(daemon=config_file(icc=False), default_bridge=bridge(),
+                    info_changes={"LiveRestoreEnabled": True, "ContainersRunning": 3})
+    found = findings("2.2", running)[0]
+    assert found.status == "fail"
+    assert "icc=false (/etc/docker/daemon.json), but the default bridge still allows traffic" in found.evidence
+    assert found.left_open.startswith("pending: dockerd keeps the default bridge as it was")
+    assert "3 running" in found.left_open
+    assert found.to_dict()["left_open"] == found.left_open
+
+
+def test_2_2_a_setting_dockerd_was_not_restarted_for_says_to_restart():
+    found = findings("2.2", state(daemon=config_file(icc=False), default_bridge=bridge(),
+                                  info_changes={"LiveRestoreEnabled": False}))[0]
+    assert (found.status, found.left_open) == ("fail", None)
+    assert found.evidence.endswith("restart dockerd to apply it")
+
+
+def test_2_2_icc_on_in_both_has_no_reason_to_wait():
+    found = findings("2.2", state(daemon=flags(), default_bridge=bridge(),
+                                  info_changes={"LiveRestoreEnabled": True, "ContainersRunning": 3}))[0]
+    assert (found.status, found.left_open) == ("fail", None)
+
+
+def test_2_9_on_a_host_with_data_says_harden_leaves_it_open_and_why():
+    found = findings("2.9", state(info_changes={"Containers": 3, "Images": 3}, volume_count=1))[0]
+    assert found.status == "fail"
+    assert "hide the 3 containers, 3 images, 1 volume on this host" in found.left_open
+    assert "docker_daemon_userns_confirm_existing=true" in found.left_open
+
+
+def test_2_9_on_an_empty_host_is_a_plain_failure():
+    found = findings("2.9", state(info_changes={"Containers": 0, "Images": 0}, volume_count=0))[0]
+    assert (found.status, found.left_open) == ("fail", None)
+    assert "left_open" not in found.to_dict()

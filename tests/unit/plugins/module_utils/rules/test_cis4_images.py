@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
 
-from rule_fixtures import container, evidence, extras, image, load, state, status
+from rule_fixtures import container, evidence, extras, findings, image, load, state, status
 
 # `docker history` CreatedBy lines as the classic builder and BuildKit write them.
 BASE_LAYER = "/bin/sh -c #(nop) ADD file:5d68d27cc15a80653c93d3a0b262a28112d47a46326ff5fc2dfbf7fa3b9a0ce8 in / "
@@ -37,6 +37,19 @@ def test_4_1_real_fixtures():
 def test_4_5_content_trust():
     assert status("4.5", state(host=HostFacts(content_trust=["/etc/profile.d/docker-content-trust.sh"]))) == "pass"
     assert status("4.5", state(host=HostFacts())) == "fail"
+
+
+def test_4_5_says_harden_leaves_it_off_where_running_containers_use_local_images():
+    local = image({"RepoDigests": []})
+    found = findings("4.5", state(containers=[container("hardened")], images=[local], host=HostFacts()))[0]
+    assert found.status == "fail"
+    assert "1 running container uses an image built or imported on this host" in found.left_open and "no registry origin" in found.left_open
+
+
+def test_4_5_without_local_images_in_use_is_a_plain_failure():
+    pulled = image({"RepoDigests": ["debian@sha256:" + "a" * 64]})
+    found = findings("4.5", state(containers=[container("hardened")], images=[pulled], host=HostFacts()))[0]
+    assert (found.status, found.left_open) == ("fail", None)
 
 
 def test_4_6_image_healthcheck():
