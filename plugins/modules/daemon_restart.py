@@ -24,8 +24,9 @@ description:
     restart never happened, whoever made it), or docker info or the default bridge shows another
     value than daemon.json for a key they report (a hand edit and restart since). It first turns
     live-restore on with a reload when daemon.json asks for it and the daemon does not have it yet,
-    so running containers keep running across the restart. Every systemctl call and every wait is
-    bounded by O(restart_timeout).
+    so running containers keep running across the restart; when that fails while containers run,
+    it does not restart, puts the checkpoint's files back and fails saying why. Every systemctl call
+    and every wait is bounded by O(restart_timeout).
   - Settings of the default bridge (icc, bip, mtu, fixed-cidr, ip, ip-masq, ipv6 and the others
     dockerd builds the bridge from) do not apply while containers run across the restart under
     live-restore, because dockerd keeps the bridge it had. They are returned in RV(pending) with the
@@ -284,7 +285,14 @@ def main():
         running_before = guarded(daemon.client, service.running_containers, daemon)
     except EngineError as error:
         module.fail_json(msg="cannot restart dockerd: %s" % error, restarted=False)
-    service.enable_live_restore_first(daemon, config, module.warn)
+    if not service.enable_live_restore_first(daemon, config, module.warn) and running_before:
+        # The restart would stop every running container: put the files back instead, dockerd untouched.
+        restored = book.restore() if book.manifest() is not None else []
+        book.finish()
+        module.fail_json(msg="dockerd was not restarted: live-restore could not be turned on first, and the restart would "
+                         "stop the %d running containers. The files it reads are back as they were (%s); dockerd runs "
+                         "as before." % (len(running_before), ", ".join(restored) or "unchanged"),
+                         rolled_back=restored, restarted=False)
     started = time.time()
     try:
         result = service.restart_verified(daemon, config, run_probe=params["probe"], warn=module.warn)

@@ -5,6 +5,7 @@ the workload the containers role replaced kept its data.
 Every host.run is an SSH round trip into an emulated CPU, so the state is
 read once per module and the tests only look at it."""
 
+import json
 import os
 import sys
 
@@ -13,8 +14,10 @@ import instance_fixtures  # noqa: E402
 from audit_proof import (  # noqa: E402,F401  pylint: disable=unused-import
     audit,
     claimed,
+    expected_left_open,
     test_every_rule_the_roles_fix_passes,
     test_every_rule_the_roles_fix_was_decided,
+    test_rules_left_open_on_this_target_fail_with_their_reason,
     test_rules_left_open_say_why_in_the_report,
     test_the_containers_role_claims_rules_of_the_workload,
 )
@@ -60,6 +63,16 @@ def test_logging_driver_is_local(docker_info):
 
 def test_user_namespaces_are_remapped(docker_info):
     assert any(opt.startswith("name=userns") for opt in docker_info["SecurityOptions"])
+
+
+def test_icc_is_off_on_the_default_bridge(host):
+    # Nothing ran before harden here: the restart made the bridge anew with the setting.
+    bridge = json.loads(host.check_output("docker network inspect bridge"))[0]
+    assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+
+
+def test_content_trust_is_on_for_login_shells(host):
+    assert host.run("bash -lc 'echo $DOCKER_CONTENT_TRUST'").stdout.strip() == "1"
 
 
 def test_apparmor_confines_containers(docker_info):

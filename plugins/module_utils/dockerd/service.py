@@ -81,12 +81,16 @@ class DockerService(object):
 
 
 def enable_live_restore_first(daemon, config, warn):
-    """Switch live-restore on by a reload (SIGHUP), so the restart itself does not stop the containers."""
+    """Switch live-restore on by a reload (SIGHUP), so the restart itself does not stop the containers.
+
+    True when the running daemon has live-restore now, or config does not ask for it; False (after a
+    warning saying why) when it could not be turned on: the caller must not restart over running containers.
+    """
     if not config.get("live-restore"):
-        return
+        return True
     try:
         if daemon.info().get("LiveRestoreEnabled"):
-            return
+            return True
         daemon.systemctl("reload", daemon.service)
         # A reload applies at once or not at all (dockerd refused the file): no long wait.
         limit = min(daemon.timeout, RELOAD_SECONDS)
@@ -96,8 +100,9 @@ def enable_live_restore_first(daemon, config, warn):
                 raise RestartFailed("live-restore did not turn on by a reload within %d s" % limit)
             time.sleep(1)
     except (RestartFailed, EngineError) as error:
-        warn("live-restore could not be turned on before the restart, so running containers were stopped by it: %s"
-             % error)
+        warn("live-restore could not be turned on before the restart: %s" % error)
+        return False
+    return True
 
 
 def _mismatches(daemon, config, info, probe_inspect=None):
@@ -235,6 +240,6 @@ def roll_back(daemon, book, started, config_path=None, running_before=()):
     book.finish()
     state = "The previous configuration is back (%s) and dockerd runs with it." % (", ".join(restored) or "unchanged files")
     if kept:
-        state += (" live-restore kept on in %s (the previous file did not set it), so the %d container(s) that "
-                  "ran before keep running." % (config_path, len(running_before)))
+        state += (" live-restore kept on in %s (the previous configuration did not set it), so the %d container(s) "
+                  "that ran before keep running." % (config_path, len(running_before)))
     return restored, said, state

@@ -19,11 +19,11 @@ import datetime
 import posixpath
 import re
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
     container_rule, failed, global_rule, image_form, image_rule, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import env_pairs, find_secrets
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import history_secrets
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import image_trusted_registry
 

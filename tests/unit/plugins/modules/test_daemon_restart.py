@@ -58,6 +58,7 @@ class Restart(object):
         self.running = [("a" * 64, "shop-web-1")]
         self.stopped_by_restart = []
         self.started_again = []
+        self.live_restore_on = True
 
     def connect(self, connection):
         return "client for %s" % connection.docker_host
@@ -65,6 +66,7 @@ class Restart(object):
     def enable_live_restore_first(self, daemon, config, warn):
         assert daemon.client == "client for unix:///var/run/docker.sock"
         self.warns.append(warn)
+        return self.live_restore_on
 
     def restart_verified(self, daemon, config, run_probe=True, warn=None):
         self.verified_config = config
@@ -259,3 +261,24 @@ def test_containers_the_restart_stopped_are_started_again_and_reported(run, rest
     restart.stopped_by_restart = ["shop-web-1"]
     outcome = run(restart=True)
     assert outcome.result["started_again"] == ["shop-web-1"]
+
+
+def test_no_restart_over_running_containers_when_live_restore_cannot_be_turned_on(run, files, book, restart):
+    daemon_json, _profile = files
+    run(state="checkpointed")
+    daemon_json.write_text(json.dumps(dict(CONFIG, icc=True)))
+    restart.live_restore_on = False
+    outcome = run(restart=True)
+    assert outcome.failed and outcome.result["restarted"] is False
+    assert outcome.msg.startswith("dockerd was not restarted: live-restore could not be turned on first, and the restart "
+                                  "would stop the 1 running containers.")
+    assert restart.verified_config is None
+    assert json.loads(daemon_json.read_text()) == CONFIG
+    assert outcome.result["rolled_back"] == [str(daemon_json)]
+    assert not book.in_progress()
+
+
+def test_without_running_containers_a_restart_needs_no_live_restore_first(run, restart):
+    restart.live_restore_on, restart.running = False, []
+    outcome = run(restart=True)
+    assert outcome.result["restarted"] is True

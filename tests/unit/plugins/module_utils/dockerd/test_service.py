@@ -206,18 +206,18 @@ def test_live_restore_is_turned_on_by_a_reload_and_waited_for(clock):
     system = FakeSystem()
     daemon = daemon_with(infos=[{"LiveRestoreEnabled": False}, {"LiveRestoreEnabled": False}, {"LiveRestoreEnabled": True}],
                          system=system)
-    enable_live_restore_first(daemon, {"live-restore": True}, warn=pytest.fail)
+    assert enable_live_restore_first(daemon, {"live-restore": True}, warn=pytest.fail) is True
     assert system.commands == [["systemctl", "reload", SERVICE]]
     assert daemon.client.calls == ["info"] * 3
     assert clock.slept == [1]
 
 
-def test_a_failing_reload_only_warns():
+def test_a_failing_reload_warns_and_says_live_restore_is_off():
     warnings = []
     daemon = daemon_with(infos=[{"LiveRestoreEnabled": False}], system=FakeSystem(failing={"reload": "Unit not loaded"}))
-    enable_live_restore_first(daemon, {"live-restore": True}, warnings.append)
-    assert warnings == ["live-restore could not be turned on before the restart, so running containers were stopped by it: "
-                        "systemctl reload docker.service: Unit not loaded"]
+    assert enable_live_restore_first(daemon, {"live-restore": True}, warnings.append) is False
+    assert warnings == ["live-restore could not be turned on before the restart: systemctl reload docker.service: "
+                        "Unit not loaded"]
 
 
 def test_live_restore_that_never_turns_on_only_warns_after_the_timeout(clock):
