@@ -211,5 +211,5 @@ def test_bare_conditionals_are_parsed_as_expressions():
     found = []
     _collect([{"name": "t", "when": ["flag", "count | int > 1"], "ansible.builtin.assert": {"that": "flag | bool"}}],
              "tasks", conditional=False, found=found)
-    problems = [problem for _, template in found for problem in unconverted_reads(template, SAMPLE)]
+    problems = [problem for _where, template in found for problem in unconverted_reads(template, SAMPLE)]
     assert problems == ["flag read without | bool"]

@@ -84,6 +84,7 @@ _OBSERVED_IN_INFO = {
                  lambda configured, observed: set(configured) <= set(observed)),
 }
 
+
 def unapplied_settings(config, info, bridge=None, probe=None):
     """(mismatches, unverified) between daemon.json content and the running daemon.
 

@@ -585,7 +585,6 @@ def test_plan_accepts_a_seccomp_profile_the_role_writes():
     assert result["problems"] == []
 
 
-
 # --- what would break what runs: live-restore off, content trust over local images -------------------------
 
 def test_plan_refuses_live_restore_off_while_containers_run():

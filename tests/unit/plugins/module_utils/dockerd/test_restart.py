@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.bridge import ICC_OPTION
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.restart import (
-    Checkpoint, describe_mismatches, failure_lines, split_pending, unapplied_settings, written_since_start,
+    Checkpoint, describe_mismatches, failure_lines, unapplied_settings, written_since_start,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")

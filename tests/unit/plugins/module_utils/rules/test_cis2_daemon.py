@@ -243,7 +243,6 @@ def test_evidence_says_where_the_setting_came_from():
     assert "dockerd command line" in evidence("2.14", state(daemon=flags(no_new_privileges=True)))
 
 
-
 # --- 2.2 reads the bridge; 2.9 says why harden leaves it open on a host with data -------------------------
 
 ICC_OFF = {"com.docker.network.bridge.enable_icc": "false"}
