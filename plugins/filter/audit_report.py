@@ -63,6 +63,19 @@ def _remediation_headline(summary, check_mode):
                                   summary["fixed"], summary["still_failing"]))
 
 
+def _recovery_lines(result):
+    """What an interrupted earlier run left: each replacement finished or undone, and containers left alone."""
+    lines = []
+    for entry in result.get("recovered") or []:
+        if entry.get("status") == "failed":
+            lines.append("recovery failed %s (interrupted at %s): %s" % (entry.get("name"), entry.get("step"), entry.get("detail")))
+        else:
+            lines.append("recovered %s (interrupted at %s): %s - %s"
+                         % (entry.get("name"), entry.get("step"), entry.get("action"), entry.get("detail")))
+    lines.extend("left alone %s (%s): %s" % (entry["name"], entry["id"], entry["reason"]) for entry in result.get("leftovers") or [])
+    return lines
+
+
 def remediation_summary_lines(result, check_mode=False):
     """A container_remediate result as lines: counts, replacements that failed (with their last log lines), what
     was fixed per container, and each rule still failing with the reason it was left alone (or the evidence)."""
@@ -73,6 +86,7 @@ def remediation_summary_lines(result, check_mode=False):
             return ["nothing to do: no rule selected (live and recreate fixes off, or --tags selected none of them)"]
         return ["failed: %s" % result.get("msg", "see the error above")]
     lines = [_remediation_headline(result["summary"], check_mode)]
+    lines.extend(_recovery_lines(result))
     actions = {}
     for container in result.get("containers") or []:
         actions[container["name"]] = container["action"]
@@ -90,6 +104,10 @@ def remediation_summary_lines(result, check_mode=False):
         reason = reasons.get((entry["target"], entry["rule"]))
         lines.append("still failing %s %s: %s" % (entry["target"], entry["rule"],
                                                   "left alone, " + reason if reason else entry.get("evidence", "")))
+    for project in result.get("compose") or []:
+        lines.append("compose project %s: %s" % (project["project"], project.get("detail", "")))
+        lines.extend("compose project %s: edit the compose file - %s" % (project["project"], edit)
+                     for edit in project.get("edits") or [])
     if not result["summary"]["audited"]:
         lines.append("no container to audit (none running, or none matches the targets and labels)")
     elif not fixed and not result.get("still_failing"):

@@ -31,12 +31,37 @@ description:
     (Docker Compose's included, so compose still owns it), hostname, volumes, binds, tmpfs, devices, networks
     with aliases and static addresses, published ports, health check, logging, restart policy, ulimits,
     sysctls, extra hosts, dns, init, stop signal and timeout. Anonymous volumes are attached to the
-    replacement at the same paths.
-  - A replacement is verified before the old container is removed - the old one is renamed aside and stopped,
-    the new one created under the original name and started, and it must keep running for O(grace_period)
-    seconds and, with a health check, turn healthy. Otherwise the new one is removed, the old one renamed back
-    and started, and the result gives the reason and the new container's last log lines. Volumes and bind
-    data are never removed.
+    replacement at the same paths. A container in another one's namespaces (C(--network container:X), IPC,
+    PID) is replaced into the same ones; the network settings it takes from X are left out of the request.
+  - B(Nothing is lost or cut off.) Before a recreate, each candidate (and only those) is looked at, and the
+    recreate is refused with the reason - the container kept as it is, its live fixes still applied - when
+    its writable layer holds files it wrote, changed or deleted outside its volumes (one
+    C(GET /containers/{id}/changes); paths under O(policy.disposable_paths) may go); when other containers
+    depend on it (their network, IPC or PID namespace is C(container:<it>), a legacy link targets it, or
+    C(--volumes-from) names it - refused rather than recreated as a group, naming them); when it publishes a
+    port on a host port the Engine picks; or when, on the host's network, the ports it listens on cannot be
+    read. Check mode shows the same refusals.
+  - B(A replacement is verified before the old container is removed.) It is created under a temporary name
+    with restart policy C(no) while the old one still runs; the old one is renamed aside, its restart policy
+    set to C(no) and stopped; the new one takes the name, starts, and must keep running for O(grace_period)
+    seconds with its restart count and start time unchanged, turn healthy (with a health check) and answer
+    on every TCP endpoint the old container answered on (its published ports; on the host's network the
+    ports its processes listen on, read from /proc). Only then does it get the original restart policy.
+    Otherwise - an exit or restart is seen within 0.5 s - the new one is removed, the old one renamed back,
+    its restart policy restored and started, and the result gives the reason and the new container's last
+    log lines. Volumes and bind data are never removed.
+  - B(An interrupted run is recovered by the next one.) Each replacement is recorded in a root-only journal
+    (O(state_dir), one JSON file per replacement, written before each step that changes something); every
+    run starts by finishing (verified) or undoing (not verified) what an interrupted run left - the original
+    name and restart policy back, nothing named C(-bulwark-old-) left - and never takes such containers as
+    targets. Only what the journal records is touched; a container merely named like one set aside is
+    reported in RV(leftovers) and left alone.
+  - B(Compose projects) - for containers with C(com.docker.compose.*) labels the result carries, per project, a
+    C(docker-compose.override.yml) with every fix applied to its services (RV(compose)), and with
+    O(compose_override_write) it is written next to the project's compose file. Without it, C(docker compose
+    down && up -d) (or any recreate by Compose) brings back the compose file's settings and undoes the fixes.
+    C(docker compose up -d) with an unchanged compose file leaves remediated containers alone (their Compose
+    labels, configuration hash included, are kept).
   - Rules that stay manual (their fix needs a decision no policy field makes) - 5.3, 5.7, 5.8, 5.9, 5.14,
     5.18, 5.19, 5.20, 5.25, 5.27, 5.28, 5.30, BW-001, BW-002, BW-004, BW-005, BW-006, BW-007, BW-012, BW-013. They are
     reported as skipped with the reason.
@@ -54,10 +79,28 @@ notes:
     skipped, since it would get the service OOM-killed at once.
   - C(always) and C(unless-stopped) restart policies are left alone unless O(policy.restart_from_always) is
     set - Docker does not start C(on-failure) containers again after a reboot.
-  - Containers that share another container's network namespace (C(--network container:<name>)) lose it
-    when that container is replaced; recreate such a pair by its owner.
-  - Returns C(failed) when any container was rolled back or could not be changed, after handling every other
-    container.
+  - Containers others depend on are never replaced (see above); recreate such a group by its owner, who knows
+    the order it starts in (C(docker compose up -d --force-recreate)).
+  - The override file is never written over one someone else wrote - only over the one this module wrote
+    last (its checksum is kept in O(state_dir)); otherwise the text is returned to merge by hand. An override
+    can add to lists (C(security_opt), C(cap_add), C(tmpfs), C(ports)) but not take entries out - what a fix
+    removed (C(apparmor:unconfined), the Docker socket volume, a capability) is returned in
+    RV(compose[].edits) to make in the compose file itself. Loading the override makes Compose recreate those
+    services once (their configuration changed), with the fixes.
+  - API calls - a container that needs no recreate costs none beyond the audit's (one list of every container
+    per run finds set-aside leftovers). A recreate candidate costs one C(changes) call, and, once per run when
+    any recreate is planned, every container the audit did not inspect (stopped ones, those outside
+    O(containers)) is inspected to find dependants.
+  - Only TCP endpoints are checked for answering; an endpoint answers when a connection to it is accepted and
+    not closed at once (docker-proxy accepts a connection to a published port even when nothing listens
+    behind it, and closes it). Ports on the host's network are read from /proc, so only with a local
+    O(docker_host) and as root.
+  - B(Test hook) - with C(BULWARK_REMEDIATE_KILL_AT=<step>) in the module's environment, the module kills
+    itself with SIGKILL right after journaling that step of a replacement, as a C(kill -9) or a lost SSH
+    session would. Steps - C(create), C(connect), C(rename_old), C(restart_off), C(stop_old), C(rename_new),
+    C(start_new), C(verify), C(restore_restart), C(remove_old), C(done). For tests only.
+  - Returns C(failed) when any container was rolled back or could not be changed, or an interrupted earlier
+    replacement could not be recovered, after handling every other container.
 options:
   containers:
     description:
@@ -138,8 +181,25 @@ options:
         description: Run containers that run as root as this user (C(uid:gid) or a name in the image) when recreated.
         type: str
       network:
-        description: The network a container on the host's network moves to (5.10). Unset, 5.10 is skipped.
+        description:
+          - The network a container on the host's network moves to (5.10), with each TCP port its processes listen
+            on published at the same port and address (C(0.0.0.0), or every address for C(::)). Unset, 5.10 is
+            skipped.
+          - 5.10 is skipped, keeping it on the host's network, when those ports cannot be read (O(docker_host) is
+            not this host's socket; not run as root) or a listener is on an address a published port cannot
+            reach (C(127.0.0.1), one address of the host).
         type: str
+      disposable_paths:
+        description:
+          - Paths of a container's writable layer a replacement may drop, such as C(/srv/spool) or
+            C(**/__pycache__); each covers what is below it, C(*) matches within one path segment and C(**)
+            across segments. A recreate candidate that added, changed or deleted anything else outside its
+            volumes is not recreated, and the reason names the paths (the first 10, and how many more).
+          - Unset, scratch, runtime state and caches - C(/tmp), C(/var/tmp), C(/run), C(/var/run), C(/var/lock),
+            C(/var/cache), C(/var/lib/apt/lists), C(/root/.cache), C(/home/*/.cache), C(**/__pycache__). Setting
+            it replaces that list.
+        type: list
+        elements: str
   overrides:
     description:
       - Policy changes for some containers, applied in order over O(policy) (later ones win).
@@ -192,6 +252,20 @@ options:
     description: Seconds a replacement with a health check has to turn healthy.
     type: int
     default: 120
+  state_dir:
+    description:
+      - Directory of the replacement journal (one file per replacement in progress) and of the Compose projects'
+        records of applied fixes. Created with mode 0700; not used when another user owns it or group or others
+        may write it (recreates are then refused with the reason).
+    type: path
+    default: /var/lib/bulwark/remediate
+  compose_override_write:
+    description:
+      - Write each Compose project's override (RV(compose[].override)) next to its compose file, as
+        C(docker-compose.override.yml) (or C(compose.override.yaml) for a C(compose.yaml)), never over a file
+        this module did not write. Only for a local O(docker_host).
+    type: bool
+    default: false
   level:
     description:
       - The CIS profile, as in M(bulwark.hardening.container_audit) - V(1) the Level 1 rules, V(2) every rule.
@@ -239,6 +313,14 @@ EXAMPLES = r"""
         rules: ["5.13"]
         reason: writes its cache below /srv; ticket OPS-123
         expires: "2027-03-31"
+
+- name: Replace the services of a Compose project, keep their spool, and keep the fixes in an override
+  bulwark.hardening.container_remediate:
+    labels: ["com.docker.compose.project=shop"]
+    policy:
+      recreate: true
+      disposable_paths: [/tmp, /run, /var/cache, /srv/spool]
+    compose_override_write: true
 
 - name: Fix only what the CIS Level 1 profile asks for
   bulwark.hardening.container_remediate:
@@ -295,6 +377,12 @@ containers:
       description: The failed replacement's last log lines, secrets masked.
       type: str
       returned: on a roll back with logs
+    verified_ports:
+      description: The TCP endpoints the old container answered on, which the replacement had to answer on too.
+      type: list
+      elements: str
+      returned: when a recreate was done or planned for a container answering somewhere
+      sample: ["127.0.0.1:8080"]
 fixed:
   description: Rule and container pairs that failed and pass now (in check mode, that the plan fixes).
   returned: success
@@ -310,13 +398,92 @@ not_fixed:
   returned: success
   type: list
   elements: dict
+recovered:
+  description: The replacements an interrupted earlier run left (its journal in O(state_dir)), finished or undone
+    before anything else was planned.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The container's name.
+      type: str
+    old_id:
+      description: The old container's id (12 digits).
+      type: str
+    new_id:
+      description: The replacement's id (12 digits), when it had been created.
+      type: str
+    step:
+      description: The step the interrupted run had recorded (see the notes).
+      type: str
+    action:
+      description: C(restored) (not verified - the replacement removed, the old container back under its name
+        with its restart policy, started if it ran) or C(finished) (verified - the replacement keeps the name and
+        gets the restart policy, the old container is removed without its volumes).
+      type: str
+    status:
+      description: C(changed), C(planned) (check mode) or C(failed) (the entry stays for the next run).
+      type: str
+    detail:
+      description: What was done, or why it could not be.
+      type: str
+leftovers:
+  description: Containers named like one a replacement sets aside (C(-bulwark-old-), C(-bulwark-new-)) that no
+    journal entry records - never targets, never touched.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The container's name.
+      type: str
+    id:
+      description: Its id (12 digits).
+      type: str
+    reason:
+      description: Why it is left alone and what to do.
+      type: str
+compose:
+  description: One entry per Docker Compose project of the audited containers with fixes on record.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    project:
+      description: The Compose project (C(com.docker.compose.project)).
+      type: str
+    working_dir:
+      description: The project's directory (C(com.docker.compose.project.working_dir)).
+      type: str
+    path:
+      description: Where Compose reads the override from; null when it reads none by itself (started with other
+        files than one compose.yaml or docker-compose.yml).
+      type: str
+    services:
+      description: The services the override changes.
+      type: list
+      elements: str
+    override:
+      description: The override text (YAML) with every fix applied to the project's services, by this and earlier runs.
+      type: str
+    edits:
+      description: Changes an override cannot make (removing an entry Compose merges), to make in the compose file.
+      type: list
+      elements: str
+    written:
+      description: Whether this run wrote the override to RV(compose[].path).
+      type: bool
+    detail:
+      description: Why it was not written, or where it was.
+      type: str
 summary:
   description: The CIS profile (level, O(level)) and counts - audited, live, recreated, rolled_back, failed, fixed,
-    still_failing, not_fixed.
+    still_failing, not_fixed, recovered.
   returned: success
   type: dict
   sample: {"level": 2, "audited": 12, "live": 10, "recreated": 1, "rolled_back": 0, "failed": 0, "fixed": 31,
-           "still_failing": 4, "not_fixed": 6}
+           "still_failing": 4, "not_fixed": 6, "recovered": 0}
 api_calls:
   description: Docker API calls made.
   returned: success
@@ -336,6 +503,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DOCKER_IMPORT_ERROR, HAS_DOCKER, EngineError, connection_from,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import DEFAULT_STATE_DIR
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run import RemediationError, run_remediation
 
 POLICY_OPTIONS = dict(
@@ -351,6 +519,7 @@ POLICY_OPTIONS = dict(
     tmpfs=dict(type="list", elements="str"),
     user=dict(type="str"),
     network=dict(type="str"),
+    disposable_paths=dict(type="list", elements="str"),
 )
 
 ARGUMENT_SPEC = with_connection(dict(
@@ -375,10 +544,12 @@ ARGUMENT_SPEC = with_connection(dict(
     grace_period=dict(type="int", default=10),
     health_timeout=dict(type="int", default=120),
     level=dict(type="int", choices=[1, 2], default=2),
+    state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+    compose_override_write=dict(type="bool", default=False),
 ))
 
 REMEDIATION_OPTIONS = ("containers", "labels", "include_stopped", "rules", "findings", "policy", "overrides",
-                       "exemptions", "grace_period", "health_timeout", "level")
+                       "exemptions", "grace_period", "health_timeout", "level", "state_dir", "compose_override_write")
 
 
 def main():
@@ -393,6 +564,7 @@ def main():
     if not module._diff:
         result.pop("diff")
     problems = [entry for entry in result["containers"] if entry["status"] in ("rolled_back", "failed")]
+    problems += [dict(entry, status="recovery failed") for entry in result["recovered"] if entry["status"] == "failed"]
     if problems:
         module.fail_json(msg="; ".join("%s: %s %s" % (entry["name"], entry["status"].replace("_", " "), entry.get("detail", ""))
                                        for entry in problems), **result)

@@ -14,7 +14,9 @@ import hashlib
 import io
 import os
 import secrets
+import shutil
 import tarfile
+import tempfile
 import time
 
 import pytest
@@ -58,11 +60,16 @@ def api():
         yield client
     finally:
         _remove_test_objects(client)
+        shutil.rmtree(STATE_DIR, ignore_errors=True)
+
+
+# The replacement journal of these runs: a directory of their own, not the host's /var/lib/bulwark.
+STATE_DIR = tempfile.mkdtemp(prefix="bulwark-rm-state-")
 
 
 def remediate(args, check=False, diff=False):
-    run = run_module("container_remediate", dict({"docker_host": DOCKER_HOST, "grace_period": 2}, **args),
-                     check=check, diff=diff)
+    run = run_module("container_remediate", dict({"docker_host": DOCKER_HOST, "grace_period": 2, "state_dir": STATE_DIR},
+                                                 **args), check=check, diff=diff)
     return run
 
 
@@ -217,9 +224,9 @@ def test_second_recreate_run_changes_nothing(recreated):
 
 
 def test_a_replacement_that_cannot_start_is_rolled_back(api):
-    # The service writes to its root filesystem at start: read-only, it exits at once.
+    # The service writes to its root filesystem at start (and cleans up): read-only, it exits at once.
     old_id = _run(api, "writer", image="bulwark-test/userland:latest", binds=[USERLAND_BIND],
-                  config={"command": ["sh", "-c", "touch /state || exit 3; exec sleep infinity"]},
+                  config={"command": ["sh", "-c", "touch /state && rm /state || exit 3; exec sleep infinity"]},
                   restart_policy={"Name": "unless-stopped"})
     run = remediate({"containers": [PREFIX + "writer"], "policy": {"recreate": True}, "rules": ["5.13"]})
     entry = _by_name(run.result)[PREFIX + "writer"]

@@ -106,16 +106,28 @@ def area_switches():
     return sorted(set(name for rule in RULES.values() for name in rule.fixed_by if name.endswith("_enabled")))
 
 
+def _strings(data):
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for value in data.values():
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
+
+
 def level_gated_switches(role):
-    """The area switches whose import in the role's tasks/main.yml is also conditioned on its _cis_level."""
-    with open(os.path.join(TOP, "roles", role, "tasks", "main.yml"), encoding="utf-8") as handle:
-        tasks = yaml.safe_load(handle)
-    gated = []
-    for task in tasks:
-        when = task.get("when") or ""
-        if "%s_cis_level" % role in when:
-            gated.extend(word for word in when.split() if word.endswith("_enabled"))
-    return gated
+    """The area switches some condition or argument of the role's tasks ties to its _cis_level (an area's
+    import in tasks/main.yml or tasks/plan.yml, or the preflight's decision for it)."""
+    gated = set()
+    tasks_dir = os.path.join(TOP, "roles", role, "tasks")
+    for name in sorted(os.listdir(tasks_dir)):
+        with open(os.path.join(tasks_dir, name), encoding="utf-8") as handle:
+            for text in _strings(yaml.safe_load(handle)):
+                if "%s_cis_level" % role in text:
+                    gated.update(word for word in text.replace("{{", " ").split() if word.endswith("_enabled"))
+    return sorted(gated)
 
 
 def test_the_areas_skipped_under_level_1_are_those_whose_rules_are_all_level_2():

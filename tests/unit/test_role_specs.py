@@ -93,6 +93,6 @@ def test_the_role_variables_match_the_module_defaults():
     spec = container_remediate.ARGUMENT_SPEC
     pairs = {"containers_targets": "containers", "containers_labels": "labels", "containers_include_stopped": "include_stopped",
              "containers_grace_period": "grace_period", "containers_health_timeout": "health_timeout",
-             "containers_cis_level": "level"}
+             "containers_cis_level": "level", "containers_compose_override_write": "compose_override_write"}
     for variable, option in pairs.items():
         assert (options[variable]["type"], options[variable]["default"]) == (spec[option]["type"], spec[option]["default"]), variable

@@ -4,21 +4,30 @@
 """Carry out a container's plan against the Engine: a live update, or a verified replacement.
 
 Replacement, in this order, so that the service is down only between the
-old container's stop and the new one's start, and never lost:
+old container's stop and the new one's start, and never lost; each step is
+recorded in the journal (journal.py) before it is done, so that a run
+killed at any point is finished or undone by the next one (recovery.py):
 
-1. the old container is renamed aside (<name>-bulwark-old-<id>) and its
-   restart policy set to `no` (a daemon restart must not bring it back
-   next to its replacement), then stopped: its published ports and static
-   addresses are free again;
-2. the replacement is created under the original name, connected to the
-   other networks and started;
-3. it must keep running for the grace period and, with a health check,
-   turn healthy (within health_timeout); only then is the old one removed,
-   without its volumes (named, anonymous and bind data all stay).
+1. the replacement is created under a temporary name (<name>-bulwark-new-
+   <old id>) with restart policy `no`, and connected to the other networks,
+   while the old container still runs;
+2. the old container is renamed aside (<name>-bulwark-old-<id>), its restart
+   policy set to `no` (a daemon restart must not bring it back next to its
+   replacement) and stopped: its published ports and static addresses are
+   free again;
+3. the replacement takes the original name and is started;
+4. it must keep running for the grace period with its restart count and
+   start time unchanged (restart policy `no`: an exit shows at once instead
+   of hiding behind a restart), turn healthy when it has a health check
+   (within health_timeout), and answer on every endpoint the old container
+   answered on; an exit or restart is seen at the next poll (0.5 s);
+5. only then does it get the original restart policy (the live update),
+   and the old container is removed, without its volumes (named, anonymous
+   and bind data all stay).
 
-Any failure after step 1 removes the replacement, renames the old
-container back, restores its restart policy and starts it again, and
-reports why with the replacement's last log lines.
+Any failure before 5 removes the replacement, renames the old container
+back, restores its restart policy and starts it again, and reports why with
+the replacement's last log lines.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ import time
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import check_entry, env_pairs, mask_free_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import now_text
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import answers, endpoint_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.spec import create_request
 
 UPDATE_PATH = "/containers/{0}/update"
@@ -64,25 +75,51 @@ def aside_name(name, container_id):
     return "%s-bulwark-old-%s" % (name, container_id[:12])
 
 
-def wait_until_settled(client, container_id, grace, health_timeout, sleep=time.sleep, now=time.monotonic):
-    """Return once the container ran for `grace` seconds (and is healthy, if it has a health check).
+def temporary_name(name, old_id):
+    """The replacement's name until the old container has made way."""
+    return "%s-bulwark-new-%s" % (name, old_id[:12])
 
-    Raises ReplacementFailed as soon as it exits, restarts, turns unhealthy,
-    or stays unhealthy-or-starting past health_timeout.
+
+def _mark(data):
+    """What moves when a container restarts: its restart count and start time."""
+    return data.get("RestartCount"), (data.get("State") or {}).get("StartedAt")
+
+
+def wait_until_settled(client, container_id, grace, health_timeout, sleep=time.sleep, now=time.monotonic,
+                       endpoints=(), probe=answers):
+    """Return once the container ran for `grace` seconds without restarting, is healthy (with a health check)
+    and answered on every endpoint [(host, port)] at least once.
+
+    Raises ReplacementFailed as soon as it exits, restarts (its restart count or start time moves), turns
+    unhealthy, stays unhealthy-or-starting past health_timeout, or has not answered on an endpoint by the
+    end of its wait (the grace period; with a health check, as long as the health check may take).
     """
     started = now()
+    first = None
+    waiting_for = list(endpoints)
     while True:
-        state = client.call("inspect_container", container_id).get("State") or {}
+        data = client.call("inspect_container", container_id)
+        state = data.get("State") or {}
         if state.get("Restarting") or not state.get("Running"):
             raise ReplacementFailed("the replacement stopped (exit code %s%s)" % (
                 state.get("ExitCode"), ", restarting" if state.get("Restarting") else ""))
+        if first is None:
+            first = _mark(data)
+        elif _mark(data) != first:
+            raise ReplacementFailed("the replacement restarted (restart count %s, started %s; first seen %s, %s)"
+                                    % (_mark(data) + first))
         health = state.get("Health") or {}
         status = health.get("Status")
         if status == "unhealthy":
             raise ReplacementFailed("the replacement turned unhealthy: %s" % _last_probe(health))
+        waiting_for = [endpoint for endpoint in waiting_for if not probe(*endpoint)]
         elapsed = now() - started
-        if elapsed >= grace and status in (None, "healthy"):
+        limit = grace if status is None else max(grace, health_timeout)
+        if elapsed >= grace and status in (None, "healthy") and not waiting_for:
             return
+        if waiting_for and elapsed >= limit:
+            raise ReplacementFailed("the replacement does not answer on %s, where the old container answered"
+                                    % ", ".join(endpoint_text(endpoint) for endpoint in waiting_for))
         if status is not None and elapsed >= max(grace, health_timeout):
             raise ReplacementFailed("the replacement was not healthy after %d s (health: %s)" % (elapsed, status))
         sleep(POLL_SECONDS)
@@ -110,36 +147,121 @@ def _stop_timeout(plan):
     return DEFAULT_STOP_TIMEOUT if timeout is None else timeout
 
 
-def recreate(client, plan, image, grace, health_timeout, sleep=time.sleep):
-    """Replace the container by one built from the plan's spec; Outcome changed or rolled_back."""
+def restarts(policy):
+    return (policy or {}).get("Name") not in (None, "", "no")
+
+
+def new_entry(plan, engine_id, docker_host):
+    """The journal entry of one replacement: what a recovery needs to finish or undo it."""
+    host_config = plan.container.host_config
+    return {
+        "name": plan.name,
+        "old_id": plan.id,
+        "new_id": None,
+        "temporary_name": temporary_name(plan.name, plan.id),
+        "aside_name": aside_name(plan.name, plan.id),
+        "restart_policy": host_config.get("RestartPolicy") or {"Name": "no"},
+        "new_restart_policy": plan.working.get("HostConfig", {}).get("RestartPolicy") or {"Name": "no"},
+        "was_running": plan.container.running,
+        "engine": engine_id,
+        "docker_host": docker_host,
+        "started": now_text(),
+    }
+
+
+class Unrecorded(object):
+    """No journal: for a caller that keeps none (the recreate fidelity test)."""
+
+    def record(self, entry, step):
+        entry["step"] = step
+
+    def forget(self, entry):
+        pass
+
+
+UNRECORDED = Unrecorded()
+
+
+class Progress(object):
+    """What a replacement has changed so far: what a roll back must undo."""
+
+    def __init__(self):
+        self.new_id = None
+        self.renamed_old = False
+        self.restart_off = False
+        self.stopped_old = False
+
+
+def recreate(client, plan, image, grace, health_timeout, sleep=time.sleep, journal=None, engine_id="", probe=answers):
+    """Replace the container by one built from the plan's spec; Outcome changed or rolled_back (failed when
+    the roll back failed too)."""
+    journal = journal or UNRECORDED
     name, old_id = plan.name, plan.id
-    was_running = plan.container.running
-    restart = plan.container.host_config.get("RestartPolicy") or {"Name": "no"}
+    entry = new_entry(plan, engine_id, getattr(client, "docker_host", None))
     body, other_networks = create_request(plan.spec(image))
-    new_id = None
-    client.call("rename", old_id, aside_name(name, old_id))
+    body["HostConfig"]["RestartPolicy"] = {"Name": "no"}  # while it is verified: an exit must show, not restart
+    done = Progress()
     try:
-        if restart.get("Name") not in (None, "", "no"):
-            client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": {"Name": "no"}}, old_id)
-        if was_running:
-            client.call("stop", old_id, timeout=_stop_timeout(plan))
-        new_id = client.call("create_container_from_config", body, name=name)["Id"]
+        journal.record(entry, "create")
+        done.new_id = entry["new_id"] = client.call("create_container_from_config", body,
+                                                    name=entry["temporary_name"])["Id"]
+        journal.record(entry, "connect")
         for network, endpoint in sorted(other_networks.items()):
             client.post_json("connect_container_to_network", CONNECT_PATH,
-                             {"Container": new_id, "EndpointConfig": endpoint}, network)
-        if was_running:
-            client.call("start", new_id)
-            wait_until_settled(client, new_id, grace, health_timeout, sleep=sleep)
+                             {"Container": done.new_id, "EndpointConfig": endpoint}, network)
+        journal.record(entry, "rename_old")
+        client.call("rename", old_id, entry["aside_name"])
+        done.renamed_old = True
+        journal.record(entry, "restart_off")
+        if restarts(entry["restart_policy"]):
+            client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": {"Name": "no"}}, old_id)
+            done.restart_off = True
+        journal.record(entry, "stop_old")
+        if entry["was_running"]:
+            done.stopped_old = True  # even if the stop fails half way: the roll back starts it (a no-op if it runs)
+            client.call("stop", old_id, timeout=_stop_timeout(plan))
+        journal.record(entry, "rename_new")
+        client.call("rename", done.new_id, name)
+        journal.record(entry, "start_new")
+        if entry["was_running"]:
+            client.call("start", done.new_id)
+        journal.record(entry, "verify")
+        if entry["was_running"]:
+            wait_until_settled(client, done.new_id, grace, health_timeout, sleep=sleep, endpoints=plan.verify_ports,
+                               probe=probe)
+        journal.record(entry, "restore_restart")
+        if restarts(entry["new_restart_policy"]):
+            client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": entry["new_restart_policy"]}, done.new_id)
     except Exception as error:  # pylint: disable=broad-except  # whatever went wrong, the old one comes back
         reason = describe_failure(error)
-        logs = last_logs(client, new_id, plan.container.config.get("Env")) if new_id else ""
-        return _roll_back(client, plan, new_id, restart, was_running, reason, logs)
+        logs = last_logs(client, done.new_id, plan.container.config.get("Env")) if done.new_id else ""
+        outcome = _roll_back(client, plan, entry, done, reason, logs)
+        if outcome.status == "rolled_back":
+            _keep_going(journal.forget, entry)
+        return outcome
+    return _remove_old(client, journal, entry, done.new_id)
+
+
+def _keep_going(write, *args):
+    """A journal write after the replacement stands: the entry on disk already says `committed`, so a
+    recovery would finish the same way; a full disk must not turn a verified replacement into an error."""
     try:
-        client.call("remove_container", old_id, v=False)
+        write(*args)
+    except OSError:
+        pass
+
+
+def _remove_old(client, journal, entry, new_id):
+    """The replacement stands: remove the old container (volumes kept); a failure leaves the entry for the next run."""
+    _keep_going(journal.record, entry, "remove_old")
+    try:
+        client.call("remove_container", entry["old_id"], v=False)
     except sdk().errors.APIError as error:  # the replacement runs, verified: that stands
-        return Outcome("changed", "the replacement runs; the old container %s could not be removed (%s): "
-                       "remove it by hand (docker rm %s, never -v)" % (aside_name(name, old_id), describe_failure(error),
-                                                                       aside_name(name, old_id)), new_id=new_id)
+        return Outcome("changed", "the replacement runs; the old container %s could not be removed (%s): the next "
+                       "run removes it (never with its volumes)" % (entry["aside_name"], describe_failure(error)),
+                       new_id=new_id)
+    _keep_going(journal.record, entry, "done")
+    _keep_going(journal.forget, entry)
     return Outcome("changed", new_id=new_id)
 
 
@@ -151,20 +273,22 @@ def describe_failure(error):
     return "%s: %s" % (type(error).__name__, error)
 
 
-def _roll_back(client, plan, new_id, restart, was_running, reason, logs):
-    """Put the old container back as it was; report a roll back, or a failed one loudly."""
+def _roll_back(client, plan, entry, done, reason, logs):
+    """Put the old container back as it was; report a roll back, or a failed one loudly (its journal entry
+    stays, so the next run tries again)."""
     name, old_id = plan.name, plan.id
     try:
-        if new_id:
-            client.call("remove_container", new_id, force=True, v=False)
-        client.call("rename", old_id, name)
-        if restart.get("Name") not in (None, "", "no"):
-            client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": restart}, old_id)
-        if was_running:
+        if done.new_id:
+            client.call("remove_container", done.new_id, force=True, v=False)
+        if done.renamed_old:
+            client.call("rename", old_id, name)
+        if done.restart_off:
+            client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": entry["restart_policy"]}, old_id)
+        if done.stopped_old:
             client.call("start", old_id)
     except Exception as error:  # pylint: disable=broad-except  # reported, never hidden
-        return Outcome("failed", "%s; ROLL BACK FAILED (%s): the old container is %s, check it now" % (
-            reason, describe_failure(error), old_id[:12]), logs=logs)
+        return Outcome("failed", "%s; ROLL BACK FAILED (%s): the old container is %s, check it now (the next run "
+                       "tries the roll back again)" % (reason, describe_failure(error), old_id[:12]), logs=logs)
     return Outcome("rolled_back", "%s; the old container is back under its name%s. Fix what the replacement "
                    "needs (a writable path: policy.tmpfs; a capability: policy.cap_add) or exempt the rule for it"
-                   % (reason, " and running" if was_running else ""), logs=logs)
+                   % (reason, " and running" if entry["was_running"] else ""), logs=logs)

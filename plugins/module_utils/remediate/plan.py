@@ -37,6 +37,7 @@ class ContainerPlan(object):
         self.fixes = {}        # rule id -> live | recreate
         self.skipped = []      # (rule id, reason)
         self.touched = []      # (section, key) in the order first changed
+        self.verify_ports = []  # (host, port) the old container answered on: the replacement must too
 
     @property
     def name(self):
@@ -123,14 +124,16 @@ def fix_order(rule_id):
     return (rule_id not in FIRST_FIXES, rule_sort_key(rule_id))
 
 
-def plan_container(container, failing, policy, context, exemption_for=None):
+def plan_container(container, failing, policy, context, exemption_for=None, refusal=None):
     """A ContainerPlan for the container's failing rule ids.
 
     policy: the container's resolved policy dict; exemption_for(rule_id) the
-    reason a rule is exempt for it, or None; context: remedies.Context.
+    reason a rule is exempt for it, or None; context: remedies.Context;
+    refusal: why it may not be replaced, found by looking at the Engine
+    (safety.py: data in its writable layer, dependants, ports), or None.
     """
     plan = ContainerPlan(container)
-    refusal = recreate_refusal(container, policy)
+    refusal = recreate_refusal(container, policy) or refusal
     swarm = swarm_refusal(container)
     for rule_id in sorted(set(failing), key=fix_order):
         exempt = exemption_for(rule_id) if exemption_for else None

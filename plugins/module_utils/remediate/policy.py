@@ -30,6 +30,14 @@ KNOWN_CAPABILITIES = frozenset([
     "SYS_TTY_CONFIG", "WAKE_ALARM",
 ])
 
+# Paths of a container's writable layer that a replacement may drop without losing data: scratch space,
+# runtime state and caches the service rebuilds. Each entry covers the paths it matches and everything
+# below them; `*` matches within one path segment, `**` any number of segments.
+DISPOSABLE_PATHS = (
+    "/tmp", "/var/tmp", "/run", "/var/run", "/var/lock", "/var/cache", "/var/lib/apt/lists",
+    "/root/.cache", "/home/*/.cache", "**/__pycache__",
+)
+
 # name: (kind, default). None as a default means "no value: the fix that needs it is skipped".
 POLICY_FIELDS = {
     "memory": ("size", None),             # 5.11, live
@@ -44,6 +52,8 @@ POLICY_FIELDS = {
     "tmpfs": ("paths", ["/tmp"]),         # 5.13: writable tmpfs paths of a read-only root
     "user": ("user", None),               # 4.1: run as this user (recreate) when the container runs as root
     "network": ("str", None),             # 5.10: the network a host-network container moves to
+    # Writable-layer paths a replacement may drop (any recreate): scratch and caches, rebuilt by the service.
+    "disposable_paths": ("path_globs", list(DISPOSABLE_PATHS)),
 }
 
 SIZE = re.compile(r"^\s*(\d+)\s*([bkmg]?)b?\s*$", re.IGNORECASE)
@@ -116,6 +126,15 @@ def _paths(value, where):
     return paths
 
 
+def _path_globs(value, where):
+    globs = _string_list(value, where)
+    relative = [glob for glob in globs if not (glob.startswith("/") or glob.startswith("**/"))]
+    if relative:
+        raise PolicyError("%s: expected absolute paths or globs (such as /srv/spool or **/__pycache__), got %s"
+                          % (where, ", ".join(relative)))
+    return globs
+
+
 def _memory(value, where):
     size = parse_size(value, where)
     if size < MIN_MEMORY:
@@ -157,6 +176,7 @@ CONVERTERS = {
     "bool": _bool,
     "capabilities": _capabilities,
     "paths": _paths,
+    "path_globs": _path_globs,
     "str": _text,
     "user": _user,
 }

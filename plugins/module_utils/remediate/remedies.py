@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import WILDCARDS, endpoint_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import EXTRA_SENSITIVE_PATHS
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import (
     CIS_SENSITIVE_DIRS, UNBOUNDED_RESTART,
@@ -32,8 +33,11 @@ MIB = 1024 ** 2
 
 Remedy = collections.namedtuple("Remedy", ["rule", "fix", "sets", "apply"])
 # What remedies read besides inspect data and policy: the container's memory in use (bytes) and
-# process count now (None when unknown or not running), and the docker_host whose socket 5.32 looks for.
-Context = collections.namedtuple("Context", ["memory_usage", "pids", "docker_host"])
+# process count now (None when unknown or not running), the docker_host whose socket 5.32 looks for, and
+# the TCP sockets its processes listen on ([(address, port)]; None when they could not be read, with
+# why in listening_unknown) for 5.10.
+Context = collections.namedtuple("Context", ["memory_usage", "pids", "docker_host", "listening", "listening_unknown"],
+                                 defaults=((), None))
 # A PIDs limit is refused when the container already runs more than this share of it.
 PIDS_HEADROOM = 50
 
@@ -220,13 +224,36 @@ def sensitive_paths_read_only(container, policy, context):
                              and any(is_within(path, directory) for directory in wanted), "sensitive path mount")
 
 
-@remedy("5.10", RECREATE, "HostConfig.NetworkMode: policy network instead of host")
+@remedy("5.10", RECREATE, "HostConfig.NetworkMode: policy network instead of host, with the ports it listens on published")
 def leave_host_network(container, policy, context):
     if not policy.get("network"):
         # In the host's namespace it listens on host ports directly; on a network it needs ports published.
-        return Skip("uses the host's network: name the network it moves to in policy.network "
-                    "(and publish the ports it serves)")
-    return Change([("HostConfig", "NetworkMode", policy["network"])])
+        return Skip("uses the host's network: name the network it moves to in policy.network")
+    if context.listening is None:
+        return Skip("kept on the host's network: the ports it listens on cannot be found (%s), and without them "
+                    "published it would be unreachable on a network" % (context.listening_unknown or "unknown"))
+    narrow = [(address, port) for address, port in context.listening if address not in WILDCARDS]
+    if narrow:
+        return Skip("kept on the host's network: it listens on %s, which a published port cannot reach from a network "
+                    "namespace of its own; make it listen on 0.0.0.0 first, or exempt 5.10 for it"
+                    % ", ".join(endpoint_text(listener) for listener in narrow))
+    bindings = published_bindings(context.listening)
+    exposed = dict(container.config.get("ExposedPorts") or {})
+    exposed.update((port, {}) for port in bindings)
+    return Change([("HostConfig", "NetworkMode", policy["network"]), ("HostConfig", "PortBindings", bindings),
+                   ("Config", "ExposedPorts", exposed or None)])
+
+
+def published_bindings(listening):
+    """PortBindings publishing each wildcard listener on the same port: 0.0.0.0 for IPv4 only, every address
+    (HostIp "") for an IPv6 wildcard, which takes IPv4 too."""
+    bindings = {}
+    for address, port in sorted(listening, key=lambda item: (item[1], item[0])):
+        key = "%d/tcp" % port
+        host_ip = "0.0.0.0" if address == "0.0.0.0" else ""
+        if key not in bindings or host_ip == "":
+            bindings[key] = [{"HostIp": host_ip, "HostPort": str(port)}]
+    return bindings
 
 
 def _private_namespace(key, private_value):

@@ -23,7 +23,12 @@ inspect shows differently from what create takes is translated here:
   addresses, links and driver options;
 - the image: the name it was run with, when that name still points at the
   same image id; otherwise the id itself, so a re-tagged name never swaps
-  the software under the service.
+  the software under the service;
+- a container in another one's network namespace (`--network container:X`)
+  shows the settings of X's network (its hostname, ports, DNS, extra hosts)
+  that the Engine refuses at create for such a container: they are left out
+  of the request (the replacement gets them from X again, as the old one
+  did); with the host's network, a MAC address is left out the same way.
 
 A spec is a dict {"config": create body, "networks": {name: endpoint}}; the
 changes a fix makes are (section, key, value) triples applied to it.
@@ -140,12 +145,28 @@ def build_spec(inspect, image=None):
     return {"config": config, "networks": networks}
 
 
+# What the Engine refuses at create with NetworkMode container:<X> (it comes from X), and with host.
+FROM_THE_DONOR = (("Config", "Hostname"), ("Config", "Domainname"), ("Config", "MacAddress"), ("Config", "ExposedPorts"),
+                  ("HostConfig", "PortBindings"), ("HostConfig", "PublishAllPorts"), ("HostConfig", "Dns"),
+                  ("HostConfig", "DnsSearch"), ("HostConfig", "DnsOptions"), ("HostConfig", "ExtraHosts"),
+                  ("HostConfig", "Links"))
+FROM_THE_HOST = (("Config", "MacAddress"),)
+
+
+def without_network_settings(body, mode):
+    """The create body without what the network mode gives the container itself (the Engine refuses it)."""
+    dropped = FROM_THE_DONOR if mode.startswith("container:") else FROM_THE_HOST if mode == "host" else ()
+    for section, key in dropped:
+        (body["HostConfig"] if section == "HostConfig" else body).pop(key, None)
+    return body
+
+
 def create_request(spec):
     """(create body, {network: endpoint} to connect before start) for a spec."""
     body = copy.deepcopy(spec["config"])
     mode = body["HostConfig"].get("NetworkMode") or "default"
     if mode in NETWORK_MODES_WITHOUT_ENDPOINTS or mode.startswith("container:"):
-        return body, {}
+        return without_network_settings(body, mode), {}
     networks = dict((name, endpoint) for name, endpoint in spec["networks"].items()
                     if name not in NETWORK_MODES_WITHOUT_ENDPOINTS)
     primary = primary_network(body["HostConfig"], networks)

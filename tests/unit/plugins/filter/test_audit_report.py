@@ -106,6 +106,22 @@ def test_remediation_lines_for_a_skipped_task_a_failure_and_nothing_to_do():
     assert remediation_summary_lines(clean)[-1] == "nothing to fix: the selected rules pass on every audited container"
 
 
+def test_remediation_lines_name_recoveries_leftovers_and_compose_overrides():
+    from ansible_collections.bulwark.hardening.plugins.filter.audit_report import remediation_summary_lines
+    result = dict(REMEDIATION, recovered=[
+        {"name": "web", "step": "stop_old", "action": "restored", "status": "changed", "detail": "renamed it back"},
+        {"name": "db", "step": "verify", "action": "restored", "status": "failed", "detail": "the old container is gone"}],
+        leftovers=[{"name": "x-bulwark-old-0123456789ab", "id": "0123456789ab", "reason": "no journal entry: left alone"}],
+        compose=[{"project": "shop", "detail": "written to /srv/shop/docker-compose.override.yml",
+                  "edits": ["web: remove \"apparmor=unconfined\" from security_opt"]}])
+    lines = remediation_summary_lines(result)
+    assert "recovered web (interrupted at stop_old): restored - renamed it back" in lines
+    assert "recovery failed db (interrupted at verify): the old container is gone" in lines
+    assert "left alone x-bulwark-old-0123456789ab (0123456789ab): no journal entry: left alone" in lines
+    assert "compose project shop: written to /srv/shop/docker-compose.override.yml" in lines
+    assert 'compose project shop: edit the compose file - web: remove "apparmor=unconfined" from security_opt' in lines
+
+
 # --- failing_at_or_above: what fails audit.yml ---------------------------------------------------
 
 def test_failing_at_or_above_counts_failures_of_the_threshold_and_higher_only():

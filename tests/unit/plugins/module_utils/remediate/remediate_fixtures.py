@@ -4,6 +4,13 @@
 compose_web.json is a compose service container (shop-web-1: two networks,
 binds, a named and an anonymous volume, a health check) and its image;
 containers.json (see rule_fixtures) has the four small audit containers.
+remediate_neighbours.json was read from a real Engine (docker 20.10, cgroup
+v1): a donor (a published port, an anonymous volume, a tmpfs) and the three
+containers depending on it (its network, IPC and PID namespaces; a legacy
+link; volumes-from), the donor's writable-layer changes, and a host-network
+container with two listeners (0.0.0.0:18182, 127.0.0.1:18183) with its
+cgroup, `docker top`, file descriptors and /proc/<pid>/net/tcp{,6}; plus a
+tcp6 text with an IPv6 wildcard, ::1 and an IPv4-mapped listener.
 Tests start from one of them and change only what they test.
 """
 
@@ -34,6 +41,16 @@ def web(changes=None):
     return ContainerView(web_inspect(changes))
 
 
+def neighbours():
+    """remediate_neighbours.json (see above), a fresh copy."""
+    return load("remediate_neighbours.json")
+
+
+def neighbour(name, changes=None):
+    """One container of remediate_neighbours.json (donor, netuser, linked, volumes, hostnet) as a ContainerView."""
+    return ContainerView(patched(neighbours()[name], changes))
+
+
 def audit_container(name, changes=None):
     """One of containers.json's containers (hardened, insecure, hostnet, stopped) as a ContainerView."""
     return ContainerView(patched(load("containers.json")[name], changes))
@@ -44,5 +61,5 @@ def policy(**fields):
     return Policy(defaults=fields).resolve("any", {})
 
 
-def context(memory_usage=None, pids=None, docker_host=None):
-    return Context(memory_usage, pids, docker_host)
+def context(memory_usage=None, pids=None, docker_host=None, listening=(), listening_unknown=None):
+    return Context(memory_usage, pids, docker_host, listening, listening_unknown)

@@ -14,6 +14,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.execute import (
     ReplacementFailed, aside_name, describe_failure, last_logs, recreate, update_live, wait_until_settled,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import STEPS
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
 
 from remediate_fixtures import MIB, WEB_ID, context, policy, web, web_image
@@ -108,8 +109,9 @@ def clock_fixture(monkeypatch):
     fake = FakeClock()
     real = execute.wait_until_settled
 
-    def waiting(client, container_id, grace, health_timeout, sleep):
-        return real(client, container_id, grace, health_timeout, sleep=sleep, now=fake.now)
+    def waiting(client, container_id, grace, health_timeout, sleep, endpoints=(), probe=None):
+        return real(client, container_id, grace, health_timeout, sleep=sleep, now=fake.now, endpoints=endpoints,
+                    probe=probe)
 
     monkeypatch.setattr(execute, "wait_until_settled", waiting)
     return fake
@@ -120,8 +122,9 @@ def recreate_plan(changes=None, failing=("5.26",)):
     return plan_container(web(changes), list(failing), policy(recreate=True), context())
 
 
-def run_recreate(engine, clock, plan=None):
-    return recreate(engine, plan or recreate_plan(), web_image(), GRACE, HEALTH_TIMEOUT, sleep=clock.sleep)
+def run_recreate(engine, clock, plan=None, journal=None):
+    return recreate(engine, plan or recreate_plan(), web_image(), GRACE, HEALTH_TIMEOUT, sleep=clock.sleep, journal=journal,
+                    engine_id="ENGINE-ID")
 
 
 # --- live --------------------------------------------------------------------------
@@ -155,30 +158,77 @@ def test_update_live_refused():
 
 # --- recreate: the happy path ----------------------------------------------------------
 
+TEMPORARY = "shop-web-1-bulwark-new-4b5e57f6eb2f"
+UNLESS_STOPPED = {"Name": "unless-stopped", "MaximumRetryCount": 0}
+
+
+class RecordingJournal(object):
+    """A journal keeping the steps recorded, the entry as last recorded, and whether it was forgotten."""
+
+    def __init__(self, fail_at=None):
+        self.steps = []
+        self.entry = None
+        self.forgotten = False
+        self.fail_at = fail_at
+
+    def record(self, entry, step):
+        if step == self.fail_at:
+            raise OSError(28, "No space left on device")
+        entry["step"] = step
+        self.steps.append(step)
+        self.entry = dict(entry)
+
+    def forget(self, entry):
+        self.forgotten = True
+
+
 def test_recreate_call_order(clock):
     engine = FakeEngine()
     outcome = run_recreate(engine, clock)
     assert outcome.status == "changed" and outcome.new_id == NEW_ID
-    assert engine.endpoints() == ["rename", "update_container", "stop", "create_container_from_config",
-                                  "connect_container_to_network", "start", "inspect_container", "remove_container"]
+    assert engine.endpoints() == ["create_container_from_config", "connect_container_to_network", "rename",
+                                  "update_container", "stop", "rename", "start", "inspect_container", "update_container",
+                                  "remove_container"]
 
 
-def test_recreate_renames_aside_and_stops_the_old_one_without_restarts(clock):
+def test_the_replacement_is_made_before_the_old_one_stops_and_takes_the_name_after(clock):
     engine = FakeEngine()
     run_recreate(engine, clock)
-    assert engine.made("rename") == [((WEB_ID, ASIDE), {})]
-    assert engine.made("update_container") == [(("/containers/%s/update" % WEB_ID, {"RestartPolicy": {"Name": "no"}}), {})]
+    [((_body,), kwargs)] = engine.made("create_container_from_config")
+    assert kwargs == {"name": TEMPORARY}
+    assert engine.made("rename") == [((WEB_ID, ASIDE), {}), ((NEW_ID, "shop-web-1"), {})]
     assert engine.made("stop") == [((WEB_ID,), {"timeout": 20})]
+    assert engine.made("start") == [((NEW_ID,), {})]
 
 
-def test_recreate_creates_under_the_name_from_the_plan(clock):
+def test_the_replacement_is_verified_without_restart_policy_and_gets_it_after(clock):
     engine = FakeEngine()
     run_recreate(engine, clock)
-    [((body,), kwargs)] = engine.made("create_container_from_config")
-    assert kwargs == {"name": "shop-web-1"}
+    [((body,), _kwargs)] = engine.made("create_container_from_config")
+    assert body["HostConfig"]["RestartPolicy"] == {"Name": "no"}
+    assert engine.made("update_container") == [
+        (("/containers/%s/update" % WEB_ID, {"RestartPolicy": {"Name": "no"}}), {}),
+        (("/containers/%s/update" % NEW_ID, {"RestartPolicy": UNLESS_STOPPED}), {}),
+    ]
+    last_inspection = max(index for index, call in enumerate(engine.calls) if call[0] == "inspect_container")
+    restored = [index for index, call in enumerate(engine.calls) if call[0] == "update_container"][1]
+    assert restored > last_inspection
+
+
+def test_a_live_fix_in_the_same_plan_sets_the_replacements_restart_policy(clock):
+    engine = FakeEngine()
+    plan = plan_container(web(), ["5.26", "5.15"], policy(recreate=True, restart_from_always=True), context())
+    run_recreate(engine, clock, plan)
+    assert engine.made("update_container")[-1] == (
+        ("/containers/%s/update" % NEW_ID, {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 5}}), {})
+
+
+def test_recreate_creates_from_the_plan(clock):
+    engine = FakeEngine()
+    run_recreate(engine, clock)
+    [((body,), _kwargs)] = engine.made("create_container_from_config")
     assert body["Image"] == "shop/web:2.4"
     assert body["HostConfig"]["SecurityOpt"] == ["no-new-privileges:true"]
-    assert body["HostConfig"]["RestartPolicy"] == {"Name": "unless-stopped", "MaximumRetryCount": 0}
     assert body["NetworkingConfig"] == {"EndpointsConfig": {"shop_backend": {
         "Aliases": ["shop-web-1", "web"], "IPAMConfig": {"IPv4Address": "172.28.0.10"}}}}
 
@@ -190,7 +240,7 @@ def test_recreate_connects_the_other_networks_before_start(clock):
     assert path == "/networks/shop_frontend/connect"
     assert body["Container"] == NEW_ID
     assert body["EndpointConfig"]["Links"] == ["shop-db-1:db"]
-    assert engine.made("start") == [((NEW_ID,), {})]
+    assert engine.endpoints().index("connect_container_to_network") < engine.endpoints().index("start")
 
 
 def test_recreate_watches_the_replacement_for_the_grace_period(clock):
@@ -209,13 +259,42 @@ def test_recreate_removes_the_old_container_keeping_its_volumes(clock):
     assert engine.calls[-1][0] == "remove_container"
 
 
+def test_every_step_is_journaled_before_it_is_done_and_the_entry_forgotten_after(clock):
+    engine, journal = FakeEngine(), RecordingJournal()
+    run_recreate(engine, clock, journal=journal)
+    assert journal.steps == list(STEPS) and journal.forgotten
+    entry = journal.entry
+    assert (entry["name"], entry["old_id"], entry["new_id"]) == ("shop-web-1", WEB_ID, NEW_ID)
+    assert (entry["temporary_name"], entry["aside_name"]) == (TEMPORARY, ASIDE)
+    assert entry["restart_policy"] == UNLESS_STOPPED and entry["new_restart_policy"] == UNLESS_STOPPED
+    assert entry["was_running"] is True and entry["engine"] == "ENGINE-ID"
+
+
+def test_the_new_id_is_journaled_right_after_create(clock):
+    class Snapshots(RecordingJournal):
+        def record(self, entry, step):
+            super().record(entry, step)
+            self.snapshots = getattr(self, "snapshots", []) + [(step, entry.get("new_id"))]
+
+    journal = Snapshots()
+    run_recreate(FakeEngine(), clock, journal=journal)
+    assert journal.snapshots[:2] == [("create", None), ("connect", NEW_ID)]
+
+
+def test_a_journal_that_cannot_be_written_changes_nothing(clock):
+    engine, journal = FakeEngine(), RecordingJournal(fail_at="create")
+    outcome = run_recreate(engine, clock, journal=journal)
+    assert outcome.status == "rolled_back" and "No space left on device" in outcome.detail
+    assert engine.calls == [] and journal.forgotten
+
+
 def test_recreate_of_a_stopped_container_neither_stops_nor_starts(clock):
     engine = FakeEngine()
     plan = recreate_plan({"State.Running": False, "State.Status": "exited",
                           "HostConfig.RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}})
     outcome = run_recreate(engine, clock, plan)
     assert outcome.status == "changed"
-    assert engine.endpoints() == ["rename", "create_container_from_config", "connect_container_to_network",
+    assert engine.endpoints() == ["create_container_from_config", "connect_container_to_network", "rename", "rename",
                                   "remove_container"]
 
 
@@ -232,46 +311,55 @@ def test_recreate_of_a_container_on_one_network_connects_nothing(clock):
     assert engine.made("connect_container_to_network") == []
 
 
-def test_a_verified_replacement_is_reported_when_the_old_container_cannot_be_removed(clock):
-    engine = FakeEngine(remove_container=api_error("removal of container is already in progress"))
-    outcome = run_recreate(engine, clock)
-    assert outcome.new_id == NEW_ID
-    assert "removal of container is already in progress" in outcome.detail
+def test_a_verified_replacement_stays_when_the_old_container_cannot_be_removed(clock):
+    engine, journal = FakeEngine(remove_container=api_error("removal of container is already in progress")), RecordingJournal()
+    outcome = run_recreate(engine, clock, journal=journal)
+    assert outcome.status == "changed" and outcome.new_id == NEW_ID
+    assert "removal of container is already in progress" in outcome.detail and "the next run removes it" in outcome.detail
+    assert journal.steps[-1] == "remove_old" and not journal.forgotten  # the next run finishes it
 
 
-def test_a_rename_aside_refused_changes_nothing(clock):
-    engine = FakeEngine(rename=api_error("No such container"))
-    with pytest.raises(APIError):
-        run_recreate(engine, clock)
-    assert engine.endpoints() == ["rename"]
+def test_the_replacement_must_answer_where_the_old_one_did(clock):
+    engine = FakeEngine()
+    plan = recreate_plan()
+    plan.verify_ports = [("127.0.0.1", 8080)]
+    asked = []
+    outcome = recreate(engine, plan, web_image(), GRACE, HEALTH_TIMEOUT, sleep=clock.sleep,
+                       probe=lambda host, port: asked.append((host, port)) or False)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("the replacement does not answer on 127.0.0.1:8080, where the old container answered")
+    assert asked and set(asked) == {("127.0.0.1", 8080)}
 
 
 # --- recreate: roll back ----------------------------------------------------------------
 
-ROLL_BACK = ["remove_container", "rename", "update_container", "start"]
-
-
-def assert_rolled_back(engine, new_container=True):
+def assert_rolled_back(engine, new_container=True, renamed=True, restarted=True):
     """The replacement removed (when created), the old one renamed back, its restart policy restored, started."""
-    tail = engine.calls[-4:] if new_container else engine.calls[-3:]
-    expected = ([("remove_container", (NEW_ID,), {"force": True, "v": False})] if new_container else []) + [
-        ("rename", (WEB_ID, "shop-web-1"), {}),
-        ("update_container", ("/containers/%s/update" % WEB_ID,
-                              {"RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0}}), {}),
-        ("start", (WEB_ID,), {}),
-    ]
-    assert tail == expected
+    expected = ([("remove_container", (NEW_ID,), {"force": True, "v": False})] if new_container else [])
+    if renamed:
+        expected.append(("rename", (WEB_ID, "shop-web-1"), {}))
+        expected.append(("update_container", ("/containers/%s/update" % WEB_ID, {"RestartPolicy": UNLESS_STOPPED}), {}))
+    if restarted:
+        expected.append(("start", (WEB_ID,), {}))
+    assert engine.calls[-len(expected):] == expected
     assert ("remove_container", (WEB_ID,), {"v": False}) not in engine.calls
 
 
 def test_roll_back_when_the_replacement_exits(clock):
-    engine = FakeEngine(inspect_container=[RUNNING, RUNNING, EXITED])
-    outcome = run_recreate(engine, clock)
+    engine, journal = FakeEngine(inspect_container=[RUNNING, RUNNING, EXITED]), RecordingJournal()
+    outcome = run_recreate(engine, clock, journal=journal)
     assert outcome.status == "rolled_back"
     assert outcome.detail.startswith("the replacement stopped (exit code 3); the old container is back under its name and running")
     assert outcome.logs == "booting\nlistening on :8080"
     assert engine.made("logs") == [((NEW_ID,), {"tail": 20})]
     assert_rolled_back(engine)
+    assert journal.steps[-1] == "verify" and journal.forgotten
+
+
+def test_an_exit_is_seen_at_the_next_poll(clock):
+    engine = FakeEngine(inspect_container=[RUNNING, EXITED])
+    run_recreate(engine, clock)
+    assert clock.sleeps == [execute.POLL_SECONDS]
 
 
 def test_roll_back_when_the_replacement_keeps_restarting(clock):
@@ -279,6 +367,16 @@ def test_roll_back_when_the_replacement_keeps_restarting(clock):
     outcome = run_recreate(engine, clock)
     assert outcome.status == "rolled_back"
     assert outcome.detail.startswith("the replacement stopped (exit code 1, restarting)")
+    assert_rolled_back(engine)
+
+
+def test_roll_back_when_the_replacement_restarted_between_two_polls(clock):
+    first = dict(RUNNING, RestartCount=0, State=dict(RUNNING["State"], StartedAt="2026-11-20T09:14:04.1Z"))
+    again = dict(RUNNING, RestartCount=1, State=dict(RUNNING["State"], StartedAt="2026-11-20T09:14:04.6Z"))
+    engine = FakeEngine(inspect_container=[first, first, again])
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert outcome.detail.startswith("the replacement restarted (restart count 1, started 2026-11-20T09:14:04.6Z")
     assert_rolled_back(engine)
 
 
@@ -298,14 +396,13 @@ def test_roll_back_when_the_replacement_never_turns_healthy(clock):
     assert_rolled_back(engine)
 
 
-def test_roll_back_when_create_is_refused(clock):
-    engine = FakeEngine(create_container_from_config=api_error("Conflict. The container name \"/shop-web-1\" is already in use"))
+def test_create_refused_leaves_the_old_container_alone(clock):
+    engine = FakeEngine(create_container_from_config=api_error("Conflict. The container name is already in use"))
     outcome = run_recreate(engine, clock)
     assert outcome.status == "rolled_back"
-    assert outcome.detail.startswith("Docker refused: Conflict. The container name \"/shop-web-1\" is already in use; ")
-    assert outcome.logs == ""
-    assert engine.made("logs") == []
-    assert_rolled_back(engine, new_container=False)
+    assert outcome.detail.startswith("Docker refused: Conflict. The container name is already in use; ")
+    assert outcome.logs == "" and engine.made("logs") == []
+    assert engine.endpoints() == ["create_container_from_config"]
 
 
 def test_roll_back_when_start_is_refused(clock):
@@ -321,15 +418,16 @@ def test_roll_back_on_an_unexpected_python_error(clock):
     outcome = run_recreate(engine, clock)
     assert outcome.status == "rolled_back"
     assert outcome.detail.startswith("TypeError: unhashable type: 'dict'; the old container is back")
-    assert_rolled_back(engine)
+    assert engine.endpoints() == ["create_container_from_config", "connect_container_to_network", "logs",
+                                  "remove_container"]
 
 
 def test_roll_back_when_stopping_the_old_one_fails(clock):
     engine = FakeEngine(stop=api_error("cannot stop container: permission denied"))
     outcome = run_recreate(engine, clock)
     assert outcome.status == "rolled_back"
-    assert_rolled_back(engine, new_container=False)
-    assert engine.made("create_container_from_config") == []
+    assert_rolled_back(engine)
+    assert "start" not in [name for name, args, _kwargs in engine.calls if args == (NEW_ID,)]
 
 
 def test_roll_back_of_a_container_without_restart_policy_leaves_it(clock):
@@ -352,13 +450,14 @@ def test_roll_back_of_a_stopped_container_does_not_start_it(clock):
     assert "start" not in engine.endpoints()
 
 
-def test_a_failed_roll_back_is_reported_loudly(clock):
-    engine = FakeEngine(inspect_container=EXITED, rename=[None, api_error("name is in use")])
-    outcome = run_recreate(engine, clock)
+def test_a_failed_roll_back_is_reported_loudly_and_left_to_the_next_run(clock):
+    engine, journal = FakeEngine(inspect_container=EXITED, rename=[None, None, api_error("name is in use")]), RecordingJournal()
+    outcome = run_recreate(engine, clock, journal=journal)
     assert outcome.status == "failed"
     assert outcome.detail == ("the replacement stopped (exit code 3); ROLL BACK FAILED (Docker refused: name is in use): "
-                              "the old container is 4b5e57f6eb2f, check it now")
+                              "the old container is 4b5e57f6eb2f, check it now (the next run tries the roll back again)")
     assert outcome.logs == "booting\nlistening on :8080"
+    assert not journal.forgotten
 
 
 def test_a_roll_back_that_cannot_remove_the_replacement_fails(clock):
@@ -366,11 +465,11 @@ def test_a_roll_back_that_cannot_remove_the_replacement_fails(clock):
     outcome = run_recreate(engine, clock)
     assert outcome.status == "failed"
     assert "ROLL BACK FAILED" in outcome.detail
-    assert engine.made("rename") == [((WEB_ID, ASIDE), {})]
+    assert engine.made("rename") == [((WEB_ID, ASIDE), {}), ((NEW_ID, "shop-web-1"), {})]
 
 
 def test_a_roll_back_failing_with_a_python_error_is_reported(clock):
-    engine = FakeEngine(create_container_from_config=api_error("bad"), start=RuntimeError("boom"))
+    engine = FakeEngine(inspect_container=EXITED, start=[None, RuntimeError("boom")])
     outcome = run_recreate(engine, clock)
     assert outcome.status == "failed"
     assert "ROLL BACK FAILED (RuntimeError: boom)" in outcome.detail
@@ -425,6 +524,45 @@ def test_an_unhealthy_container_without_probe_output():
         wait(engine, clock)
 
 
+def test_every_endpoint_must_answer_once_within_the_grace_period():
+    engine, clock = FakeEngine(inspect_container=NO_HEALTH_CHECK), FakeClock()
+    answers = {("127.0.0.1", 80): [False, False, True], ("::1", 80): [True]}
+    asked = []
+
+    def probe(host, port):
+        asked.append((host, port))
+        script = answers[(host, port)]
+        return script.pop(0) if len(script) > 1 else script[0]
+    wait_until_settled(engine, NEW_ID, GRACE, HEALTH_TIMEOUT, sleep=clock.sleep, now=clock.now,
+                       endpoints=[("127.0.0.1", 80), ("::1", 80)], probe=probe)
+    assert asked.count(("::1", 80)) == 1 and asked.count(("127.0.0.1", 80)) == 3
+    assert sum(clock.sleeps) == GRACE
+
+
+def test_an_endpoint_that_never_answers_fails_at_the_end_of_the_grace_period():
+    engine, clock = FakeEngine(inspect_container=NO_HEALTH_CHECK), FakeClock()
+    with pytest.raises(ReplacementFailed, match=r"^the replacement does not answer on \[::1\]:80, where the old container"):
+        wait_until_settled(engine, NEW_ID, GRACE, HEALTH_TIMEOUT, sleep=clock.sleep, now=clock.now,
+                           endpoints=[("::1", 80)], probe=lambda host, port: False)
+    assert sum(clock.sleeps) == GRACE
+
+
+def test_with_a_health_check_an_endpoint_has_as_long_as_the_health_check():
+    engine, clock = FakeEngine(inspect_container=[STARTING] * 40 + [RUNNING]), FakeClock()
+    calls = []
+    wait_until_settled(engine, NEW_ID, GRACE, HEALTH_TIMEOUT, sleep=clock.sleep, now=clock.now,
+                       endpoints=[("127.0.0.1", 80)], probe=lambda host, port: calls.append(1) or len(calls) > 30)
+    assert sum(clock.sleeps) == 20
+
+
+def test_a_restart_between_polls_is_caught_by_its_start_time_alone():
+    first = dict(NO_HEALTH_CHECK, RestartCount=0, State=dict(NO_HEALTH_CHECK["State"], StartedAt="2026-11-20T09:14:04.1Z"))
+    moved = dict(first, State=dict(first["State"], StartedAt="2026-11-20T09:14:05.3Z"))
+    engine, clock = FakeEngine(inspect_container=[first, moved]), FakeClock()
+    with pytest.raises(ReplacementFailed, match=r"^the replacement restarted"):
+        wait(engine, clock)
+
+
 def test_a_container_with_no_state_has_stopped():
     engine, clock = FakeEngine(inspect_container={}), FakeClock()
     with pytest.raises(ReplacementFailed, match=r"stopped \(exit code None\)"):
@@ -433,8 +571,9 @@ def test_a_container_with_no_state_has_stopped():
 
 # --- helpers ----------------------------------------------------------------------------------------
 
-def test_aside_name():
+def test_aside_and_temporary_names():
     assert aside_name("shop-web-1", WEB_ID) == ASIDE
+    assert execute.temporary_name("shop-web-1", WEB_ID) == TEMPORARY
 
 
 def test_describe_failure():
@@ -457,3 +596,9 @@ def test_last_logs_masks_known_tokens():
     token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
     engine = FakeEngine(logs=("GITHUB_TOKEN=%s\nexiting\n" % token).encode())
     assert token not in last_logs(engine, NEW_ID)
+
+
+def test_a_full_disk_after_the_replacement_was_verified_does_not_undo_it(clock):
+    engine, journal = FakeEngine(), RecordingJournal(fail_at="remove_old")
+    outcome = run_recreate(engine, clock, journal=journal)
+    assert outcome.status == "changed" and engine.made("remove_container") == [((WEB_ID,), {"v": False})]

@@ -203,3 +203,20 @@ def test_plan_names_the_container():
     assert result.name == "shop-web-1"
     assert result.id.startswith("4b5e57f6eb2f")
     assert result.action == "none" and result.skipped == []
+
+
+def test_a_refusal_found_at_the_engine_skips_the_recreate_fixes_and_keeps_the_live_ones():
+    plan = plan_container(web(), ["5.26", "5.13", "5.12"], policy(recreate=True, cpu_shares=512), context(),
+                          refusal="kept as it is: its writable layer holds what a replacement would lose")
+    assert plan.action == "live" and plan.fixes == {"5.12": "live"}
+    assert plan.skipped == [("5.13", "kept as it is: its writable layer holds what a replacement would lose"),
+                            ("5.26", "kept as it is: its writable layer holds what a replacement would lose")]
+
+
+def test_recreate_off_is_said_before_a_refusal_found_at_the_engine():
+    plan = plan_container(web(), ["5.26"], policy(), context(), refusal="kept as it is: dependants")
+    assert plan.skipped == [("5.26", "recreate is off for this container (policy.recreate)")]
+
+
+def test_a_plan_has_no_ports_to_verify_until_told():
+    assert plan_container(web(), ["5.26"], policy(recreate=True), context()).verify_ports == []

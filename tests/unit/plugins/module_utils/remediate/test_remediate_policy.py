@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import (
-    POLICY_FIELDS, Policy, PolicyError, Selector, clean_policy, default_policy, parse_size,
+    DISPOSABLE_PATHS, POLICY_FIELDS, Policy, PolicyError, Selector, clean_policy, default_policy, parse_size,
 )
 
 MIB = 1024 ** 2
@@ -84,6 +84,8 @@ def test_memory_below_6m_is_refused():
     ("user", "  ", "expected a non-empty string"),
     ("user", 1000, "expected a non-empty string"),
     ("network", "", "expected a non-empty string"),
+    ("disposable_paths", ["/tmp", "srv/spool"], "expected absolute paths or globs (such as /srv/spool or **/__pycache__), got srv/spool"),
+    ("disposable_paths", [3], "expected a list of strings"),
 ])
 def test_each_bad_value_names_its_field(field, value, message):
     with pytest.raises(PolicyError) as raised:
@@ -152,7 +154,14 @@ def test_defaults():
     assert defaults["restart_retries"] == 5
     assert defaults["recreate"] is False and defaults["restart_from_always"] is False
     assert defaults["cap_add"] == [] and defaults["tmpfs"] == ["/tmp"]
+    assert defaults["disposable_paths"] == list(DISPOSABLE_PATHS) and "/tmp" in DISPOSABLE_PATHS
     assert Policy().resolve("web", {}) == defaults
+
+
+def test_disposable_paths_replace_the_default_per_container():
+    policy = Policy(overrides=[{"name": "spooler", "policy": {"disposable_paths": ["/srv/spool", "**/__pycache__"]}}])
+    assert policy.resolve("spooler", {})["disposable_paths"] == ["/srv/spool", "**/__pycache__"]
+    assert policy.resolve("web", {})["disposable_paths"] == list(DISPOSABLE_PATHS)
 
 
 # --- selectors and overrides ----------------------------------------------------

@@ -257,7 +257,41 @@ def test_a_writable_log_directory_is_sensitive():
 # --- 5.10 host network -------------------------------------------------------------------------
 
 def test_host_network_moves_to_the_policy_network():
-    assert settings("5.10", audit_container("hostnet"), policy(network="appnet")) == {("HostConfig", "NetworkMode"): "appnet"}
+    assert settings("5.10", audit_container("hostnet"), policy(network="appnet")) == {
+        ("HostConfig", "NetworkMode"): "appnet", ("HostConfig", "PortBindings"): {}, ("Config", "ExposedPorts"): None}
+
+
+def test_the_ports_it_listens_on_are_published_on_the_same_port_and_address():
+    listening = [("0.0.0.0", 8080), ("::", 9090), ("0.0.0.0", 9090)]
+    found = settings("5.10", audit_container("hostnet"), policy(network="appnet"), context(listening=listening))
+    assert found[("HostConfig", "PortBindings")] == {
+        "8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
+        "9090/tcp": [{"HostIp": "", "HostPort": "9090"}],  # the IPv6 wildcard takes IPv4 too: every address
+    }
+    assert found[("Config", "ExposedPorts")] == {"8080/tcp": {}, "9090/tcp": {}}
+
+
+def test_the_image_exposed_ports_are_kept():
+    container = audit_container("hostnet", {"Config.ExposedPorts": {"53/udp": {}}})
+    found = settings("5.10", container, policy(network="appnet"), context(listening=[("0.0.0.0", 8080)]))
+    assert found[("Config", "ExposedPorts")] == {"53/udp": {}, "8080/tcp": {}}
+
+
+@pytest.mark.parametrize("listener, shown", [
+    (("127.0.0.1", 5432), "127.0.0.1:5432"), (("::1", 5432), "[::1]:5432"), (("10.0.0.5", 80), "10.0.0.5:80"),
+])
+def test_a_listener_a_published_port_cannot_reach_keeps_it_on_the_host_network(listener, shown):
+    text = reason("5.10", audit_container("hostnet"), policy(network="appnet"),
+                  context(listening=[("0.0.0.0", 8080), listener]))
+    assert text.startswith("kept on the host's network: it listens on %s," % shown)
+    assert "8080" not in text
+
+
+def test_unknown_listening_ports_keep_it_on_the_host_network():
+    text = reason("5.10", audit_container("hostnet"), policy(network="appnet"),
+                  context(listening=None, listening_unknown="docker_host tcp://h:2375 is not this host's socket"))
+    assert text == ("kept on the host's network: the ports it listens on cannot be found (docker_host tcp://h:2375 is "
+                    "not this host's socket), and without them published it would be unreachable on a network")
 
 
 def test_host_network_without_a_policy_network_is_skipped():

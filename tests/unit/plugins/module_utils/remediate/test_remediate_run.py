@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import os
 
 import pytest
 from docker.errors import APIError
@@ -13,6 +14,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS, SKIPPED
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import run
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.execute import Outcome
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import Journal
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import MANUAL
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run import (
@@ -192,12 +194,12 @@ def test_carry_out_a_live_plan_updates():
     assert engine.made == ["update_container"]
 
 
-def test_carry_out_a_recreate_refused_at_the_rename_fails_before_any_change():
+def test_carry_out_a_recreate_refused_at_create_changes_nothing():
     plan = plan_container(web(), ["5.26"], policy(recreate=True), context())
-    engine = RecordingEngine(fail={"rename": APIError("409", explanation="name in use")})
+    engine = RecordingEngine(fail={"create_container_from_config": APIError("409", explanation="name in use")})
     outcome = carry_out(engine, plan, rule_fixtures.state(), 10, 120, None)
-    assert (outcome.status, outcome.detail) == ("failed", "Docker refused: name in use")
-    assert engine.made == ["rename"]
+    assert outcome.status == "rolled_back" and outcome.detail.startswith("Docker refused: name in use; ")
+    assert engine.made == ["create_container_from_config"]
 
 
 def test_carry_out_nothing_to_do():
@@ -303,6 +305,10 @@ class EngineForRun(object):
 
     def call(self, endpoint, *args, **kwargs):
         self.calls[endpoint] += 1
+        if endpoint == "containers" and kwargs == {"all": True}:
+            return [{"Id": inspect["Id"], "Names": [inspect["Name"]]} for inspect in self.inspects.values()]
+        if endpoint == "diff":
+            return []
         raise AssertionError("unexpected API call %s" % endpoint)
 
     def get_json(self, name, path, params, *args):
@@ -317,6 +323,14 @@ class EngineForRun(object):
             if inspect["Id"] == args[0]:
                 inspect["HostConfig"].update(body)
         return {"Warnings": None}
+
+
+@pytest.fixture(name="state_dir", autouse=True)
+def state_dir_fixture(monkeypatch, tmp_path):
+    """Every run keeps its journal and Compose records in a directory of the test's own."""
+    directory = tmp_path / "state"
+    monkeypatch.setattr(run, "Journal", lambda state_dir: Journal(str(directory)))
+    return directory
 
 
 @pytest.fixture(name="fake_audit")
@@ -365,7 +379,9 @@ def test_a_live_run_updates_and_audits_the_changed_container_again(fake_audit):
     assert result["fixed"] == [{"rule": "5.11", "target": INSECURE}, {"rule": "5.12", "target": INSECURE}]
     assert result["still_failing"] == []
     assert fake_audit[1].name_filter == [INSECURE] and fake_audit[1].include_stopped is True
-    assert result["api_calls"] == 2 and result["api_calls_by_endpoint"] == {"stats": 1, "update_container": 1}
+    # One list of every container (leftovers of interrupted runs; who depends on whom), one stats, one update.
+    assert result["api_calls"] == 3
+    assert result["api_calls_by_endpoint"] == {"containers": 1, "stats": 1, "update_container": 1}
 
 
 def test_findings_restrict_the_run_to_their_pairs(fake_audit):
@@ -374,6 +390,17 @@ def test_findings_restrict_the_run_to_their_pairs(fake_audit):
                                  check_mode=True, client=engine)
     assert result["containers"][0]["fixes"] == ["5.12"]
     assert result["fixed"] == [{"rule": "5.12", "target": INSECURE}]
+
+
+def test_a_run_while_another_one_replaces_containers_stops_before_any_call(fake_audit, state_dir):
+    other = Journal(str(state_dir))
+    assert other.problem() is None  # the other run made the directory and holds its lock
+    engine = engine_for_run()
+    with pytest.raises(RemediationError, match=r"^another container_remediate run is replacing containers on this host"):
+        run.run_remediation(rules=["5.12"], policy={"cpu_shares": 512}, client=engine)
+    assert engine.total == 0 and fake_audit == []
+    planned = run.run_remediation(rules=["5.12"], policy={"cpu_shares": 512}, client=engine, check_mode=True)
+    assert planned["containers"][0]["status"] == "planned"  # check mode only reads
 
 
 def test_a_bad_policy_is_a_remediation_error_before_any_call(fake_audit):
@@ -414,3 +441,128 @@ def test_a_level_1_run_neither_audits_nor_fixes_level_2_rules(fake_audit):
     level_2 = run.run_remediation(rules=["5.11", "BW-008"], policy=policy_values, check_mode=True, client=engine_for_run())
     assert level_2["summary"]["level"] == 2
     assert {"rule": "BW-008", "target": INSECURE} in level_2["fixed"]
+
+
+# --- what a run must never plan for, and recreate candidates ---------------------------------------------------
+
+def summary(name, container_id):
+    return {"Id": container_id, "Names": ["/" + name]}
+
+
+def test_set_aside_names_without_a_journal_entry_are_leftovers_never_targets():
+    listed = [summary("web", "a" * 64), summary("web-bulwark-old-0123456789ab", "b" * 64),
+              summary("db-bulwark-new-0123456789ab", "c" * 64), summary("web-bulwark-old-backup", "d" * 64)]
+    leftovers = run.leftovers_of(listed, recorded=set())
+    assert [(item["name"], item["id"]) for item in leftovers] == [("db-bulwark-new-0123456789ab", "c" * 12),
+                                                                  ("web-bulwark-old-0123456789ab", "b" * 12)]
+    assert "no journal entry" in leftovers[0]["reason"] and "left alone" in leftovers[0]["reason"]
+    assert run.never_targets(listed, recorded={"a" * 64}) == {"web", "web-bulwark-old-0123456789ab",
+                                                              "db-bulwark-new-0123456789ab"}
+    assert run.leftovers_of(listed, recorded={"b" * 64, "c" * 64}) == []
+
+
+def test_plan_result_lists_the_ports_verified():
+    plan = plan_container(web(), ["5.26"], policy(recreate=True), context())
+    plan.verify_ports = [("127.0.0.1", 8080), ("::1", 8080)]
+    assert plan_result(plan, Outcome("changed", new_id="9" * 64))["verified_ports"] == ["127.0.0.1:8080", "[::1]:8080"]
+    assert "verified_ports" not in plan_result(plan, Outcome("rolled_back", "no"))
+
+
+class CandidateEngine(RecordingEngine):
+    """Answers the reads a recreate candidate needs: its layer (diff), counted."""
+
+    def __init__(self, changes):
+        super().__init__()
+        self.changes = changes
+
+    def call(self, endpoint, *args, **kwargs):
+        if endpoint == "diff":
+            self.made.append(endpoint)
+            return self.changes
+        return super().call(endpoint, *args, **kwargs)
+
+
+def test_recreate_candidates_are_looked_at_the_others_cost_nothing(monkeypatch):
+    monkeypatch.setattr(run.safety.portcheck, "answering", lambda endpoints, probe=None: list(endpoints))
+    live_only = audit_container("insecure")
+    state = rule_fixtures.state(containers=[web(), live_only])
+    engine = CandidateEngine([{"Kind": 1, "Path": "/srv/orders.db"}])
+    policy_of_run = run.Policy({"recreate": True, "cpu_shares": 512}, [{"name": live_only.name, "policy": {"recreate": False}}])
+    plans = run.make_plans(engine, state, {"shop-web-1": ["5.26", "5.12"], live_only.name: ["5.12"]}, policy_of_run,
+                           "unix:///var/run/docker.sock")
+    assert engine.made == ["diff"]
+    web_plan, other = plans
+    assert web_plan.action == "live" and web_plan.fixes == {"5.12": "live"}
+    assert "added /srv/orders.db" in dict(web_plan.skipped)["5.26"] and other.action == "live"
+
+
+def test_a_safe_candidate_is_planned_with_the_endpoints_to_verify(monkeypatch):
+    monkeypatch.setattr(run.safety.portcheck, "answering", lambda endpoints, probe=None: list(endpoints))
+    state = rule_fixtures.state(containers=[web()])
+    plans = run.make_plans(CandidateEngine([]), state, {"shop-web-1": ["5.26"]}, run.Policy({"recreate": True}),
+                           "unix:///var/run/docker.sock")
+    assert plans[0].action == "recreate" and plans[0].verify_ports == [("127.0.0.1", 8080)]
+
+
+def test_no_journal_no_replacement(monkeypatch):
+    monkeypatch.setattr(run.safety.portcheck, "answering", lambda endpoints, probe=None: [])
+    state = rule_fixtures.state(containers=[web()])
+    plans = run.make_plans(CandidateEngine([]), state, {"shop-web-1": ["5.26"]}, run.Policy({"recreate": True}),
+                           "unix:///var/run/docker.sock", journal_problem=lambda: "cannot create /x: Permission denied")
+    assert plans[0].action == "none" and "no journal" in plans[0].skipped[0][1]
+
+
+# --- Compose projects in a run's result ------------------------------------------------------------------------
+
+def compose_web(**labels):
+    return web({"Config.Labels": dict({"com.docker.compose.project": "shop", "com.docker.compose.service": "web",
+                                       "com.docker.compose.project.working_dir": "/srv/shop",
+                                       "com.docker.compose.project.config_files": "docker-compose.yml"}, **labels)})
+
+
+def test_compose_results_carry_the_applied_fixes_and_keep_them(tmp_path):
+    container = compose_web()
+    plan = plan_container(container, ["5.26", "5.12"], policy(recreate=True, cpu_shares=512), context())
+    state = rule_fixtures.state(containers=[container])
+    [entry] = run.compose_results(state, [plan], [Outcome("changed")], str(tmp_path), False, False,
+                                  "unix:///var/run/docker.sock", lambda: None)
+    assert entry["project"] == "shop" and entry["services"] == ["web"] and entry["written"] is False
+    assert entry["path"] == "/srv/shop/docker-compose.override.yml"
+    assert '    - "no-new-privileges:true"\n' in entry["override"] and "    cpu_shares: 512\n" in entry["override"]
+    assert "compose_override_write is off" in entry["detail"]
+    # A later run with nothing to fix still returns the override of what was fixed before.
+    [again] = run.compose_results(state, [], [], str(tmp_path), False, False, "unix:///var/run/docker.sock", lambda: None)
+    assert again["override"] == entry["override"]
+
+
+def test_compose_results_of_a_rolled_back_or_planned_fix(tmp_path):
+    container = compose_web()
+    plan = plan_container(container, ["5.26"], policy(recreate=True), context())
+    state = rule_fixtures.state(containers=[container])
+    assert run.compose_results(state, [plan], [Outcome("rolled_back")], str(tmp_path), False, False,
+                               "unix:///var/run/docker.sock", lambda: None) == []
+    [planned] = run.compose_results(state, [plan], [Outcome("planned")], str(tmp_path), True, True,
+                                    "unix:///var/run/docker.sock", lambda: None)
+    assert planned["detail"].startswith("would be written to /srv/shop/docker-compose.override.yml")
+    assert list(tmp_path.iterdir()) == []  # check mode keeps no record
+
+
+def test_compose_results_write_on_request(tmp_path):
+    project_dir = tmp_path / "shop"
+    project_dir.mkdir()
+    container = compose_web(**{"com.docker.compose.project.working_dir": str(project_dir)})
+    plan = plan_container(container, ["5.26"], policy(recreate=True), context())
+    state = rule_fixtures.state(containers=[container])
+    [entry] = run.compose_results(state, [plan], [Outcome("changed")], str(tmp_path / "state"), False, True,
+                                  "unix:///var/run/docker.sock", lambda: os.makedirs(str(tmp_path / "state"), exist_ok=True))
+    assert entry["written"] is True and (project_dir / "docker-compose.override.yml").read_text() == entry["override"]
+    [remote] = run.compose_results(state, [plan], [Outcome("changed")], str(tmp_path / "state"), False, True,
+                                   "tcp://docker.example:2376", lambda: None)
+    assert remote["written"] is False and "on the Engine's host" in remote["detail"]
+
+
+def test_containers_without_compose_labels_have_no_project(tmp_path):
+    plan = plan_container(web({"Config.Labels": {}}), ["5.26"], policy(recreate=True), context())
+    state = rule_fixtures.state(containers=[plan.container])
+    assert run.compose_results(state, [plan], [Outcome("changed")], str(tmp_path), False, True,
+                               "unix:///var/run/docker.sock", lambda: None) == []

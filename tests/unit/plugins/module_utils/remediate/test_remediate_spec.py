@@ -10,7 +10,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.spec i
     image_reference, primary_network,
 )
 
-from remediate_fixtures import ANONYMOUS_VOLUME, WEB_ID, WEB_IMAGE_ID, audit_container, web_image, web_inspect
+from remediate_fixtures import ANONYMOUS_VOLUME, WEB_ID, WEB_IMAGE_ID, audit_container, neighbours, web_image, web_inspect
 
 OTHER_IMAGE_ID = "sha256:" + "e" * 64
 ANONYMOUS_MOUNT = {"Type": "volume", "Source": ANONYMOUS_VOLUME, "Target": "/var/cache/shop"}
@@ -331,3 +331,34 @@ def test_image_reference_keeps_a_docker_hub_spelling_of_the_same_image(named):
     image = {"Id": "sha256:" + "1" * 64, "RepoTags": ["nginx:latest"], "RepoDigests": []}
     assert image_reference(inspect, image) == named
     assert image_reference(inspect, dict(image, RepoTags=["nginx:1.27"])) == "sha256:" + "1" * 64
+
+
+# --- containers in another one's namespaces -------------------------------------------------------------
+
+def test_a_dependant_in_the_donors_network_is_created_with_what_the_engine_takes():
+    inspect = neighbours()["netuser"]
+    donor = "container:" + neighbours()["donor"]["Id"]
+    assert inspect["Config"]["Hostname"] and inspect["HostConfig"]["NetworkMode"] == donor
+    body, networks = create_request(build_spec(inspect))
+    assert networks == {} and "NetworkingConfig" not in body
+    for key in ("Hostname", "Domainname", "MacAddress", "ExposedPorts"):
+        assert key not in body, key
+    for key in ("PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "Links"):
+        assert key not in body["HostConfig"], key
+    # It still joins the same donor, in every namespace it shared.
+    assert (body["HostConfig"]["NetworkMode"], body["HostConfig"]["IpcMode"], body["HostConfig"]["PidMode"]) == (
+        donor, donor, donor)
+
+
+def test_the_hosts_network_takes_no_mac_address_but_keeps_the_rest():
+    inspect = neighbours()["hostnet"]
+    inspect["Config"]["MacAddress"] = "02:42:ac:11:00:02"
+    body, networks = create_request(build_spec(inspect))
+    assert "MacAddress" not in body and body["Hostname"] == inspect["Config"]["Hostname"] and networks == {}
+
+
+def test_a_container_on_a_network_keeps_its_network_settings():
+    body, _networks = create_request(build_spec(web_inspect({"Config.Domainname": "shop.internal"}), web_image()))
+    assert body["Hostname"] == "4b5e57f6eb2f" and body["Domainname"] == "shop.internal"
+    assert body["HostConfig"]["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}
+    assert body["HostConfig"]["ExtraHosts"] == ["host.docker.internal:host-gateway"]
