@@ -67,7 +67,9 @@ options:
     type: int
     default: 60
 requirements:
-  - docker (the Docker SDK for Python) >= 5.0.0 on the managed host (Debian - C(python3-docker))
+  - docker (the Docker SDK for Python) >= 5.0.0 on the managed host (Debian - C(python3-docker)) for what changes
+    the Engine, and for TLS or ssh:// connections; reads over a Unix socket or plain TCP (the audits, the daemon
+    preflight) need only Python
 notes:
   - Connection options may also come from the environment (E(DOCKER_HOST), E(DOCKER_TLS),
     E(DOCKER_TLS_VERIFY), E(DOCKER_CERT_PATH), E(DOCKER_API_VERSION), E(DOCKER_TIMEOUT)), as for the

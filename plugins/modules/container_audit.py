@@ -48,7 +48,8 @@ description:
 author:
   - bulwark.hardening contributors (@bulwark)
 requirements:
-  - docker (the Docker SDK for Python) >= 5.0.0
+  - docker (the Docker SDK for Python) >= 5.0.0, only to reach the Engine over TLS or ssh:// - over the local Unix
+    socket or plain TCP the audit reads the API with Python's own http.client and needs nothing on the host but Python
 notes:
   - Run it on the Docker host itself (C(become=true) for the audit rules and file checks) -
     host, daemon and file checks read the machine the module runs on, container checks the daemon
@@ -366,7 +367,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from,
+    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from, needs_sdk,
 )
 
 ARGUMENT_SPEC = with_connection(dict(
@@ -395,11 +396,16 @@ ARGUMENT_SPEC = with_connection(dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    connection = connection_from(module.params)
+    # The audit only reads: over the Unix socket or plain TCP it needs nothing on the host but Python.
+    if not HAS_DOCKER and needs_sdk(connection):
+        module.fail_json(msg="%s: reading the Engine at %s needs it (TLS or ssh://); over the local Unix socket or "
+                         "plain TCP the audit needs nothing but Python" % (missing_required_lib("docker"),
+                                                                           connection.docker_host),
+                         exception=DOCKER_IMPORT_ERROR)
     audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
     try:
-        result = run_audit(connection=connection_from(module.params), **audit_options)
+        result = run_audit(connection=connection, **audit_options)
     except (AuditError, EngineError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(changed=False, **result)

@@ -45,11 +45,13 @@ class ModuleRun(object):
         self.returncode = returncode
 
 
-def run_module(name, args, check=False, preexec=None, diff=False):
-    """Run bulwark.hardening.<name> on localhost with args (a dict) and return a ModuleRun."""
+def run_module(name, args, check=False, preexec=None, diff=False, interpreter=sys.executable):
+    """Run bulwark.hardening.<name> on localhost with args (a dict) and return a ModuleRun.
+
+    interpreter: the Python that runs the module (the tests' own, which has the Docker SDK, by default)."""
     ensure_farm()
     command = [os.path.join(BIN, "ansible"), "localhost", "-m", "bulwark.hardening." + name,
-               "-a", json.dumps(args), "-e", "ansible_python_interpreter=" + sys.executable]
+               "-a", json.dumps(args), "-e", "ansible_python_interpreter=" + interpreter]
     if check:
         command.append("--check")
     if diff:

@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather_operations
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import api_error_class, guarded, sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import api_error_class, guarded, not_found_class
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
     DEFAULT_DOCKER_GROUP, AuditState, ContainerView, FileText, HostFacts, ImageView,
 )
@@ -97,7 +97,7 @@ def _inspect_all(client, ids):
     def inspect(container_id):
         try:
             return client.call("inspect_container", container_id)
-        except sdk().errors.NotFound:
+        except not_found_class():
             return None
     if len(ids) <= 1:
         results = [inspect(container_id) for container_id in ids]
@@ -134,7 +134,7 @@ def _gather_images(client, containers, with_history):
     for image_id in sorted(set(container.image_id for container in containers if container.image_id)):
         try:
             data = client.call("inspect_image", image_id)
-        except sdk().errors.NotFound:
+        except not_found_class():
             continue
         history = _optional(client, "history", image_id) if with_history else None
         images[image_id] = ImageView(data, history=history)

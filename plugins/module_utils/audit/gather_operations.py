@@ -37,7 +37,7 @@ import os
 import re
 import time
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import guarded, sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import api_error_class, guarded
 
 SCOPES = frozenset(("operations", "swarm"))
 
@@ -176,7 +176,7 @@ def _manager_call(client, facts, what, endpoint, **kwargs):
     # A node demoted (or a swarm left) between info and this call answers 503: that fact stays unknown.
     try:
         return client.call(endpoint, **kwargs)
-    except sdk().errors.APIError as error:
+    except api_error_class() as error:
         facts.errors[what] = "docker %s failed: %s" % (endpoint, error.explanation or error)
         return None
 
