@@ -232,3 +232,14 @@ def test_without_the_sdk_a_missing_socket_is_explained(without_sdk):
 def test_without_the_sdk_tls_and_ssh_need_it(without_sdk, options):
     with pytest.raises(engine.EngineError, match="the Docker SDK for Python .* is not installed: it is needed for"):
         engine.connect(engine.connection_from(options, environ={}))
+
+
+def test_the_swarm_managers_lists_and_the_daemon_scopes_reads_are_translated():
+    assert request_for("inspect_swarm", (), {}) == ("/swarm", None)
+    assert request_for("nodes", (), {}) == ("/nodes", None)
+    assert request_for("secrets", (), {}) == ("/secrets", None)
+    path, query = request_for("networks", (), {"filters": {"driver": "overlay"}})
+    assert (path, json.loads(query["filters"])) == ("/networks", {"driver": ["overlay"]})
+    assert request_for("inspect_network", ("bridge",), {}) == ("/networks/bridge", None)
+    assert request_for("volumes", (), {}) == ("/volumes", None)
+    assert request_for("networks", (), {"names": ["x"]}) is None  # not translated: the SDK's way
