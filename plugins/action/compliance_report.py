@@ -8,6 +8,12 @@ host's registered audit results from hostvars (or takes them as O(results)),
 builds the report (plugins/module_utils/report) and, with O(dest), writes the
 run's JSON, JUnit XML and HTML files and one text summary per host. The
 documentation lives in plugins/modules/compliance_report.py.
+
+Everything the action is given is checked before anything is written - the
+label (model.label_problem), the mode (files.parse_mode) and the directory
+(files.destination_problem) - so bad input never leaves half a run behind.
+File names come from model.slug only; the text is printable (the report
+model escapes what is not).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model
 
 ARGUMENT_SPEC = dict(
@@ -32,6 +39,7 @@ ARGUMENT_SPEC = dict(
     image_audit_var=dict(type="str", default="bulwark_image_audit"),
     history=dict(type="int", default=20),
     host_summaries=dict(type="bool", default=True),
+    mode=dict(type="raw"),
 )
 
 
@@ -69,15 +77,21 @@ def collection_version():
 
 
 def host_summary_lines(label, host, results):
-    """The lines audit.yml's per-host debug shows (and the .txt file holds), for one host."""
-    audit = results.get("container_audit")
-    if not isinstance(audit, dict) or "summary" not in audit:
-        return []
-    lines = audit_summary_lines(audit, "%s of %s" % (label, host))
-    image = results.get("image_audit")
-    if isinstance(image, dict) and "summary" in image:
-        lines += audit_summary_lines(image, "image audit of %s" % host)
-    return lines
+    """The lines audit.yml's per-host debug shows (and the .txt file holds), for one host, as printable text
+    (a host name or evidence cannot move the cursor of whoever reads the file in a terminal). Results whose
+    shape the summary cannot read give no lines (the report shows what it could use of them)."""
+    lines = []
+    for source, title in (("container_audit", "%s of %s" % (label, host)), ("image_audit", "image audit of %s" % host)):
+        result = results.get(source)
+        if not isinstance(result, dict) or not isinstance(result.get("summary"), dict):
+            if source == "container_audit":
+                return []
+            continue
+        try:
+            lines += audit_summary_lines(result, title)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            lines.append("== %s: the result could not be read" % title)
+    return [escape_unprintable(line) for line in lines]
 
 
 class ActionModule(ActionBase):
@@ -105,6 +119,14 @@ class ActionModule(ActionBase):
         if validation.error_messages:
             raise AnsibleActionFail("compliance_report: %s" % "; ".join(validation.error_messages))
         args = validation.validated_parameters
+        # Every check before anything is written: a bad label or mode never leaves half a run behind.
+        problem = model.label_problem(args["label"])
+        if problem:
+            raise AnsibleActionFail("compliance_report: %s" % problem)
+        try:
+            mode = files.parse_mode(args["mode"])
+        except files.ReportError as error:
+            raise AnsibleActionFail("compliance_report: %s" % error)
         if args["results"] is not None:
             results = dict((str(host), plain(value) if isinstance(value, Mapping) else {}) for host, value in args["results"].items())
         else:
@@ -117,21 +139,27 @@ class ActionModule(ActionBase):
         if not args["dest"]:
             return result
         dest = args["dest"]
+        problem = files.destination_problem(dest)
+        if problem:
+            raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (escape_unprintable(dest), problem))
         names = model.file_names(report)
         texts = {}
         if args["host_summaries"]:
             for host in sorted(results):
                 lines = host_summary_lines(args["label"], host, results[host])
                 if lines:
-                    texts[host] = "%s-%s.txt" % (host, args["label"].replace(" ", "-")), "\n".join(lines) + "\n"
+                    texts[model.host_file_name(host, args["label"])] = "\n".join(lines) + "\n"
         if self._task.check_mode:
             result.update(changed=True, msg="check mode: would write %s into %s" % (", ".join(sorted(names.values())), dest),
                           files=dict((kind, os.path.join(dest, name)) for kind, name in names.items()))
             return result
+        warnings = []
         try:
-            written = files.write_reports(dest, report, limit=args["history"])
-            written["text"] = [files.write_file(os.path.join(dest, name), text) for name, text in texts.values()]
-        except OSError as error:
-            raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (dest, error))
+            written = files.write_reports(dest, report, limit=args["history"], mode=mode,
+                                          texts=texts if args["host_summaries"] else None, warnings=warnings)
+        except (OSError, files.ReportError) as error:
+            raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (escape_unprintable(dest), error))
         result.update(changed=True, files=written, msg="wrote %s" % written["html"])
+        if warnings:
+            result["warnings"] = warnings
         return result

@@ -21,6 +21,17 @@ description:
     (one self-contained page - summary per host, with the CIS profile it was audited against, and per section, a
     chart of pass and fail per section, the score over the earlier runs whose JSON reports are in the same directory,
     and the failing findings in a table to filter and sort), plus C(<host>-<label>.txt) with each host's summary lines.
+  - Report files are written 0640 in a directory of mode 0750 (see O(mode)) - a host's findings are not for every
+    user of the controller. Each file is written under a temporary name and renamed into place, so a file or a
+    symlink already there under a report's name is replaced, never followed.
+  - File names come from one slug function - host names and labels keep only C(A-Z a-z 0-9 _ . -), never start with
+    a dot and are at most 100 characters; a host name that had to change gets 8 hex digits of its SHA-256, so two
+    hosts never share a file (C(../../x) becomes C(x-<digest>-<label>.txt), C(web1) stays C(web1-<label>.txt)).
+  - Text in the reports is printable - control characters, bytes that are not UTF-8 and bidirectional controls in
+    host names, labels or evidence are shown as backslash escapes (C(\x1b)), so the JUnit XML is always
+    well-formed and the HTML and text files show what is there.
+  - An earlier JSON report in O(dest) that the trend cannot use (not JSON, another schema, a score that is not a
+    number, a file others can write or a symlink) is left out of the trend with a warning.
   - Always returns a summary table (RV(summary_lines)) and a per-host summary for M(ansible.builtin.set_stats) (RV(stats)).
   - An action that runs on the controller only; it never connects to a host. Run it once (C(run_once)).
   - Hosts of the play without a usable container_audit result (unreachable, failed) are reported as C(missing).
@@ -29,14 +40,26 @@ author:
 options:
   dest:
     description:
-      - Directory on the controller to write the report files into; created if missing.
+      - Directory on the controller to write the report files into; created if missing (with its missing parents).
       - Without it nothing is written; the summary is still returned.
+      - It must not be a symlink, must belong to the user running the play when it exists, and no parent may be
+        writable by group or others (one with the sticky bit, as C(/tmp), may be). An existing directory is given the
+        directory mode of O(mode); files others left in it are not read. Checked before anything is written.
     type: path
   label:
     description:
       - What this run is, e.g. C(weekly) or C(after hardening); part of the file names and shown in the reports.
+      - At most 100 characters with at least one letter or digit, and no control character, slash or backslash;
+        checked before anything is written.
     type: str
     default: audit
+  mode:
+    description:
+      - Mode of the report files, as an octal string (V("0640")). The owner must read and write; execute and special
+        bits are refused. The directory gets the same bits plus search where they grant read (V("0640") gives
+        C(0750), V("0644") gives C(0755)).
+      - Defaults to V("0640") (directory C(0750)).
+    type: raw
   hosts:
     description:
       - Hosts to report on. By default every host of the play (C(ansible_play_hosts_all)), so hosts that failed
@@ -61,7 +84,7 @@ options:
     type: int
     default: 20
   host_summaries:
-    description: Also write C(<host>-<label>.txt) (spaces in the label become dashes) with each host's summary lines.
+    description: Also write C(<host>-<label>.txt) (both slugged, see the description) with each host's summary lines.
     type: bool
     default: true
 attributes:

@@ -20,16 +20,32 @@ description:
     C(docs/rules.md) lists every rule.
   - Uses the same rule catalog, findings, waivers and summary as M(bulwark.hardening.container_audit).
   - Docker API calls - the image list once, one inspect and one history per selected image and, with
-    O(layer_scan), for each image whose scan is not cached yet, C(create_container), C(export) and
-    C(remove_container).
+    O(layer_scan), for each image whose scan is not cached yet, C(create_container), C(export),
+    C(inspect_container) and C(remove_container).
   - The layer scan never runs the image. It creates a container from it without starting it (networking
-    disabled, labelled C(bulwark.image-scan=1)), streams that container's filesystem through the Engine's
-    export endpoint, and removes the container (and any anonymous volume) at once, also on failure. Only
-    the paths, kinds and sizes of what it finds are kept, and only candidate files (private keys, C(.env),
-    cloud credential and registry auth files) are read, at most 64 KiB each.
-  - Scans are cached on the host by image id in O(cache_dir) - an image id is the digest of its config,
-    which names every layer, so a cached scan stays valid for as long as the id exists. A second audit of
-    unchanged images costs the list, inspect and history calls only. Invalidation is by id, never by name.
+    disabled, a command that does not exist, a tmpfs over each C(VOLUME) of the image so that no volume is
+    made), streams that container's filesystem through the Engine's export endpoint, and removes the container
+    as soon as the stream ends, also on failure. Only the paths, kinds and sizes of what it finds are kept, and
+    only candidate files (private keys, C(.env), cloud credential and registry auth files) are read, at most
+    64 KiB each. The archive is read one entry at a time, so memory does not grow with the number of files.
+  - Names from images are shown as text Ansible can carry - bytes that are not UTF-8, control characters and
+    bidirectional controls become backslash escapes (C(/usr/bin/\xff)), and very long paths are shortened in
+    the middle.
+  - A scan stops at O(scan_max_entries), O(scan_max_bytes) or O(scan_max_seconds). What it found until then
+    counts, rules that found nothing are C(skipped) with the reason (never C(pass)), the image is listed in
+    RV(scans_incomplete), and the scan is not cached, so the next run scans the image again.
+  - Only containers this module made are ever removed. Each run has a random id; its scan containers are
+    named C(bulwark-image-scan-<run id>-<n>), labelled C(bulwark.image-scan=<run id>) and written to a record in
+    C(<cache_dir>/runs) before they are created. A container is removed only when that record names it and it is
+    still exactly as created (name, id, image, label, command), in state C(created) and never started - without
+    force and without its volumes. A label or a name alone never makes a container the module's own -
+    containers inherit their image's labels. The scan containers of an earlier run that was interrupted (its
+    record left behind, its process gone) are removed by the next run that is not in check mode.
+  - Scans are cached on the host by image id in O(cache_dir) - an image id is the digest of its config, which
+    names every layer, so a cached scan stays valid for as long as the id exists. A second audit of unchanged
+    images costs the list, inspect and history calls only. Invalidation is by id, never by name. A cached scan
+    that cannot be used (corrupt, of another version, holding text a scan never makes) is scanned again, never
+    fatal.
   - Values that look like secrets are never returned - findings give names, paths, kinds and lengths only,
     for example C(DB_PASSWORD=<masked, 24 chars>) or C(/root/.ssh/id_rsa (private key, 411 bytes)).
 author:
@@ -39,13 +55,16 @@ requirements:
 notes:
   - The module never changes the host's Docker configuration, images or containers that it did not create
     itself, so RV(ignore:changed) is always false. The only lasting write is its own cache in O(cache_dir);
-    the short-lived scan container is removed before the module returns.
-  - In check mode the cache is read but never written or pruned, so a check-mode run leaves no trace on the
-    host at all; images whose scan is not cached are scanned (and their scan containers removed) as in a
-    normal run.
-  - The cache decides findings, so it is used only when O(cache_dir) belongs to the user running the module
-    and is not writable by group or others; otherwise every image is scanned, nothing is written, and
-    RV(cache.unusable) says why. Cached scans of images that no longer exist are removed.
+    the short-lived scan containers are removed before the module returns.
+  - In check mode the cache is read but never written or pruned, no directory is created, and only the scan
+    containers of this run are removed - those an interrupted earlier run left are listed in
+    RV(scan_containers.left), not removed. Images whose scan is not cached are scanned as in a normal run (the run
+    is recorded only where C(<cache_dir>/runs) exists already), so a check-mode run leaves no trace on the host.
+  - The cache decides findings and its records decide which containers are removed, so both are used only when
+    O(cache_dir) and every parent directory up to C(/) belong to root or the user running the module and are not
+    writable by group or others (a parent with the sticky bit, as C(/tmp), may be); otherwise every image is
+    scanned, nothing is written, and RV(cache.unusable) says why. This is checked each time the cache is used.
+    Cached scans of images that no longer exist are removed.
   - Scores and statuses count as in M(bulwark.hardening.container_audit) - RV(summary.score) is
     passed / (passed + failed) over findings of scored rules.
 options:
@@ -71,10 +90,26 @@ options:
     default: true
   cache_dir:
     description:
-      - Where the layer scans are cached, one JSON file per image id. Created with mode 0700 on the first
-        write (not in check mode).
+      - Where the layer scans are cached, one JSON file per image id, and where C(runs/) records the scan
+        containers. Created with mode 0700 (and its missing parents) on the first write (not in check mode).
     type: path
     default: /var/cache/bulwark/image-audit
+  scan_max_entries:
+    description:
+      - Archive entries (files, directories, links) one image's scan reads at most; the scan stops there and
+        says so (see the description). Memory does not grow with it.
+    type: int
+    default: 2000000
+  scan_max_bytes:
+    description:
+      - Bytes of one image's filesystem the scan streams from the Engine at most.
+    type: int
+    default: 34359738368
+  scan_max_seconds:
+    description:
+      - Seconds one image's scan takes at most, checked between entries and chunks of the stream.
+    type: int
+    default: 600
   trusted_registries:
     description:
       - Registries (or registry/path prefixes) that images may come from, for rule BW-006, for example
@@ -225,7 +260,8 @@ api_calls_by_endpoint:
   description: Docker API calls per SDK method.
   returned: success
   type: dict
-  sample: {"images": 1, "inspect_image": 5, "history": 5, "create_container": 2, "export": 2, "remove_container": 2}
+  sample: {"images": 1, "inspect_image": 5, "history": 5, "create_container": 2, "export": 2, "inspect_container": 2,
+           "remove_container": 2}
 images:
   description: Number of images audited.
   returned: success
@@ -274,10 +310,50 @@ scan_errors:
   type: list
   elements: dict
   sample: []
+scans_incomplete:
+  description: Images whose scan stopped at a cap (O(scan_max_entries), O(scan_max_bytes), O(scan_max_seconds)), with
+    the reason; their layer rules that found nothing are C(skipped), and the scan is not cached.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"image": "big:1", "reason": "stopped after 2000000 archive entries (scan_max_entries)"}]
+scan_containers:
+  description: The scan containers of this run, and those an interrupted earlier run left (null without O(layer_scan)).
+  returned: success
+  type: dict
+  contains:
+    run:
+      description: This run's id, in its scan containers' names and label.
+      type: str
+      sample: 3f9c2a71d04be815
+    created:
+      description: Scan containers this run created.
+      type: int
+      sample: 2
+    removed:
+      description: Of those, removed.
+      type: int
+      sample: 2
+    leftovers_removed:
+      description: Scan containers an interrupted earlier run recorded and left, removed now (never in check mode).
+      type: int
+      sample: 0
+    left:
+      description: Recorded scan containers not removed, with the reason (started by someone, check mode, ...).
+      type: list
+      elements: dict
+      sample: []
+    record:
+      description: The file that recorded this run's scan containers while it ran (removed at the end), or null.
+      type: str
+      sample: /var/cache/bulwark/image-audit/runs/3f9c2a71d04be815.jsonl
+    record_unusable:
+      description: Why this run could not record its scan containers (they are still removed as each scan ends),
+        or null.
+      type: str
+      sample: null
 scan_leftovers_removed:
-  description:
-    - Scan containers (label C(bulwark.image-scan=1), created and never started) that an interrupted earlier run
-      left behind, removed before scanning, in check mode too - they are the module's own.
+  description: The same number as RV(scan_containers.leftovers_removed).
   returned: success
   type: int
   sample: 0
@@ -296,12 +372,18 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connectio
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import (
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SECONDS,
+)
 
 ARGUMENT_SPEC = with_connection(dict(
     images=dict(type="list", elements="str", default=[]),
     include_dangling=dict(type="bool", default=False),
     layer_scan=dict(type="bool", default=True),
     cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
+    scan_max_entries=dict(type="int", default=DEFAULT_MAX_ENTRIES),
+    scan_max_bytes=dict(type="int", default=DEFAULT_MAX_BYTES),
+    scan_max_seconds=dict(type="int", default=DEFAULT_MAX_SECONDS),
     trusted_registries=dict(type="list", elements="str", default=[]),
     waivers=dict(
         type="list", elements="dict", default=[],
@@ -323,8 +405,7 @@ def main():
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
     try:
-        result = run_image_audit(connection=connection_from(module.params), write_cache=not module.check_mode,
-                                 **audit_options)
+        result = run_image_audit(connection=connection_from(module.params), check_mode=module.check_mode, **audit_options)
     except (AuditError, EngineError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(changed=False, **result)

@@ -91,3 +91,20 @@ def test_screenshot(written, dom):
     with open(path, "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     assert os.path.getsize(path) > 20000
+
+
+def test_hostile_host_names_and_labels_render_escaped_and_the_script_still_runs(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (as root on Debian: scripts/chromium.sh, or apt-get install chromium)")
+    results = two_hosts()
+    evil = "evil\x1b[2J\u202e<b>x</b>\udcff\x00"
+    results[evil] = results.pop("web1")
+    results[evil]["container_audit"]["findings"][0]["evidence"] = "icc=true\x07\u2066hidden\u2069"
+    report = model.build_report(results, "weekly (eu)", "2026-11-26T06:00:00Z")
+    written = files.write_reports(str(tmp_path / "reports"), report)
+    dom = chromium("--virtual-time-budget=5000", "--dump-dom", "file://" + written["html"])
+    assert 'data-ready="yes"' in dom
+    assert "evil\\x1b[2J\\u202e&lt;b&gt;x&lt;/b&gt;\\xff\\x00" in dom and "<b>x</b>" not in dom
+    assert "icc=true\\x07\\u2066hidden\\u2069" in dom
+    assert not re.search(u"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u202a-\u202e\u2066-\u2069]", dom)
+    assert re.search(r'<b id="visible-count">(\d+)</b>', dom).group(1) == str(report["summary"]["by_status"]["fail"])

@@ -11,14 +11,22 @@ tag moved to another image simply finds no file for the new id.
 Files: <cache_dir>/<64 hex digits of the id>.json holding
 {"format": FORMAT, "image_id": "sha256:...", "scan": LayerScan.to_dict()}.
 A file that is not valid JSON, has another format, names another image or
-does not have a scan's shape is ignored (counted) and rewritten. The
-directory is created with mode 0700, files are written 0600 through a
-temporary file and a rename, so a reader never sees half a file.
+does not have a scan's shape (images.scan.LayerScan.from_dict: text a scan
+never makes, such as an undecodable byte an older version cached, included)
+is ignored (counted), rescanned and rewritten: never fatal. A scan that
+stopped at a cap (LayerScan.incomplete) is never cached. The directory is
+created with mode 0700, files are written 0600 through a temporary file and
+a rename, so a reader never sees half a file; a file is opened without
+following a symlink and used only when it is ours and not writable by others.
 
 The cache decides findings, so it must not be writable by others: a
 directory that is writable by group or others, or owned by another user
-than the one running the audit, is not used at all (every image is
-scanned, nothing is written) and the stats say why.
+than root or the one running the audit, or one with such a parent
+(common.private_dir), is not used at all (every image is scanned, nothing
+is written) and the stats say why. The check runs each time the cache is
+read or written, not once per run.
+
+<cache_dir>/runs holds the records of the scan containers (images.record).
 """
 
 from __future__ import annotations
@@ -26,17 +34,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import make_private_dir, private_dir_problem
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 
 # Bump when LayerScan's fields or what the scan looks for change: older files are then rescanned.
-FORMAT = 1
+# 2: names shown escaped (common.safe_text), LayerScan.incomplete.
+FORMAT = 2
 DEFAULT_CACHE_DIR = "/var/cache/bulwark/image-audit"
 IMAGE_ID = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
 CACHE_FILE = re.compile(r"^[0-9a-f]{64}\.json$")
 MAX_CACHE_FILE = 4 << 20
+# The scan container records (images.record) live in this subdirectory.
+RUNS_DIR = "runs"
 
 
 class ScanCache(object):
@@ -50,14 +62,18 @@ class ScanCache(object):
         self.written = 0
         self.ignored = 0
         self.removed = 0
-        self.unusable = None  # why the directory is not used, or None
-        self._checked = False
+        self.unusable = None  # why the directory is not used (the last problem seen), or None
+
+    @property
+    def runs_dir(self):
+        return os.path.join(self.directory, RUNS_DIR)
 
     def _usable(self):
-        if not self._checked:
-            self._checked = True
-            self.unusable = private_dir_problem(self.directory)
-        return self.unusable is None
+        # Each time: a check is a few lstat calls, and the directory or a parent can change during a run.
+        problem = private_dir_problem(self.directory)
+        if problem is not None:
+            self.unusable = problem
+        return problem is None
 
     def path(self, image_id):
         match = IMAGE_ID.match(image_id or "")
@@ -76,26 +92,36 @@ class ScanCache(object):
 
     def _read(self, image_id):
         try:
-            with open(self.path(image_id), "rb") as handle:
-                data = handle.read(MAX_CACHE_FILE + 1)
+            descriptor = os.open(self.path(image_id), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         except (OSError, ValueError):
-            return None
+            return None  # absent (a miss), or a symlink: rewritten by store()
         try:
+            with os.fdopen(descriptor, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_uid not in (0, os.geteuid()) \
+                        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                    raise ValueError("not a file of ours")
+                data = handle.read(MAX_CACHE_FILE + 1)
             if len(data) > MAX_CACHE_FILE:
                 raise ValueError("too large")
             entry = json.loads(data.decode("utf-8"))
             if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("image_id") != _full_id(image_id):
                 raise ValueError("another format or image")
-            return LayerScan.from_dict(entry.get("scan"))
-        except (ValueError, TypeError):
-            self.ignored += 1  # corrupt or foreign: rescanned and rewritten
+            scan = LayerScan.from_dict(entry.get("scan"))
+            if scan.incomplete is not None:
+                raise ValueError("an incomplete scan")
+            return scan
+        except (OSError, ValueError, TypeError, RecursionError):
+            self.ignored += 1  # corrupt, foreign or unusable: rescanned and rewritten, never fatal
             return None
 
     def store(self, image_id, scan):
-        """Write the scan of image_id (when writing is on and the directory is usable)."""
-        if not self.write or not self._usable():
+        """Write the scan of image_id (when writing is on, the directory is usable and the scan complete)."""
+        if not self.write or scan.incomplete is not None or not self._usable():
             return False
         make_private_dir(self.directory)
+        if not self._usable():  # what was made, or found made meanwhile
+            return False
         entry = {"format": FORMAT, "image_id": _full_id(image_id), "scan": scan.to_dict()}
         descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
         try:

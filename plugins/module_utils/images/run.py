@@ -8,10 +8,18 @@ API calls, for I selected images of which M have no cached layer scan:
 - `images` (the list) once;
 - `inspect_image` and `history` once per selected image: 2 I calls;
 - with layer_scan, per image without a cached scan: `create_container`
-  (never started), `export` (streamed) and `remove_container`: 3 M calls.
+  (never started), `export` (streamed), `inspect_container` and
+  `remove_container` (only what is still exactly as it was created is
+  removed: images.containers): 4 M calls;
+- with layer_scan, per scan container an interrupted earlier run of this
+  host left (named in its record, images.record): `inspect_container` and
+  `remove_container`; none in check mode.
 
 A second audit of unchanged images therefore costs 1 + 2 I calls and no
-filesystem read at all: scans are cached by image id (images.cache).
+filesystem read at all: scans are cached by image id (images.cache). A scan
+stopped by a cap (scan_max_entries, scan_max_bytes, scan_max_seconds) is
+reported in scans_incomplete, its rules say they could not decide, and it
+is not cached.
 
 Rules: the catalog's image rules (CIS 4.6-4.10, BW-003, BW-010, BW-011) and
 the image forms of container rules (4.1 USER, BW-005 pinning, BW-006
@@ -29,13 +37,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import check_level, check_report_and_waivers
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, check_level, check_report_and_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR, ScanCache
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import remove_leftover_scans, scan_image
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.containers import ScanRun, scan_image
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import ScanLimits
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 
 # inspect/history requests in flight at once (as gather's INSPECT_WORKERS).
@@ -113,18 +123,18 @@ def _inspect_and_history(client, image_ids):
     return [result for result in results if result is not None]
 
 
-def _scan_one(client, view):
+def _scan_one(client, view, run, limits):
     """(LayerScan, None) of one image streamed from the Engine, or (None, error text)."""
     try:
-        return scan_image(client, view.id), None
+        return scan_image(client, view, run, limits), None
     except (sdk().errors.APIError, tarfile.TarError) as error:
         # One image that cannot be created (removed meanwhile, a platform the daemon refuses) must not hide
         # the others: its scan rules are skipped and the error is reported. Transport errors end the audit.
-        return None, str(getattr(error, "explanation", None) or error)
+        return None, escape_unprintable(str(getattr(error, "explanation", None) or error), keep_whitespace=True)
 
 
-def _scan_all(client, views, cache, errors):
-    """Set view.scan for every image, from the cache or streamed (and cached); the bytes streamed."""
+def _scan_all(client, views, cache, errors, run, limits, incomplete):
+    """Set view.scan for every image, from the cache or streamed (and cached when complete); the bytes streamed."""
     missing = []
     for view in views:
         view.scan = cache.load(view.id)
@@ -133,10 +143,10 @@ def _scan_all(client, views, cache, errors):
     # dockerd creates, tars and removes while this process reads tar headers: a second stream in
     # flight keeps both busy. Cache reads and writes stay in this thread.
     if len(missing) <= 1:
-        scanned = [_scan_one(client, view) for view in missing]
+        scanned = [_scan_one(client, view, run, limits) for view in missing]
     else:
         with ThreadPoolExecutor(max_workers=SCAN_WORKERS) as pool:
-            scanned = list(pool.map(lambda view: _scan_one(client, view), missing))
+            scanned = list(pool.map(lambda view: _scan_one(client, view, run, limits), missing))
     total = 0
     for view, (scan, error) in zip(missing, scanned):
         if scan is None:
@@ -144,6 +154,9 @@ def _scan_all(client, views, cache, errors):
             continue
         view.scan = scan
         total += scan.bytes_read
+        if scan.incomplete is not None:
+            incomplete.append({"image": view.name, "reason": scan.incomplete})
+            continue  # never cached as complete: the next run scans it again
         try:
             cache.store(view.id, scan)
         except OSError as failure:
@@ -151,18 +164,32 @@ def _scan_all(client, views, cache, errors):
     return total
 
 
-def run_image_audit(connection=None, images=None, include_dangling=False, layer_scan=True, cache_dir=DEFAULT_CACHE_DIR,
-                    write_cache=True, trusted_registries=None, waivers=None, report="problems", client=None, level=2):
-    """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
-    scan_errors, duration_s}.
+def scan_limits(scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=None):
+    """ScanLimits from the module's options (None: the default); AuditError naming a bad one."""
+    given = dict((name, value) for name, value in (("entries", scan_max_entries), ("bytes", scan_max_bytes),
+                                                   ("seconds", scan_max_seconds)) if value is not None)
+    try:
+        return ScanLimits(**given)
+    except ValueError as error:
+        raise AuditError(str(error))
 
-    write_cache: False reads the cache but writes and prunes nothing (check mode). level: the CIS
-    profile, 1 or 2 (every rule); rules above it are neither evaluated nor reported.
+
+def run_image_audit(connection=None, images=None, include_dangling=False, layer_scan=True, cache_dir=DEFAULT_CACHE_DIR,
+                    check_mode=False, trusted_registries=None, waivers=None, report="problems", client=None, level=2,
+                    scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=None):
+    """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
+    scan_errors, scans_incomplete, scan_containers, scan_leftovers_removed, duration_s}.
+
+    check_mode: the cache is read but nothing is written or pruned, and only the scan containers this run
+    creates are removed (an interrupted earlier run's are reported, not removed). level: the CIS profile, 1 or
+    2 (every rule); rules above it are neither evaluated nor reported. scan_max_*: the caps of one image's
+    scan (images.scan.ScanLimits; None: the default).
     Raises AuditError on bad input, engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
     check_level(level)
     parsed_waivers = check_report_and_waivers(report, waivers)
+    limits = scan_limits(scan_max_entries, scan_max_bytes, scan_max_seconds)
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries, image_history=True)
     client = client or connect(connection)
@@ -170,13 +197,17 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
     selected = select_images(summaries, images, include_dangling)
     gathered = guarded(client, _inspect_and_history, client, [summary["Id"] for summary in selected])
     views = [ImageView(inspect, history=history) for inspect, history in gathered]
-    cache = ScanCache(cache_dir, write=write_cache)
-    errors = []
+    cache = ScanCache(cache_dir, write=not check_mode)
+    errors, incomplete = [], []
     bytes_read = 0
-    leftovers = 0
+    run = None
     if layer_scan:
-        leftovers = guarded(client, remove_leftover_scans, client)
-        bytes_read = guarded(client, _scan_all, client, views, cache, errors)
+        run = ScanRun.begin(client.docker_host, cache.runs_dir, check_mode)
+        try:
+            guarded(client, run.settle_leftovers, client, check_mode)
+            bytes_read = guarded(client, _scan_all, client, views, cache, errors, run, limits, incomplete)
+        finally:
+            run.finish()
         # The list has every local image, whatever was selected: scans of images that are gone are dropped.
         cache.prune([summary["Id"] for summary in summaries])
     state = AuditState(options=options, images=dict((view.id, view) for view in views))
@@ -196,6 +227,8 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         "images": len(views),
         "cache": stats,
         "scan_errors": errors,
-        "scan_leftovers_removed": leftovers,
+        "scans_incomplete": incomplete,
+        "scan_containers": run.stats() if run is not None else None,
+        "scan_leftovers_removed": run.leftovers_removed if run is not None else 0,
         "duration_s": round(time.monotonic() - started, 3),
     }

@@ -7,8 +7,10 @@ Inline CSS, inline SVG charts drawn here (pass/fail per section, the score
 over earlier runs) and a few lines of vanilla JavaScript that filter and
 sort the findings table; nothing is fetched from anywhere (a Content Security
 Policy forbids it, and allows only this page's own script by its hash).
-Every value from the report is escaped with html.escape; the evidence comes
-masked from the audit and is shown as it is, never unmasked.
+Every value from the report goes through esc(): unprintable characters
+(controls, undecodable bytes, bidirectional overrides that would reorder
+what is shown) become backslash escapes (common.safe_text), then html.escape.
+The evidence comes masked from the audit and is shown as it is, never unmasked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import html
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 
 SECTION_TITLES = dict(SECTIONS.values())
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -84,8 +87,8 @@ JS = """
 
 
 def esc(value):
-    """Text or attribute value, escaped (quotes included)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text or attribute value: printable (common.safe_text), then HTML-escaped (quotes included)."""
+    return html.escape(escape_unprintable("" if value is None else value, keep_whitespace=True), quote=True)
 
 
 def _score(value):

@@ -11,68 +11,78 @@ the evidence; text: the remediation and the role variables that fix it),
 skipped and waived are <skipped> with the reason, warn and info pass with
 the evidence in <system-out>. Each testcase carries its rule's severity, level, fix and status
 as <properties>. A host without an audit result is one testcase with an <error>.
+
+Every attribute and text goes through _clean (the report is printable text
+already, model.build_report; this holds for any dict given here too): XML
+1.0 cannot carry most control characters even escaped, and evidence may
+quote any byte. They become backslash escapes (common.safe_text).
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
-# Characters XML 1.0 cannot carry, even escaped; evidence may quote any byte.
-_NOT_XML = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 
 
 def _clean(value):
-    return _NOT_XML.sub(u"\ufffd", str(value))
+    return escape_unprintable("" if value is None else value, keep_whitespace=True)
+
+
+def _element(parent, tag, text=None, **attributes):
+    """A child element whose attribute values and text are clean text."""
+    element = ET.SubElement(parent, tag, dict((name, _clean(value)) for name, value in attributes.items()))
+    if text is not None:
+        element.text = _clean(text)
+    return element
 
 
 def _properties(parent, values):
-    properties = ET.SubElement(parent, "properties")
+    properties = _element(parent, "properties")
     for name, value in values:
         if value is not None:
-            ET.SubElement(properties, "property", name=name, value=_clean(value))
+            _element(properties, "property", name=name, value=value)
 
 
 def _testcase(suite, host, finding):
-    case = ET.SubElement(suite, "testcase", classname="%s.%s" % (host, finding.get("section", "")),
-                         name=_clean("%s %s" % (finding.get("rule", ""), finding.get("target", ""))), time="0")
+    case = _element(suite, "testcase", classname="%s.%s" % (host, finding.get("section", "")),
+                    name="%s %s" % (finding.get("rule", ""), finding.get("target", "")), time="0")
     _properties(case, [("severity", finding.get("severity")), ("level", finding.get("level")),
                        ("scored", str(bool(finding.get("scored"))).lower()), ("fix", finding.get("fix")),
                        ("status", finding.get("status")), ("title", finding.get("title"))])
     status = finding.get("status")
-    evidence = _clean(finding.get("evidence") or "")
+    evidence = "%s" % (finding.get("evidence") or "")
     if status == "fail":
-        failure = ET.SubElement(case, "failure", message=evidence, type=finding.get("severity") or "fail")
         text = ["%s: %s" % (finding.get("rule", ""), finding.get("title", "")), "evidence: " + evidence,
-                "remediation: " + (finding.get("remediation") or "")]
+                "remediation: %s" % (finding.get("remediation") or "")]
         if finding.get("fixed_by"):
-            text.append("fixed by: " + ", ".join(finding["fixed_by"]))
+            text.append("fixed by: " + ", ".join("%s" % item for item in finding["fixed_by"]))
         if finding.get("left_open"):
-            text.append("left open: " + finding["left_open"])
-        failure.text = _clean("\n".join(text))
+            text.append("left open: %s" % finding["left_open"])
+        _element(case, "failure", "\n".join(text), message=evidence, type=finding.get("severity") or "fail")
     elif status in ("skipped", "waived"):
-        ET.SubElement(case, "skipped", message="%s: %s" % (status, evidence))
+        _element(case, "skipped", message="%s: %s" % (status, evidence))
     elif evidence:
-        ET.SubElement(case, "system-out").text = "%s: %s" % (status, evidence)
+        _element(case, "system-out", "%s: %s" % (status, evidence))
     return status
 
 
 def render_junit(report):
     """The report as a JUnit XML document (str, with its XML declaration)."""
-    root = ET.Element("testsuites", name="bulwark.hardening compliance %s" % report["run"]["label"])
+    root = ET.Element("testsuites", name=_clean("bulwark.hardening compliance %s" % report["run"]["label"]))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for host in report["hosts"]:
         sources = sorted(set(finding["source"] for finding in host["findings"])) or ["container_audit"]
         for source in sources:
-            suite = ET.SubElement(root, "testsuite", name="%s %s" % (host["name"], source), hostname=host["name"],
-                                  timestamp=report["run"]["generated_at"].rstrip("Z"))
+            suite = _element(root, "testsuite", name="%s %s" % (host["name"], source), hostname=host["name"],
+                             timestamp=report["run"]["generated_at"].rstrip("Z"))
             audit = host["audits"].get(source, {})
             _properties(suite, [("score", (audit.get("summary") or {}).get("score")), ("run", report["run"]["id"]),
                                 ("level", (audit.get("summary") or {}).get("level"))])
             counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
             if host["status"] != "audited":
-                case = ET.SubElement(suite, "testcase", classname="%s.audit" % host["name"], name="audit %s" % host["name"], time="0")
-                ET.SubElement(case, "error", message=host.get("error", "no audit result"), type="missing")
+                case = _element(suite, "testcase", classname="%s.audit" % host["name"], name="audit %s" % host["name"], time="0")
+                _element(case, "error", message=host.get("error", "no audit result"), type="missing")
                 counts["tests"] += 1
                 counts["errors"] += 1
             for finding in host["findings"]:
@@ -87,7 +97,7 @@ def render_junit(report):
             for key, value in counts.items():
                 suite.set(key, str(value))
                 totals[key] += value
-            suite.set("time", str((audit.get("duration_s") or 0)))
+            suite.set("time", _clean(audit.get("duration_s") or 0))
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)

@@ -279,11 +279,16 @@ def secret_files(image, state):
     scan = image.scan
     if scan is None:
         return skipped("no layer scan of this image (image_audit with layer_scan: true reads its files)")
+    # A scan stopped at a cap (images.scan.ScanLimits) proves what it found, never the absence of the rest.
+    stopped = getattr(scan, "incomplete", None)
     if scan.secret_files:
         shown = ["%s (%s, %d bytes)" % (entry["path"], entry["kind"], entry["length"])
                  for entry in scan.secret_files[:SECRET_FILE_EXAMPLES]]
         more = ", ..." if len(scan.secret_files) > SECRET_FILE_EXAMPLES else ""
-        return failed("%d secret files: %s%s" % (len(scan.secret_files), ", ".join(shown), more))
+        stopped_note = " (layer scan incomplete: %s)" % stopped if stopped else ""
+        return failed("%d secret files: %s%s%s" % (len(scan.secret_files), ", ".join(shown), more, stopped_note))
+    if stopped:
+        return skipped("layer scan incomplete: %s; no secret file among the %d files read" % (stopped, scan.files))
     return passed("no secret file among %d files" % scan.files)
 
 

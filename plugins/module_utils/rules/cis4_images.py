@@ -214,13 +214,18 @@ def setuid_files(image, state):
     scan = image.scan
     if scan is None:
         return skipped(NO_SCAN)
+    # A scan stopped at a cap (images.scan.ScanLimits) proves what it found, never the absence of the rest.
+    stopped = getattr(scan, "incomplete", None)
     if scan.setuid_count or scan.setgid_count:
         parts = []
         if scan.setuid_count:
             parts.append("%d setuid (%s)" % (scan.setuid_count, _examples(scan.setuid, scan.setuid_count)))
         if scan.setgid_count:
             parts.append("%d setgid (%s)" % (scan.setgid_count, _examples(scan.setgid, scan.setgid_count)))
-        return failed("files with special permission bits: %s" % "; ".join(parts))
+        stopped_note = " (layer scan incomplete: %s)" % stopped if stopped else ""
+        return failed("files with special permission bits: %s%s" % ("; ".join(parts), stopped_note))
+    if stopped:
+        return skipped("layer scan incomplete: %s; no setuid or setgid file among the %d files read" % (stopped, scan.files))
     return passed("no setuid or setgid file among %d files" % scan.files)
 
 
@@ -304,6 +309,8 @@ def dockerfile_secrets(image, state):
     if files:
         found.append("%d secret files in the layers (BW-010)" % len(files))
     unread = [what for what, missing in (("history", image.history is None), ("layer files", image.scan is None)) if missing]
+    if image.scan is not None and getattr(image.scan, "incomplete", None):
+        unread.append("the layer files after the scan stopped (%s)" % image.scan.incomplete)
     not_read = " (not read: %s)" % ", ".join(unread) if unread else ""
     if found:
         return failed("secrets stored by the build: %s%s" % (", ".join(found), not_read))

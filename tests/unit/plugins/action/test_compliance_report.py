@@ -34,3 +34,16 @@ def test_options_and_version():
     assert ARGUMENT_SPEC["history"]["default"] == 20 and ARGUMENT_SPEC["label"]["default"] == "audit"
     with open(os.path.join(TOP, "galaxy.yml")) as handle:
         assert collection_version() == yaml.safe_load(handle)["version"]
+
+
+def test_host_summary_lines_are_printable_and_survive_results_of_any_shape():
+    lines = host_summary_lines("weekly", "web\x1b[2J1\u202e", two_hosts()["web1"])
+    assert lines[0].startswith("== weekly of web\\x1b[2J1\\u202e: score 40.0%")
+    assert not any("\x1b" in line or "\u202e" in line for line in lines)
+    broken = {"container_audit": {"summary": {"by_status": "x"}}, "image_audit": {"summary": None}}
+    assert host_summary_lines("weekly", "h", broken) == ["== weekly of h: the result could not be read"]
+    assert host_summary_lines("weekly", "h", {"container_audit": "text"}) == []
+
+
+def test_the_mode_option_is_taken_as_given():
+    assert ARGUMENT_SPEC["mode"] == {"type": "raw"}  # 0640 unquoted in YAML is an int; a string is octal text

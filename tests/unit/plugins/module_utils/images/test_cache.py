@@ -98,3 +98,57 @@ def test_a_file_in_place_of_the_directory_is_reported(tmp_path):
 def test_bad_ids_are_refused(tmp_path):
     with pytest.raises(ValueError):
         ScanCache(str(tmp_path)).path("../../etc/passwd")
+
+
+# --- entries that cannot be used, every parent of the directory, each time ------------------------
+
+def test_an_entry_holding_text_ansible_cannot_carry_is_rescanned_not_fatal(tmp_path):
+    # What an earlier scan of a setuid file named b"\xff" cached: a lone surrogate, which ansible-core refuses.
+    cache = ScanCache(str(tmp_path))
+    cache.store(IMAGE, SCAN)
+    path = tmp_path / ("a" * 64 + ".json")
+    entry = json.loads(path.read_text())
+    entry["scan"]["setuid"] = ["/usr/bin/\udcff"]
+    path.write_text(json.dumps(entry))
+    again = ScanCache(str(tmp_path))
+    assert again.load(IMAGE) is None
+    assert (again.ignored, again.misses) == (1, 1)
+
+
+def test_a_parent_others_can_write_makes_the_cache_unusable(tmp_path):
+    parent = tmp_path / "open"
+    parent.mkdir()
+    os.chmod(str(parent), 0o777)
+    directory = parent / "cache"
+    directory.mkdir(mode=0o700)
+    cache = ScanCache(str(directory))
+    assert cache.store(IMAGE, SCAN) is False and cache.load(IMAGE) is None
+    assert str(parent) in cache.stats(0)["unusable"] and "writable by group or others" in cache.stats(0)["unusable"]
+
+
+def test_a_parent_owned_by_another_user_makes_the_cache_unusable(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a directory to another user")
+    parent = tmp_path / "theirs"
+    parent.mkdir(mode=0o755)
+    os.chown(str(parent), 4321, 4321)
+    cache = ScanCache(str(parent / "cache"))
+    assert cache.store(IMAGE, SCAN) is False
+    assert "owned by uid 4321" in cache.stats(0)["unusable"]
+
+
+def test_a_sticky_parent_is_fine_when_the_directory_in_it_is_ours(tmp_path):
+    parent = tmp_path / "sticky"
+    parent.mkdir()
+    os.chmod(str(parent), 0o1777)
+    cache = ScanCache(str(parent / "cache"))
+    assert cache.store(IMAGE, SCAN) is True and cache.load(IMAGE) is not None
+
+
+def test_the_directory_is_checked_each_time_it_is_used(tmp_path):
+    parent = tmp_path / "p"
+    cache = ScanCache(str(parent / "cache"))
+    assert cache.store(IMAGE, SCAN) is True and cache.load(IMAGE) is not None
+    os.chmod(str(parent), 0o777)
+    assert cache.load(IMAGE) is None and cache.store(OTHER, SCAN) is False and cache.prune([]) == 0
+    assert "writable by group or others" in cache.stats(0)["unusable"]

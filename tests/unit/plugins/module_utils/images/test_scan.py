@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.images import scan as scanning
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import (
-    CountingStream, LayerScan, classify, member_path, scan_archive, scan_image,
+    CountingStream, LayerScan, ScanLimits, classify, member_path, scan_archive,
 )
 
 SECRET = "Xq7rT2mLp9vK4wZs8bN3cY6d"
@@ -154,34 +154,134 @@ def test_layer_scan_round_trips_and_rejects_other_shapes():
             LayerScan.from_dict(bad)
 
 
-class FakeClient(object):
-    """CountingClient's call() over a canned export; records calls."""
+# --- hostile archives: names, memory --------------------------------------------------------------
 
-    def __init__(self, data, fail_export=False):
-        self.data = data
-        self.fail_export = fail_export
-        self.calls = []
-
-    def call(self, endpoint, *args, **kwargs):
-        self.calls.append((endpoint, args, kwargs))
-        if endpoint == "create_container":
-            return {"Id": "c" * 64}
-        if endpoint == "export":
-            if self.fail_export:
-                raise RuntimeError("export broke")
-            return iter(chunks(self.data, 4096))
-        return None
+# Raw names as an image can hold them (bytes), and how the scan shows them: undecodable bytes and control
+# characters as backslash escapes, so the result is always text Ansible (and JSON in UTF-8) can carry.
+ODD_NAMES = [
+    (b"usr/bin/\xff", "/usr/bin/\\xff"),
+    (b"usr/bin/ok\x1b[31m", "/usr/bin/ok\\x1b[31m"),
+    (b"usr/bin/tab\there", "/usr/bin/tab\\x09here"),
+    (b"usr/bin/new\nline", "/usr/bin/new\\x0aline"),
+    (b"usr/bin/\xe2\x80\xae-rtl", "/usr/bin/\\u202e-rtl"),
+    (b"usr/bin/caf\xc3\xa9", "/usr/bin/caf\u00e9"),
+    (b"usr/bin/\xed\xa0\x80surrogate", "/usr/bin/\\xed\\xa0\\x80surrogate"),
+]
 
 
-def test_scan_image_creates_never_starts_streams_and_always_removes():
-    client = FakeClient(archive([("/usr/bin/su", b"x", 0o4755)]))
-    result = scan_image(client, "sha256:" + "a" * 64)
-    assert [call[0] for call in client.calls] == ["create_container", "export", "remove_container"]
-    create = client.calls[0]
-    assert create[2]["network_disabled"] is True and create[2]["command"] == scanning.SCAN_COMMAND
-    assert client.calls[2][2] == {"v": True, "force": True}
-    assert result.setuid == ["/usr/bin/su"] and result.bytes_read == len(client.data)
-    broken = FakeClient(b"", fail_export=True)
-    with pytest.raises(RuntimeError):
-        scan_image(broken, "sha256:" + "a" * 64)
-    assert broken.calls[-1][0] == "remove_container"
+def raw_archive(entries, tar_format=tarfile.PAX_FORMAT):
+    """A tar archive of (raw name bytes, content, mode, type) entries, names written byte for byte."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tar_format, encoding="utf-8", errors="surrogateescape") as tar:
+        for name, data, mode, kind in entries:
+            info = tarfile.TarInfo(name.decode("utf-8", "surrogateescape"))
+            info.mode, info.type = mode, kind
+            if kind == tarfile.LNKTYPE:
+                info.linkname = data.decode("utf-8", "surrogateescape")
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("tar_format", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT])
+def test_odd_names_are_shown_escaped_and_the_scan_is_utf8_text(tar_format):
+    entries = [(name, b"\x7fELF", 0o4755, tarfile.REGTYPE) for name, _shown in ODD_NAMES]
+    entries.append((b"root/.ssh/\xffid_rsa", PRIVATE_KEY, 0o600, tarfile.REGTYPE))
+    entries.append((b"app/\x1b]0;pwned\x07/.env", b"DB_PASSWORD=" + SECRET.encode() + b"\n", 0o600, tarfile.REGTYPE))
+    result = scan_archive(io.BytesIO(raw_archive(entries, tar_format)))
+    assert result.setuid == [shown for _name, shown in ODD_NAMES]
+    assert sorted(entry["path"] for entry in result.secret_files) == ["/app/\\x1b]0;pwned\\x07/.env"]
+    text = json.dumps(result.to_dict(), ensure_ascii=False)
+    text.encode("utf-8")  # no lone surrogate: Ansible refuses a result that holds one
+    assert LayerScan.from_dict(json.loads(text)).to_dict() == result.to_dict()
+
+
+def empty_files_tar(count, directory="data"):
+    """A tar stream of `count` empty files, made as it is read (the test's own memory stays flat)."""
+    for number in range(count):
+        info = tarfile.TarInfo("%s/%d/f%d" % (directory, number // 1000, number))
+        yield info.tobuf(format=tarfile.USTAR_FORMAT)
+    yield b"\0" * 1024
+
+
+class HeadersAlive(object):
+    """A file object over a tar stream that counts the tar headers (TarInfo) alive at every 2 MiB read."""
+
+    def __init__(self, chunks_):
+        self.stream = CountingStream(chunks_)
+        self.counts = []
+
+    def read(self, size=-1):
+        before = self.stream.bytes_read
+        data = self.stream.read(size)
+        if before >> 21 != self.stream.bytes_read >> 21:
+            import gc  # pylint: disable=import-outside-toplevel
+            self.counts.append(sum(1 for thing in gc.get_objects() if isinstance(thing, tarfile.TarInfo)))
+        return data
+
+
+def test_memory_does_not_grow_with_the_number_of_files():
+    # Stream mode keeps every header it read unless told otherwise: 400,000 empty files took 260 MiB.
+    stream = HeadersAlive(empty_files_tar(20000))  # 10 MB of headers: counted 4 times
+    result = scan_archive(stream)
+    assert result.files == 20000 and result.incomplete is None
+    assert len(stream.counts) >= 4 and max(stream.counts) < 10, stream.counts
+
+
+def test_deep_paths_are_shortened_in_the_middle_and_hard_links_count():
+    deep = b"/".join([b"d%03d" % number for number in range(900)]) + b"/setuid-tool"  # 4,500 characters
+    entries = [(deep, b"\x7fELF", 0o4755, tarfile.REGTYPE),
+               (b"usr/bin/linked", deep, 0o4755, tarfile.LNKTYPE)]
+    result = scan_archive(io.BytesIO(raw_archive(entries)))
+    assert result.setuid_count == 2 and result.files == 2
+    shown = result.setuid[0]
+    assert len(shown) == scanning.MAX_PATH_SHOWN - 1 and shown.startswith("/d000/d001/") and shown.endswith("/d899/setuid-tool")
+    assert "..." in shown and result.setuid[1] == "/usr/bin/linked"
+    assert LayerScan.from_dict(result.to_dict()).setuid == result.setuid
+
+
+def test_the_entry_cap_stops_the_scan_and_keeps_what_it_found():
+    entries = [("/bin/s%d" % number, b"x", 0o4755) for number in range(10)]
+    result = scan_archive(io.BytesIO(archive(entries)), ScanLimits(entries=4))
+    assert result.incomplete == "stopped after 4 archive entries (scan_max_entries)"
+    assert result.setuid_count == 4 and result.files == 4
+    assert scan_archive(io.BytesIO(archive(entries)), ScanLimits(entries=10)).incomplete is None
+
+
+def test_the_byte_cap_stops_inside_a_huge_file():
+    data = archive([("/big.bin", b"z" * 200000, 0o644), ("/bin/su", b"x", 0o4755)])
+    stream = CountingStream(chunks(data, 8192), ScanLimits(bytes=50000))
+    result = scan_archive(stream, ScanLimits(bytes=50000))
+    assert result.incomplete.startswith("stopped after ") and result.incomplete.endswith("(scan_max_bytes)")
+    assert stream.bytes_read <= 50000 + 8192 and result.setuid_count == 0
+
+
+def test_the_time_cap_stops_the_scan():
+    ticks = iter(range(1000))
+
+    def clock():  # one second per look at the clock
+        return next(ticks)
+    entries = [("/bin/s%d" % number, b"x", 0o755) for number in range(50)]
+    limits = ScanLimits(seconds=5)
+    result = scan_archive(CountingStream(chunks(archive(entries), 512), limits, 5, clock), limits, clock, deadline=5)
+    assert "scan_max_seconds" in result.incomplete and result.files < 50
+
+
+@pytest.mark.parametrize("bad", [{"entries": 0}, {"bytes": -5}, {"seconds": 1.5}, {"entries": True}])
+def test_limits_are_positive_integers(bad):
+    with pytest.raises(ValueError):
+        ScanLimits(**bad)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("setuid", ["/usr/bin/\udcff"]), ("setuid", ["/usr/bin/a\x1bb"]), ("setgid", ["relative/path"]),
+    ("setuid", ["/" + "x" * 600]), ("secret_files", [{"path": "/k", "kind": "whatever", "length": 1}]),
+    ("secret_files", [{"path": "/k\n", "kind": "private key", "length": 1}]), ("files", -1), ("incomplete", "a\x00b"),
+])
+def test_a_scan_with_text_a_scan_never_makes_is_refused(field, value):
+    data = LayerScan(["/bin/su"], files=1).to_dict()
+    data[field] = value
+    with pytest.raises(ValueError):
+        LayerScan.from_dict(data)

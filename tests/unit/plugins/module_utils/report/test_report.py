@@ -129,14 +129,14 @@ def test_junit_failures_skips_and_properties():
     assert int(root.get("failures")) == 7 and int(root.get("skipped")) == 4
 
 
-def test_junit_missing_host_is_an_error_and_control_characters_are_replaced():
+def test_junit_missing_host_is_an_error_and_control_characters_are_escaped():
     results = two_hosts()
     results["web1"]["container_audit"]["findings"][0]["evidence"] = "bad\x00byte\x1b"
     results["gone"] = {}
     root = ET.fromstring(junit.render_junit(report(results)).encode("utf-8"))
     assert root.find("./testsuite[@name='gone container_audit']/testcase/error").get("type") == "missing"
     assert root.get("errors") == "1"
-    assert "bad\ufffdbyte\ufffd" in [case.find("failure").get("message") for case in root.iter("testcase") if case.get("name") == "2.2 daemon"]
+    assert "bad\\x00byte\\x1b" in [case.find("failure").get("message") for case in root.iter("testcase") if case.get("name") == "2.2 daemon"]
 
 
 def test_junit_of_an_empty_run():
@@ -243,7 +243,7 @@ def test_write_reports_writes_three_files_and_the_html_has_the_trend(tmp_path):
     assert sorted(os.path.basename(path) for path in paths.values()) == [
         "bulwark-report-20261102T000000Z-weekly.html", "bulwark-report-20261102T000000Z-weekly.json",
         "bulwark-report-20261102T000000Z-weekly.xml"]
-    assert oct(os.stat(paths["json"]).st_mode & 0o777) == "0o644"
+    assert oct(os.stat(paths["json"]).st_mode & 0o777) == "0o640"
     text = open(paths["html"]).read()
     assert len(re.findall(r'class="trend-point"', text)) == 2
     assert not [name for name in os.listdir(str(tmp_path)) if name.startswith(".bulwark-report-")]
@@ -306,3 +306,31 @@ def test_junit_suites_carry_the_level():
     assert (level("web1 container_audit"), level("web1 image_audit"), level("db1 container_audit")) == ("1", "2", "2")
     old = ET.fromstring(junit.render_junit(report(two_hosts())).encode("utf-8"))
     assert set(p.get("name") for p in old.findall("./testsuite/properties/property")) == {"score", "run"}
+
+
+# --- hostile input: what the reports write ---------------------------------------------------------
+
+def test_report_files_are_0640_in_a_0750_directory(tmp_path):
+    directory = tmp_path / "reports"
+    paths = files.write_reports(str(directory), report())
+    assert oct(os.stat(str(directory)).st_mode & 0o7777) == "0o750"
+    assert sorted(oct(os.stat(path).st_mode & 0o7777) for path in paths.values() if isinstance(path, str)) == ["0o640"] * 3
+
+
+def test_an_earlier_report_whose_score_is_not_a_number_is_left_out_of_the_trend(tmp_path):
+    earlier = write_run(tmp_path, "2026-11-19T10:00:00Z")
+    path = tmp_path / ("bulwark-report-%s.json" % earlier["run"]["id"])
+    document = json.loads(path.read_text())
+    document["summary"]["score"] = "high"
+    path.write_text(json.dumps(document))
+    paths = files.write_reports(str(tmp_path), report())  # a crash here, before: str / float in the trend chart
+    text = open(paths["html"]).read()
+    assert re.findall(r'class="trend-point" data-run="([^"]+)"', text) == [report()["run"]["id"]]
+
+
+@pytest.mark.parametrize("name", ["web\x1b[2J1", "db\x00", "tab\there", "bad\udcffbyte", "\ufffe"])
+def test_control_characters_in_host_names_give_valid_junit(name):
+    results = two_hosts()
+    results[name] = results.pop("web1")
+    root = ET.fromstring(junit.render_junit(report(results)).encode("utf-8"))
+    assert len(root.findall("testsuite")) == 4
