@@ -74,13 +74,15 @@ demo-clean: venv
 	$(BIN)/molecule destroy -s demo
 	scripts/docker-engine.sh stop
 
-# Disposable qemu VMs (molecule/vm), Debian 12 and 13 side by side: build
-# or reuse both VM images (needs root the first time; the two builds run side
-# by side, each under its own lock: 4 min against 5.5 one after the other),
-# run the scenario (destroy runs even after a failure), then stop any VM
-# still running by its pidfile, also on Ctrl-C.
+# Disposable qemu VMs (molecule/vm), Debian 12 and 13 side by side: install
+# the host tools (qemu, debootstrap ...) once, then build or reuse both VM
+# images (needs root the first time; the two builds run side by side, each
+# under its own lock: 4 min against 5.5 one after the other), run the
+# scenario (destroy runs even after a failure), then stop any VM still
+# running by its pidfile, also on Ctrl-C.
 VM_TOOLS := molecule/resources/vm
 test-vm: collection
+	@$(VM_TOOLS)/build-image.sh --host-tools
 	@( set -o pipefail; $(VM_TOOLS)/build-image.sh bookworm 2>&1 | sed -u 's/^/bookworm image: /' ) & bookworm=$$!; \
 	( set -o pipefail; $(VM_TOOLS)/build-image.sh trixie 2>&1 | sed -u 's/^/trixie image: /' ); trixie=$$?; \
 	wait $$bookworm && [ $$trixie = 0 ]

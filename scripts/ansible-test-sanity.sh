@@ -47,8 +47,7 @@ ensure_shellcheck() {
         return 0
     fi
     echo "installing shellcheck for ansible-test's shellcheck test"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 \
-        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } \
+    "$top/scripts/apt-install.sh" shellcheck \
         || echo "could not install shellcheck; ansible-test will skip its shellcheck test" >&2
 }
 

@@ -11,6 +11,5 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     exit 0
 fi
 echo "installing chromium from Debian's archive for the browser test of the HTML report"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+"$(dirname "$0")/apt-install.sh" chromium
 command -v chromium >/dev/null

@@ -53,8 +53,7 @@ need_root() {
 install_engine() {
     command -v apt-get >/dev/null || { echo "no Docker Engine answers and this is not Debian: install and start Docker first" >&2; exit 1; }
     echo "installing docker.io from Debian's archive"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+    "$top/scripts/apt-install.sh" docker.io
 }
 
 start() {

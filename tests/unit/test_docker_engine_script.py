@@ -1,8 +1,9 @@
 """scripts/docker-engine.sh against stand-in programs, never the real Engine.
 
-The script is copied into tmp_path/scripts/ (its state lives in
-tmp_path/.cache/dockerd) and runs with a PATH of fakes (docker, dockerd,
-systemctl, service, apt-get, id) plus links to the few real tools it needs.
+The script is copied into tmp_path/scripts/ with scripts/apt-install.sh,
+which installs docker.io for it (its state lives in tmp_path/.cache/dockerd)
+and runs with a PATH of fakes (docker, dockerd, systemctl, service, apt-get,
+dpkg-query, id) plus links to the few real tools they need.
 BULWARK_INIT_SYSTEM steers its systemd detection.
 """
 
@@ -17,7 +18,9 @@ import pytest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(TOP, "scripts", "docker-engine.sh")
-TOOLS = ("bash", "cat", "dirname", "mkdir", "mv", "rm", "seq", "sleep")
+APT_INSTALL = os.path.join(TOP, "scripts", "apt-install.sh")
+TOOLS = ("bash", "cat", "dirname", "flock", "grep", "head", "mkdir", "mktemp", "mv", "readlink", "rm", "seq",
+         "sleep", "stat", "tail")
 
 FAKES = {
     # Answers while the fake engine is up.
@@ -60,6 +63,10 @@ FAKES = {
                 if [ -n "${FAKE_INSTALL_STARTS:-}" ]; then : >"$FAKE_STATE/engine-up"; fi ;;
         esac
         """,
+    # docker.io counts as installed once its dockerd is on PATH.
+    "dpkg-query": """\
+        [ -e "$FAKE_BIN/dockerd" ] && printf 'ii '
+        """,
     "id": """\
         echo 0
         """,
@@ -95,6 +102,8 @@ class Machine:
         for folder in (tmp_path / "scripts", self.bin, self.fake_state):
             folder.mkdir()
         shutil.copy(SCRIPT, tmp_path / "scripts" / "docker-engine.sh")
+        shutil.copy(APT_INSTALL, tmp_path / "scripts" / "apt-install.sh")
+        (tmp_path / "apt-lists").mkdir()
         for tool in TOOLS:
             os.symlink(shutil.which(tool), self.bin / tool)
         for name, body in FAKES.items():
@@ -107,6 +116,8 @@ class Machine:
             "FAKE_STATE": str(self.fake_state),
             "FAKE_LOG": str(self.log),
             "BULWARK_INIT_SYSTEM": "none",
+            "BULWARK_APT_LISTS": str(tmp_path / "apt-lists"),
+            "BULWARK_APT_LOCK": str(tmp_path / "apt-install.lock"),
         }
 
     def run(self, action, **env):
@@ -208,7 +219,8 @@ def test_engine_started_by_installing_docker_io_is_used_and_stopped(machine, ini
     host = machine(dockerd_installed=False)
     out = host.run("start", BULWARK_INIT_SYSTEM=init, FAKE_INSTALL_STARTS="1")
     assert "installing docker.io started the Docker Engine" in out
-    assert any(call.startswith("apt-get") and "install" in call for call in host.calls())
+    assert "apt-install.sh: installed docker.io" in out
+    assert any(call.startswith("apt-get") and "install -y docker.io" in call for call in host.calls())
     assert not any(call.startswith(("dockerd", "systemctl start")) for call in host.calls())
 
     before = len(host.calls())

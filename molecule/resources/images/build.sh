@@ -6,9 +6,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+apt_install=$here/../../../scripts/apt-install.sh
 mirror=${BULWARK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 workdir=${BULWARK_IMAGE_WORKDIR:-/var/tmp/bulwark-images}
-packages="busybox-static,systemd,systemd-sysv,dbus,python3,python3-apt,python3-docker,sudo,docker.io,iproute2,iptables,procps,ca-certificates,curl,kmod,unattended-upgrades"
+packages="busybox-static,systemd,systemd-sysv,dbus,python3,python3-apt,python3-docker,sudo,docker.io,iproute2,iptables,procps,ca-certificates,curl,kmod,unattended-upgrades,docker-compose"
 
 declare -A version=([bookworm]=12 [trixie]=13)
 # From trixie on, the docker CLI is its own package.
@@ -27,9 +28,7 @@ ensure_debootstrap() {
     command -v debootstrap >/dev/null && return
     command -v apt-get >/dev/null || die "debootstrap is not installed and there is no apt-get to install it"
     echo "installing debootstrap"
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }; then
-        die "could not install debootstrap from Debian's archive"
-    fi
+    "$apt_install" debootstrap || die "could not install debootstrap from Debian's archive"
 }
 
 # Images of older recipes are only disk space now.

@@ -12,9 +12,14 @@
 # when the recipe changes; $BULWARK_VM_CACHE/debian<N> points at the current
 # one. The last line printed is always that build's directory.
 # Usage: build-image.sh [bookworm|trixie]   (needs root to build)
+#        build-image.sh --host-tools        only install the host tools
+#   (make test-vm runs that once before its two builds start side by side;
+#   every install goes through scripts/apt-install.sh, whose lock makes
+#   parallel callers take turns anyway)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+apt_install=$here/../../../scripts/apt-install.sh
 mirror=${BULWARK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${BULWARK_VM_CACHE:-/var/tmp/bulwark-vm}
 disk_size=${BULWARK_VM_DISK_SIZE:-8G}  # sparse; the qcow2 holds only what is used
@@ -45,10 +50,8 @@ ensure_tools() {
     [ "$(id -u)" = 0 ] || die "missing host packages: ${missing[*]} (install them, or run this as root)"
     command -v apt-get >/dev/null || die "missing host packages: ${missing[*]}, and no apt-get to install them"
     echo "installing ${missing[*]}"
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
-        die "could not install ${missing[*]} from Debian's archive"
-    fi
+    "$apt_install" --no-install-recommends "${missing[@]}" \
+        || die "could not install ${missing[*]} from Debian's archive"
 }
 
 # Enable or mask units in the tree (symlinks only, nothing starts): with the
@@ -174,6 +177,10 @@ remove_stale_builds() {
     done
 }
 
+if [ "${1:-}" = --host-tools ]; then
+    ensure_tools
+    exit 0
+fi
 suite=${1:-bookworm}
 num=${version[$suite]:-}
 [ -n "$num" ] || die "unknown suite '$suite' (known: ${!version[*]})"

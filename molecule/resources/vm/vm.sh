@@ -17,7 +17,7 @@ run=${BULWARK_VM_RUN:-/var/tmp/bulwark-vm/run}
 die() { echo "vm.sh: $*" >&2; exit 1; }
 
 if ! command -v qemu-system-x86_64 >/dev/null || ! command -v qemu-img >/dev/null; then
-    die "qemu is not installed (Debian: apt-get install qemu-system-x86 qemu-utils; build-image.sh does it as root)"
+    die "qemu is not installed (as root on Debian, build-image.sh --host-tools installs it)"
 fi
 
 # /dev/kvm may exist and still not run a guest (nested virtualisation that
