@@ -223,6 +223,12 @@ userns_user_exists:
   description: Whether the remap user exists on the host; false when remapping is off.
   returned: success
   type: bool
+package_lists_empty:
+  description:
+    - With RV(sdk_missing), whether apt has no package lists yet (an image-built host), so that installing the SDK
+      must update them first, whatever their directory's age says.
+  returned: success
+  type: bool
 sdk_missing:
   description:
     - Whether the Docker SDK for Python is missing on the host (the modules that change the daemon need
@@ -258,6 +264,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, host_state, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
+from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     HAS_DOCKER, EngineError, connect, connection_from, guarded, needs_sdk, not_found_class,
@@ -354,6 +361,8 @@ def main():
         "userns": any(entry.startswith("name=userns") for entry in facts.info.get("SecurityOptions") or []),
     }
     result["sdk_missing"] = not HAS_DOCKER
+    # Installing it on a host whose apt lists were removed (an image-built host) needs an update first.
+    result["package_lists_empty"] = result["sdk_missing"] and environment.package_lists_empty()
     if result["problems"]:
         module.fail_json(msg="The daemon configuration change was not made: " + " | ".join(result["problems"]), **result)
     module.exit_json(changed=False, **result)

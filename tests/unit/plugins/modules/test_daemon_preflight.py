@@ -225,10 +225,13 @@ def test_an_unreachable_daemon_fails_saying_to_start_docker(monkeypatch):
 def test_without_the_docker_sdk_the_socket_is_read_all_the_same(host, monkeypatch):
     # Nothing is installed before every check has run.
     monkeypatch.setattr(daemon_preflight, "HAS_DOCKER", False)
+    monkeypatch.setattr(daemon_preflight.environment, "package_lists_empty", lambda: True)
     outcome = run({"icc": False}, check_mode=True)
     assert not outcome.failed
     assert outcome.result["sdk_missing"] is True
     assert outcome.result["config"] == {"icc": False}
+    # An image-built host: the SDK's install must update apt's lists first.
+    assert outcome.result["package_lists_empty"] is True
 
 
 def test_without_the_docker_sdk_over_tls_it_checks_nothing_and_says_so(host, monkeypatch):
@@ -245,6 +248,7 @@ def test_without_the_docker_sdk_over_tls_it_checks_nothing_and_says_so(host, mon
 
 def test_with_the_sdk_it_says_it_is_there(host):
     assert run({}).result["sdk_missing"] is False
+    assert run({}).result["package_lists_empty"] is False
 
 
 def test_a_fresh_host_needs_the_remap_user_and_both_ranges(host):
