@@ -6,6 +6,7 @@ local Engine's Unix socket, and gives the same verdicts as with the SDK; over
 TLS, which needs the SDK, it says so.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from adhoc import run_module
 from farm import TOP
 from images import SLEEPER_REF, docker_api, ensure_sleeper_image
+from instances import check_in, instance, run_playbooks, write_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -68,3 +70,33 @@ def test_over_tls_it_says_the_sdk_is_needed(bare_python):
     assert run.result.get("failed")
     assert "Failed to import the required Python library (docker)" in run.result["msg"]
     assert "over the local Unix socket or plain TCP the audit needs nothing but Python" in run.result["msg"]
+
+
+# --- a fresh Debian 12 host without python3-docker: the audit playbook, then harden ------------------------
+
+@pytest.fixture(scope="module")
+def host_without_sdk(tmp_path_factory):
+    """An instance of the Molecule image (Debian 12, its own dockerd) with python3-docker removed, and an inventory."""
+    api = docker_api(timeout=120)
+    with instance("bwsdk-host-", "bulwark.it.audit-without-sdk") as name:
+        check_in(api, name, "DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq python3-docker >/dev/null 2>&1; "
+                            "! python3 -c 'import docker' 2>/dev/null")
+        yield name, write_inventory(name, tmp_path_factory.mktemp("without-sdk"))
+
+
+def test_the_audit_playbook_runs_on_a_host_without_the_sdk(host_without_sdk, tmp_path):
+    name, inventory = host_without_sdk
+    reports = tmp_path / "reports"
+    run = run_playbooks(inventory, ["audit.yml"], ["-e", json.dumps({
+        "bulwark_audit_fail_severity": "none", "bulwark_audit_report_dir": str(reports)})])
+    assert run.returncode == 0, (run.failures(name), run.stderr[-2000:])
+    assert [path.suffix for path in sorted(reports.iterdir()) if path.name.startswith("bulwark-report-")] == [
+        ".html", ".json", ".xml"]
+
+
+def test_harden_then_installs_the_sdk_where_apt_has_no_lists(host_without_sdk):
+    # The image was built with its apt lists removed (the directory looks fresh): the role updates them first.
+    name, inventory = host_without_sdk
+    run = run_playbooks(inventory, ["harden.yml"])
+    assert run.returncode == 0, (run.failures(name), run.stderr[-2000:])
+    assert check_in(docker_api(timeout=120), name, "python3 -c 'import docker; print(docker.__version__)'").strip()
