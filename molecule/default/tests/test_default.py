@@ -1,6 +1,15 @@
 """The hardened daemon's settings are in effect, read from the running daemon
-(docker info, docker inspect) and from inside containers it starts."""
+(docker info, docker inspect) and from inside containers it starts.
 
+The instances ran a Compose app before harden (test_brownfield.py), so what
+the roles leave alone on such a host is checked as left alone, with the
+audit saying why: user namespaces stay as they were (remapping would hide
+the app; the VM scenario proves remapping on fresh hosts), icc waits for the
+default bridge to be free, content trust waits for signed images."""
+
+import json
+
+from audit_proof import audit_target
 from conftest import docker_json
 
 
@@ -16,8 +25,9 @@ def test_logging_driver_is_local(docker_info):
     assert docker_info["LoggingDriver"] == "local"
 
 
-def test_user_namespaces_are_remapped(docker_info):
-    assert any(opt.startswith("name=userns") for opt in docker_info["SecurityOptions"])
+def test_user_namespaces_are_left_as_they_were_on_a_host_that_runs_containers(host, docker_info):
+    assert not any(opt.startswith("name=userns") for opt in docker_info["SecurityOptions"])
+    assert "userns-remap" not in json.loads(host.file("/etc/docker/daemon.json").content_string)
 
 
 def test_hardened_seccomp_profile_is_the_default(host, docker_info):
@@ -26,22 +36,26 @@ def test_hardened_seccomp_profile_is_the_default(host, docker_info):
     assert "profile=builtin" not in seccomp[0] and "profile=default" not in seccomp[0], seccomp
 
 
-def test_icc_is_off_on_the_default_bridge(host):
+def _finding(host, rule, scope):
+    (finding,) = [finding for finding in audit_target(host, scope=scope)["findings"] if finding["rule"] == rule]
+    return finding
+
+
+def test_icc_is_off_in_daemon_json_and_pending_on_the_bridge_the_app_holds(host, docker_info):
+    # dockerd applies icc when it makes its default bridge, which it keeps while containers run across
+    # its restart (live-restore): the app ran through every restart here, so the setting is pending, and
+    # the audit says so instead of passing it.
+    assert json.loads(host.file("/etc/docker/daemon.json").content_string)["icc"] is False
     bridge = docker_json(host, "network", "inspect", "bridge")[0]
-    assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+    assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "true"
+    assert docker_info["ContainersRunning"] > 0
+    finding = _finding(host, "2.2", "daemon")
+    assert finding["status"] == "fail" and finding["left_open"].startswith("pending: "), finding
 
 
 def test_container_runs(host, probe_container):
     state = docker_json(host, "inspect", probe_container)[0]["State"]
     assert state["Running"] is True
-
-
-def test_container_root_is_remapped_to_an_unprivileged_range(host, probe_container):
-    uid_map = host.check_output(f"docker exec {probe_container} cat /proc/self/uid_map").split()
-    inside, outside, count = (int(field) for field in uid_map[:3])
-    assert inside == 0
-    assert outside >= 100000, uid_map
-    assert count == 65536
 
 
 def test_container_logs_are_rotated(host, probe_container):
@@ -75,5 +89,9 @@ def test_docker_socket_is_root_docker_0660(host):
     assert socket.mode & ~0o660 & 0o7777 == 0
 
 
-def test_content_trust_is_on_for_login_shells(host):
-    assert host.run("bash -lc 'echo $DOCKER_CONTENT_TRUST'").stdout.strip() == "1"
+def test_content_trust_was_left_off_over_the_apps_local_images_with_the_reason(host):
+    # The app's images were built on the instance (no registry digest): with content trust the docker
+    # CLI could no longer run them by name, so the role left 4.5 open and the audit says why.
+    assert host.run("bash -lc 'echo ${DOCKER_CONTENT_TRUST:-}'").stdout.strip() == ""
+    finding = _finding(host, "4.5", "images")
+    assert finding["status"] == "fail" and "built or imported on this host" in finding["left_open"], finding

@@ -2,10 +2,11 @@
 on the hardened target, must pass every rule the roles claim to fix (a
 rule's fixed_by names their variables). Rules the roles leave open on
 purpose say why in the rule catalog (left_open), and the audit's report
-carries that reason. Some rules the roles leave open only on some hosts (on a
-host that already runs containers: user namespaces, and what dockerd cannot
-apply while they run); a scenario's test module names those it expects in
-LEFT_OPEN_HERE, and their findings must carry the reason too. Shared by the
+carries that reason. Some rules the roles leave open only on some targets (on
+a host that already runs containers: user namespaces, content trust, and
+what dockerd cannot apply while they run); a scenario's test module names
+those it expects (the expected_left_open fixture, none by default): exactly
+those are left open there, each finding with its reason. Shared by the
 container and VM scenarios: a scenario's test module imports these tests,
 which makes pytest run them there."""
 
@@ -57,17 +58,19 @@ def workload_only(rule):
     return set(claiming_roles(rule)) <= set(WORKLOAD_ROLES)
 
 
-def is_fixed(rule, finding, left_open_here=()):
+def is_fixed(rule, finding, expected_left_open=()):
     if finding["status"] in FIXED_STATUSES:
         return True
-    if rule.id in left_open_here and finding.get("left_open"):
-        return True  # left open on this host, on purpose, and the report says why
+    if rule.id in expected_left_open and finding.get("left_open"):
+        return True  # left open on this target, on purpose, and the report says why
     return workload_only(rule) and finding["status"] == "skipped" and finding["evidence"].startswith(NOT_APPLICABLE)
 
 
-def left_open_here(request):
-    """The rules the roles may leave open on this scenario's hosts (its test module's LEFT_OPEN_HERE)."""
-    return frozenset(getattr(request.module, "LEFT_OPEN_HERE", ()))
+@pytest.fixture(scope="module")
+def expected_left_open():
+    """The claimed rules the roles leave open on this scenario's targets, with the reason in the finding:
+    none on a fresh host. A scenario's test module defines its own fixture of this name to name them."""
+    return frozenset()
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +98,23 @@ def _findings_of(audit_result, rule):
             and (not workload_only(rule) or finding["target"] == WORKLOAD_CONTAINER)]
 
 
-def test_every_rule_the_roles_fix_passes(audit, claimed, request):
+def test_every_rule_the_roles_fix_passes(audit, claimed, expected_left_open):
     wrong = ["%s %s on %s: %s" % (finding["rule"], finding["status"], finding["target"], finding["evidence"])
              for rule in claimed for finding in _findings_of(audit, rule)
-             if not is_fixed(rule, finding, left_open_here(request))]
+             if not is_fixed(rule, finding, expected_left_open)]
     assert wrong == []
+
+
+def test_rules_left_open_on_this_target_fail_with_their_reason(audit, claimed, expected_left_open):
+    # Exactly the scenario's: a claimed rule the roles leave open here fails with the reason in its finding,
+    # and no other claimed rule is left open.
+    left_open = sorted(set(finding["rule"] for rule in claimed for finding in _findings_of(audit, rule)
+                           if finding["status"] == "fail" and finding.get("left_open")))
+    assert left_open == sorted(expected_left_open)
+    without_reason = ["%s on %s: %s" % (finding["rule"], finding["target"], finding["evidence"])
+                      for finding in audit["findings"] if finding["rule"] in expected_left_open
+                      and finding["status"] not in FIXED_STATUSES and not finding.get("left_open")]
+    assert without_reason == []
 
 
 def test_every_rule_the_roles_fix_was_decided(audit, claimed):

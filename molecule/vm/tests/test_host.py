@@ -61,6 +61,12 @@ def test_forwarding_stays_on_for_docker(live_sysctl):
     assert live_sysctl["net.ipv4.ip_forward"] == "1"
 
 
+def test_forwarding_stays_on_when_every_sysctl_file_is_loaded_again(host):
+    # A package upgrade or an operator runs `sysctl --system`: no file may turn Docker's forwarding off
+    # (the role never writes a 0 for it, whether Docker came before or after it).
+    assert host.check_output("sudo sysctl --system >/dev/null 2>&1; sudo sysctl -n net.ipv4.ip_forward") == "1"
+
+
 def test_the_sysctl_file_survives_a_reboot_by_being_under_sysctl_d(host):
     text = host.file(HOST_DEFAULTS["host_sysctl_path"]).content_string
     assert "kernel.kptr_restrict = 2" in text
