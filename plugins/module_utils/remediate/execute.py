@@ -27,7 +27,8 @@ killed at any point is finished or undone by the next one (recovery.py):
 
 Any failure before 5 removes the replacement, renames the old container
 back, restores its restart policy and starts it again, and reports why with
-the replacement's last log lines.
+the replacement's last log lines; when the replacement exited, the old
+container is started first (nothing holds its ports), the clean-up after.
 """
 
 from __future__ import annotations
@@ -43,12 +44,18 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.spec i
 UPDATE_PATH = "/containers/{0}/update"
 CONNECT_PATH = "/networks/{0}/connect"
 LOG_LINES = 20
-POLL_SECONDS = 0.5
+# An exit is seen within this (one inspect per poll): the service is down from the old container's stop
+# until the replacement answers, or until the roll back restarts the old one.
+POLL_SECONDS = 0.25
 DEFAULT_STOP_TIMEOUT = 10
 
 
 class ReplacementFailed(Exception):
     """The replacement did not come up as it should; the old container is back."""
+
+
+class ReplacementStopped(ReplacementFailed):
+    """The replacement exited (or is restarting): it holds no port, so the old container may start at once."""
 
 
 class Outcome(object):
@@ -86,13 +93,14 @@ def _mark(data):
 
 
 def wait_until_settled(client, container_id, grace, health_timeout, sleep=time.sleep, now=time.monotonic,
-                       endpoints=(), probe=answers):
+                       endpoints=(), probe=answers, known=()):
     """Return once the container ran for `grace` seconds without restarting, is healthy (with a health check)
     and answered on every endpoint [(host, port)] at least once.
 
     Raises ReplacementFailed as soon as it exits, restarts (its restart count or start time moves), turns
     unhealthy, stays unhealthy-or-starting past health_timeout, or has not answered on an endpoint by the
     end of its wait (the grace period; with a health check, as long as the health check may take).
+    known: secret values (of the container's environment) to mask in the health check's output.
     """
     started = now()
     first = None
@@ -101,7 +109,7 @@ def wait_until_settled(client, container_id, grace, health_timeout, sleep=time.s
         data = client.call("inspect_container", container_id)
         state = data.get("State") or {}
         if state.get("Restarting") or not state.get("Running"):
-            raise ReplacementFailed("the replacement stopped (exit code %s%s)" % (
+            raise ReplacementStopped("the replacement stopped (exit code %s%s)" % (
                 state.get("ExitCode"), ", restarting" if state.get("Restarting") else ""))
         if first is None:
             first = _mark(data)
@@ -111,7 +119,7 @@ def wait_until_settled(client, container_id, grace, health_timeout, sleep=time.s
         health = state.get("Health") or {}
         status = health.get("Status")
         if status == "unhealthy":
-            raise ReplacementFailed("the replacement turned unhealthy: %s" % _last_probe(health))
+            raise ReplacementFailed("the replacement turned unhealthy: %s" % _last_probe(health, known))
         waiting_for = [endpoint for endpoint in waiting_for if not probe(*endpoint)]
         elapsed = now() - started
         limit = grace if status is None else max(grace, health_timeout)
@@ -125,9 +133,20 @@ def wait_until_settled(client, container_id, grace, health_timeout, sleep=time.s
         sleep(POLL_SECONDS)
 
 
-def _last_probe(health):
+PROBE_OUTPUT = 200
+
+
+def _last_probe(health, known=()):
+    """The last health check's output, masked before it is cut short (a cut secret is no longer recognisable)."""
     probes = health.get("Log") or []
-    return (probes[-1].get("Output") or "").strip()[:200] if probes else "no probe output"
+    if not probes:
+        return "no probe output"
+    return mask_free_text((probes[-1].get("Output") or "").strip(), known)[:PROBE_OUTPUT]
+
+
+def secret_env_values(env):
+    """The values of a container's environment that are secrets: masked wherever its output repeats them."""
+    return [value for name, value in env_pairs(env) if check_entry(name, value)]
 
 
 def last_logs(client, container_id, env=()):
@@ -138,8 +157,7 @@ def last_logs(client, container_id, env=()):
     except sdk().errors.APIError:
         return ""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    known = [value for name, value in env_pairs(env) if check_entry(name, value)]
-    return mask_free_text(text.strip(), known)
+    return mask_free_text(text.strip(), secret_env_values(env))
 
 
 def _stop_timeout(plan):
@@ -190,6 +208,16 @@ class Progress(object):
         self.renamed_old = False
         self.restart_off = False
         self.stopped_old = False
+        self.started_old_early = False
+
+
+def _try_start(client, container_id):
+    """Start a container; False (nothing raised) when the Engine refuses, so the roll back tries again later."""
+    try:
+        client.call("start", container_id)
+    except Exception:  # pylint: disable=broad-except  # the roll back's own start reports it
+        return False
+    return True
 
 
 def recreate(client, plan, image, grace, health_timeout, sleep=time.sleep, journal=None, engine_id="", probe=answers):
@@ -228,12 +256,16 @@ def recreate(client, plan, image, grace, health_timeout, sleep=time.sleep, journ
         journal.record(entry, "verify")
         if entry["was_running"]:
             wait_until_settled(client, done.new_id, grace, health_timeout, sleep=sleep, endpoints=plan.verify_ports,
-                               probe=probe)
+                               probe=probe, known=secret_env_values(plan.container.config.get("Env")))
         journal.record(entry, "restore_restart")
         if restarts(entry["new_restart_policy"]):
             client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": entry["new_restart_policy"]}, done.new_id)
     except Exception as error:  # pylint: disable=broad-except  # whatever went wrong, the old one comes back
-        reason = describe_failure(error)
+        # Docker's and the health check's words may repeat a secret of the container's environment.
+        reason = mask_free_text(describe_failure(error), secret_env_values(plan.container.config.get("Env")))
+        if isinstance(error, ReplacementStopped) and done.stopped_old:
+            # Nothing holds the service's ports now: the old container answers again before the clean-up.
+            done.started_old_early = _try_start(client, plan.id)
         logs = last_logs(client, done.new_id, plan.container.config.get("Env")) if done.new_id else ""
         outcome = _roll_back(client, plan, entry, done, reason, logs)
         if outcome.status == "rolled_back":
@@ -284,7 +316,7 @@ def _roll_back(client, plan, entry, done, reason, logs):
             client.call("rename", old_id, name)
         if done.restart_off:
             client.post_json("update_container", UPDATE_PATH, {"RestartPolicy": entry["restart_policy"]}, old_id)
-        if done.stopped_old:
+        if done.stopped_old and not done.started_old_early:
             client.call("start", old_id)
     except Exception as error:  # pylint: disable=broad-except  # reported, never hidden
         return Outcome("failed", "%s; ROLL BACK FAILED (%s): the old container is %s, check it now (the next run "

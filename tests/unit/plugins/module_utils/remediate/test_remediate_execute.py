@@ -109,9 +109,9 @@ def clock_fixture(monkeypatch):
     fake = FakeClock()
     real = execute.wait_until_settled
 
-    def waiting(client, container_id, grace, health_timeout, sleep, endpoints=(), probe=None):
+    def waiting(client, container_id, grace, health_timeout, sleep, endpoints=(), probe=None, known=()):
         return real(client, container_id, grace, health_timeout, sleep=sleep, now=fake.now, endpoints=endpoints,
-                    probe=probe)
+                    probe=probe, known=known)
 
     monkeypatch.setattr(execute, "wait_until_settled", waiting)
     return fake
@@ -333,15 +333,19 @@ def test_the_replacement_must_answer_where_the_old_one_did(clock):
 
 # --- recreate: roll back ----------------------------------------------------------------
 
-def assert_rolled_back(engine, new_container=True, renamed=True, restarted=True):
-    """The replacement removed (when created), the old one renamed back, its restart policy restored, started."""
+def assert_rolled_back(engine, new_container=True, renamed=True, restarted=True, started_first=False):
+    """The replacement removed (when created), the old one renamed back, its restart policy restored, started
+    (started_first: before the rest, as when the replacement exited and holds no port)."""
     expected = ([("remove_container", (NEW_ID,), {"force": True, "v": False})] if new_container else [])
     if renamed:
         expected.append(("rename", (WEB_ID, "shop-web-1"), {}))
         expected.append(("update_container", ("/containers/%s/update" % WEB_ID, {"RestartPolicy": UNLESS_STOPPED}), {}))
-    if restarted:
+    if restarted and not started_first:
         expected.append(("start", (WEB_ID,), {}))
     assert engine.calls[-len(expected):] == expected
+    if started_first:
+        assert engine.calls.index(("start", (WEB_ID,), {})) < engine.calls.index(expected[0])
+        assert engine.made("start").count(((WEB_ID,), {})) == 1
     assert ("remove_container", (WEB_ID,), {"v": False}) not in engine.calls
 
 
@@ -352,8 +356,17 @@ def test_roll_back_when_the_replacement_exits(clock):
     assert outcome.detail.startswith("the replacement stopped (exit code 3); the old container is back under its name and running")
     assert outcome.logs == "booting\nlistening on :8080"
     assert engine.made("logs") == [((NEW_ID,), {"tail": 20})]
-    assert_rolled_back(engine)
+    # It exited: nothing holds the service's ports, so the old one answers again before the clean-up.
+    assert_rolled_back(engine, started_first=True)
     assert journal.steps[-1] == "verify" and journal.forgotten
+
+
+def test_the_old_container_is_started_at_the_end_when_an_early_start_is_refused(clock):
+    engine = FakeEngine(inspect_container=[RUNNING, EXITED],
+                        start=[None, api_error("driver failed programming external connectivity"), None])
+    outcome = run_recreate(engine, clock)
+    assert outcome.status == "rolled_back"
+    assert_rolled_back(engine)
 
 
 def test_an_exit_is_seen_at_the_next_poll(clock):
@@ -367,7 +380,7 @@ def test_roll_back_when_the_replacement_keeps_restarting(clock):
     outcome = run_recreate(engine, clock)
     assert outcome.status == "rolled_back"
     assert outcome.detail.startswith("the replacement stopped (exit code 1, restarting)")
-    assert_rolled_back(engine)
+    assert_rolled_back(engine, started_first=True)
 
 
 def test_roll_back_when_the_replacement_restarted_between_two_polls(clock):
@@ -436,8 +449,10 @@ def test_roll_back_of_a_container_without_restart_policy_leaves_it(clock):
     outcome = run_recreate(engine, clock, plan)
     assert outcome.status == "rolled_back"
     assert engine.made("update_container") == []
-    assert engine.calls[-3:] == [("remove_container", (NEW_ID,), {"force": True, "v": False}),
-                                 ("rename", (WEB_ID, "shop-web-1"), {}), ("start", (WEB_ID,), {})]
+    # The replacement exited: the old one is started first, then the replacement removed and the name given back.
+    assert engine.calls[-2:] == [("remove_container", (NEW_ID,), {"force": True, "v": False}),
+                                 ("rename", (WEB_ID, "shop-web-1"), {})]
+    assert engine.made("start")[-1] == ((WEB_ID,), {})
 
 
 def test_roll_back_of_a_stopped_container_does_not_start_it(clock):
@@ -479,7 +494,7 @@ def test_unreadable_logs_do_not_stop_the_roll_back(clock):
     engine = FakeEngine(inspect_container=EXITED, logs=api_error("configured logging driver does not support reading"))
     outcome = run_recreate(engine, clock)
     assert outcome.status == "rolled_back" and outcome.logs == ""
-    assert_rolled_back(engine)
+    assert_rolled_back(engine, started_first=True)
 
 
 # --- waiting for the replacement ------------------------------------------------------------
@@ -503,7 +518,7 @@ def test_a_healthy_container_settles_after_the_grace_period():
 def test_a_slow_health_check_is_waited_for_up_to_the_health_timeout():
     engine, clock = FakeEngine(inspect_container=[STARTING] * 60 + [RUNNING]), FakeClock()
     wait(engine, clock)
-    assert sum(clock.sleeps) == 30
+    assert sum(clock.sleeps) == 60 * execute.POLL_SECONDS
 
 
 def test_zero_grace_without_health_check_returns_at_once():
@@ -552,7 +567,7 @@ def test_with_a_health_check_an_endpoint_has_as_long_as_the_health_check():
     calls = []
     wait_until_settled(engine, NEW_ID, GRACE, HEALTH_TIMEOUT, sleep=clock.sleep, now=clock.now,
                        endpoints=[("127.0.0.1", 80)], probe=lambda host, port: calls.append(1) or len(calls) > 30)
-    assert sum(clock.sleeps) == 20
+    assert sum(clock.sleeps) == 40 * execute.POLL_SECONDS
 
 
 def test_a_restart_between_polls_is_caught_by_its_start_time_alone():
