@@ -15,8 +15,9 @@ description:
   - Plans every area it is given (sysctl, kernel modules, auditd, docker group, SSH, file modes, basics,
     mounts) from one reading of the host, then applies them in that order. A refusal in any area (the SSH
     access preflight, an unreadable file) fails the task before anything is changed.
-  - Docker-aware - C(net.ipv4.ip_forward) stays 1 and user namespaces stay available when Docker is
-    installed or remaps user namespaces; kernel modules that are loaded or that Docker needs are never
+  - Docker-aware - forwarding and user-namespace keys are never written as 0 (Docker needs them, even
+    installed later), and C(net.ipv4.ip_forward) is written as 1 when Docker is installed or remaps user
+    namespaces; kernel modules that are loaded or that Docker needs are never
     blacklisted; the audit rules watch the Docker files the audit's CIS 1.1.3-1.1.18 rules check, resolved
     on this host the same way.
   - In a container, areas that belong to the host's kernel (sysctl, kernel modules, auditd, mounts) are
@@ -64,8 +65,16 @@ options:
   ssh:
     description:
       - C(settings) (sshd keyword to value; lists for Ciphers, MACs and KexAlgorithms), C(allow_groups)
-        (list, empty for no AllowGroups) and C(path) (the drop-in under /etc/ssh/sshd_config.d). Checked with
-        C(sshd -t) and C(sshd -T) before sshd is reloaded; put back when either fails.
+        (list, empty for no AllowGroups), C(path) (the drop-in under /etc/ssh/sshd_config.d) and
+        C(client_address) (optional, the address sshd sees the controller at; by default SSH_CONNECTION of the
+        session the module runs in, found through sudo). Checked with C(sshd -t) and C(sshd -T) before sshd is
+        reloaded; put back when either fails.
+      - Over SSH, before anything is written, sshd evaluates sshd_config with the new drop-in for this
+        connection (C(sshd -T -C user=,host=,addr=,laddr=,lport=), Match blocks included), and the change is
+        refused unless O(connecting_user) still passes AllowUsers, DenyUsers, AllowGroups, DenyGroups and
+        PermitRootLogin and logs in the way it does now - with one of the keys sshd accepts now
+        (AuthorizedKeysFile, from=, expiry-time=, StrictModes, key types), else with a password - through some
+        AuthenticationMethods chain. An unknown client address is refused too.
     type: dict
   file_modes:
     description:
@@ -108,7 +117,7 @@ EXAMPLES = r"""
       path: /etc/sysctl.d/90-bulwark-hardening.conf
       settings:
         kernel.kptr_restrict: 2
-        net.ipv4.ip_forward: 0  # kept at 1 when Docker is installed
+        net.ipv4.ip_forward: 0  # never written as 0; written as 1 where Docker is installed
     ssh:
       path: /etc/ssh/sshd_config.d/00-bulwark-hardening.conf
       settings:
@@ -170,7 +179,7 @@ environment:
 import os
 import pwd
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import PolicyError
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import harden
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import HostChangeError
@@ -193,8 +202,9 @@ def connecting_user(params):
     return params["connecting_user"] or os.environ.get("SUDO_USER") or pwd.getpwuid(os.getuid()).pw_name
 
 
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     request = dict(module.params, connecting_user=connecting_user(module.params))
 
     def run(argv):

@@ -4,8 +4,8 @@
 """CIS 1.1.2: only trusted users in the group that reaches the Docker socket.
 
 Membership is root on the host (`docker run -v /:/host`). The group is the
-one dockerd gives its socket (-G/--group, daemon.json `group`, else docker),
-as the audit reads it. Without an allowlist the members are only reported.
+of the Docker socket (-G/--group, daemon.json `group`, else docker; with -H fd://,
+docker.socket's SocketGroup: dockerd.sockets decides), as the audit reads it. Without an allowlist the members are only reported.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def plan_area(name, wanted, state, env, request, run):
                                  wanted.get("allowlist"))
     if name == "ssh":
         return ssh.plan(wanted["settings"], wanted["allow_groups"], wanted["path"], request["connection"],
-                        request["connecting_user"], env, run)
+                        request["connecting_user"], env, run, client_address=wanted.get("client_address"))
     if name == "file_modes":
         return file_modes.plan(wanted["paths"], wanted["exclude"] + [daemon_paths.data_root(state)],
                                wanted["setid_remove"], run)

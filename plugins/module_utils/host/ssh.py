@@ -5,22 +5,31 @@
 
 sshd takes the first value it reads for most keywords, and Debian's
 sshd_config includes sshd_config.d/*.conf at its top, so the drop-in's name
-sorts first (00-). The change is refused before anything is written when the
-user Ansible connects as would be locked out (root with PermitRootLogin no,
-no authorized key once passwords are off, not in AllowGroups). After writing,
-`sshd -t` must accept the file and `sshd -T` must show every value, else
-the old file is put back; then sshd is reloaded (open sessions stay).
+sorts first (00-). Before anything is written, sshd itself evaluates the
+candidate configuration (sshd_config with the drop-in as it would be
+written) for this very connection, `sshd -T -f <candidate> -C user=,host=,
+addr=,laddr=,lport=` (Match blocks included), next to the current one;
+ssh_access decides from both whether the connecting user still logs in the
+way it does now, and the change is refused with the reasons otherwise.
+After writing, `sshd -t` must accept the file and `sshd -T` must show every
+value, else the old file is put back; then sshd is reloaded (open sessions
+stay).
 """
 
 from __future__ import annotations
 
-import grp
+import collections
+import fnmatch
+import glob
 import os
-import pwd
 import re
+import shlex
+import shutil
+import tempfile
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
+from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh_access, ssh_keys, ssh_session
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan, HostChangeError, command
 
 HEADER = "# Managed by bulwark.hardening (host role, ssh area): edits are overwritten.\n"
@@ -28,8 +37,10 @@ HEADER = "# Managed by bulwark.hardening (host role, ssh area): edits are overwr
 # Keyword -> the `ssh -Q` query that lists what this OpenSSH supports (sshd has no -Q; the
 # client comes from the same source package and release).
 ALGORITHM_QUERIES = {"Ciphers": "cipher", "MACs": "mac", "KexAlgorithms": "kex"}
-# An active (not commented out) Include of the drop-in directory.
-INCLUDES_DROP_INS = re.compile(r"^[ \t]*Include[ \t]+\S*sshd_config\.d/", re.IGNORECASE | re.MULTILINE)
+# An Include line (sshd also takes "Keyword=value"); relative paths are under SSH_DIR.
+INCLUDE_LINE = re.compile(r"^([ \t]*)include(?:[ \t]+|[ \t]*=[ \t]*)(.*)$", re.IGNORECASE)
+SSH_DIR = "/etc/ssh"
+SSHD_CONFIG = "/etc/ssh/sshd_config"
 # Values sshd -T prints under another name than the one configured.
 EFFECTIVE_ALIASES = {"prohibit-password": "without-password"}
 SSH_CONNECTIONS = ("ssh", "ansible.builtin.ssh", "paramiko", "paramiko_ssh", "ansible.builtin.paramiko_ssh",
@@ -104,74 +115,185 @@ def not_effective(settings, allow_groups, effective):
     return wrong
 
 
-def authorized_key_files(user, effective):
-    """The files sshd reads keys from for this user (AuthorizedKeysFile, relative to the home)."""
-    names = " ".join(effective.get("authorizedkeysfile") or [".ssh/authorized_keys .ssh/authorized_keys2"]).split()
-    paths = []
-    for name in names:
-        name = name.replace("%h", user.pw_dir).replace("%u", user.pw_name).replace("%%", "%")
-        paths.append(name if name.startswith("/") else os.path.join(user.pw_dir, name))
-    return paths
+# --- the candidate configuration ------------------------------------------------------------------
 
-
-def has_key(paths, read=host_facts.read_text):
-    for path in paths:
-        for line in (read(path) or "").splitlines():
-            if line.strip() and not line.lstrip().startswith("#"):
-                return True
-    return False
-
-
-def group_names(user, getgrall=grp.getgrall, getgrgid=grp.getgrgid):
-    names = set(group.gr_name for group in getgrall() if user.pw_name in group.gr_mem)
+def include_arguments(line):
+    """(indent, [paths]) of an Include line, None for any other line (quotes and comments as sshd reads them)."""
+    found = INCLUDE_LINE.match(line.rstrip("\n"))
+    if not found:
+        return None
     try:
-        names.add(getgrgid(user.pw_gid).gr_name)
-    except KeyError:
-        pass
-    return names
+        return found.group(1), shlex.split(found.group(2), comments=True)
+    except ValueError:
+        return None  # unbalanced quotes: sshd refuses the file, sshd -T says so
 
 
-def lockout_problems(user_name, settings, allow_groups, effective, getpwnam=pwd.getpwnam, read=host_facts.read_text,
-                     groups_of=group_names):
-    """Why the connecting user could not log in again after the change ([] when it can)."""
+def glob_would_match(path, pattern):
+    """Whether glob(pattern) would list path if it existed (wildcards stop at /, no hidden names)."""
+    names, patterns = path.split("/"), pattern.split("/")
+    return len(names) == len(patterns) and all(
+        fnmatch.fnmatchcase(name, part) and (part.startswith(".") or not name.startswith("."))
+        for name, part in zip(names, patterns))
+
+
+def quoted(path):
+    return '"%s"' % path if re.search(r'[\s"#]', path) else path
+
+
+def candidate_config(config_text, drop_in_path, candidate_path, expand=glob.glob):
+    """sshd_config's text with candidate_path read where sshd would read drop_in_path; None if it is never read.
+
+    An Include that would read drop_in_path names its files one by one, in glob's sorted order, with
+    candidate_path in the drop-in's place: sshd reads the candidate exactly where it reads the real one.
+    """
+    drop_in_path = os.path.normpath(drop_in_path)
+    lines, found = [], False
+    for line in config_text.splitlines(True):
+        include = include_arguments(line)
+        if include is None:
+            lines.append(line)
+            continue
+        indent, arguments = include
+        paths = []
+        for argument in arguments:
+            pattern = os.path.normpath(os.path.join(SSH_DIR, argument))
+            if not glob_would_match(drop_in_path, pattern):
+                paths.append(argument)
+                continue
+            found = True
+            files = sorted(set(expand(pattern)) | set([drop_in_path]))
+            paths.extend(candidate_path if name == drop_in_path else name for name in files)
+        lines.append("%sInclude %s\n" % (indent, " ".join(quoted(path) for path in paths)))
+    return "".join(lines) if found else None
+
+
+# --- asking sshd ------------------------------------------------------------------------------------
+
+def match_spec(user, session):
+    """sshd -C's connection spec: the user and, when known, the client address (the host name sshd uses
+    with UseDNS no) and the server's address and port."""
+    fields = [("user", user)]
+    if session is not None:
+        fields += [("host", session.client_address), ("addr", session.client_address),
+                   ("laddr", session.server_address), ("lport", session.server_port)]
+    return ",".join("%s=%s" % (name, value) for name, value in fields if value is not None)
+
+
+def effective_for(run, spec, config_path=None):
+    """(parsed `sshd -T -C spec` of config_path or of sshd's own config, None) or (None, sshd's error)."""
+    argv = ["sshd", "-T"] + (["-f", config_path] if config_path else []) + ["-C", spec]
+    rc, out, err = run(argv)
+    if rc != 0:
+        return None, (err or out).strip() or "exit %s" % rc
+    return parse_effective(out), None
+
+
+def candidate_effective(run, config_text, path, rendered, spec):
+    """effective_for the configuration sshd would read with the drop-in at path holding rendered."""
+    directory = tempfile.mkdtemp(prefix="bulwark-sshd-candidate-")
     try:
-        user = getpwnam(user_name)
-    except KeyError:
-        return ["the connecting user %s is not in the password database" % user_name]
-    problems = []
-    root_login = sshd_value(settings.get("PermitRootLogin", "")).lower()
-    if user.pw_uid == 0 and root_login == "no":
-        problems.append("Ansible connects as %s and PermitRootLogin would be no: connect as a sudo user first"
-                        % user_name)
-    passwords_off = sshd_value(settings.get("PasswordAuthentication", "no")).lower() == "no"
-    if passwords_off and not has_key(authorized_key_files(user, effective), read):
-        problems.append("%s has no authorized key (%s) and PasswordAuthentication would be no"
-                        % (user_name, ", ".join(authorized_key_files(user, effective))))
-    if allow_groups and not groups_of(user) & set(allow_groups):
-        problems.append("%s is in none of AllowGroups %s (its groups: %s)"
-                        % (user_name, " ".join(allow_groups), ", ".join(sorted(groups_of(user)))))
-    return problems
+        drop_in = os.path.join(directory, os.path.basename(path))
+        main = os.path.join(directory, "sshd_config")
+        with open(drop_in, "w") as handle:
+            handle.write(rendered)
+        with open(main, "w") as handle:
+            handle.write(candidate_config(config_text, path, drop_in))
+        return effective_for(run, spec, main)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
-def plan(settings, allow_groups, path, connection, connecting_user, env, run):
+# --- the preflight ------------------------------------------------------------------------------------
+
+# What the preflight reads of the machine besides sshd (fixed answers in tests): the SSH session,
+# account_of(name) -> ssh_access.Account or None, and the key files (read(path) -> text, stat).
+Machine = collections.namedtuple("Machine", ["session", "account_of", "read", "stat"])
+
+REFUSED = "ssh: refused before any change, the connecting user would be locked out: "
+UNKNOWN_CLIENT = ("the client address of this SSH session is unknown (no SSH_CONNECTION or SSH_CLIENT in the "
+                  "environment of the module or of the processes it runs under, or root may not read theirs: "
+                  "that needs CAP_SYS_PTRACE, which a container may lack), so Match blocks and from= "
+                  "restrictions cannot be decided: set host_ssh_client_address to the address sshd sees the "
+                  "controller at")
+
+
+def this_machine(client_address=None):
+    """The real machine; the session is the one the operator states, else the one the module runs in."""
+    session = ssh_session.stated(client_address) if client_address else ssh_session.current()
+    return Machine(session, ssh_access.account_of, ssh_keys.read_text, os.stat)
+
+
+def access_problems(account, session, now, after, machine):
+    """(problems, report) of the candidate for the account; now, after: parsed sshd -T -C output."""
+    address = session.client_address if session else None
+
+    def scan(effective):
+        return ssh_keys.scan(account, address, effective, read=machine.read, stat=machine.stat)
+
+    verdict = ssh_access.verdict(account, address, now, after, scan(now), scan(after))
+    report = dict(connecting_user=account.name, client_address=address,
+                  client_address_from=session.source if session else None,
+                  session_method=verdict.method, keys_kept=verdict.kept)
+    return verdict.problems, report
+
+
+def preflight(rendered, path, config_text, connection, connecting_user, run, notes, machine=None, client_address=None):
+    """The access report; HostChangeError, before anything is written, when the connecting user
+    would be locked out (or when that cannot be decided). machine: this_machine(client_address) when None."""
+    if connection not in SSH_CONNECTIONS:
+        rc, out, err = run(["sshd", "-T"])
+        if rc != 0:
+            raise HostChangeError("ssh: `sshd -T` fails before any change: %s" % (err or out).strip())
+        notes.append("connection %s is not SSH: the access preflight only applies to SSH" % connection)
+        return None
+    machine = machine or this_machine(client_address)
+    account = None if re.search(r"[\s,=]", connecting_user) else machine.account_of(connecting_user)
+    if account is None:
+        raise HostChangeError(REFUSED + "the connecting user %s is not in the password database" % connecting_user)
+    session = machine.session
+    spec = match_spec(connecting_user, session)
+    unknown = [] if session and session.client_address else [UNKNOWN_CLIENT]
+    now, error = effective_for(run, spec)
+    if error:
+        if unknown:
+            raise HostChangeError(REFUSED + "; ".join(unknown + ["sshd -T -C %s: %s" % (spec, error)]))
+        raise HostChangeError("ssh: `sshd -T -C %s` fails before any change: %s" % (spec, error))
+    after, error = candidate_effective(run, config_text, path, rendered, spec)
+    if error:
+        raise HostChangeError(REFUSED + "; ".join(unknown + ["sshd refuses sshd_config with this drop-in: " + error]))
+    problems, report = access_problems(account, session, now, after, machine)
+    if problems or unknown:
+        raise HostChangeError(REFUSED + "; ".join(unknown + problems))
+    if ssh_keys.effective_value(after, "usedns").lower() == "yes":
+        notes.append("UseDNS yes: Match Host and from= were matched against the client's address, not its DNS name")
+    return report
+
+
+# --- the plan -----------------------------------------------------------------------------------------
+
+def plan(settings, allow_groups, path, connection, connecting_user, env, run, client_address=None, machine=None):
+    """The ssh area's plan; machine: what the preflight reads (this_machine(client_address) when None)."""
     area = AreaPlan("ssh")
     if not host_facts.find_binary("sshd"):
         return area.skip("sshd is not installed")
-    config = host_facts.read_text("/etc/ssh/sshd_config") or ""
-    if not INCLUDES_DROP_INS.search(config):
-        area.notes.append("/etc/ssh/sshd_config does not include sshd_config.d/*.conf: add `Include "
-                          "/etc/ssh/sshd_config.d/*.conf` at its top")
-        return area.skip("sshd does not read %s" % os.path.dirname(path))
+    config = host_facts.read_text(SSHD_CONFIG) or ""
+    if candidate_config(config, path, path) is None:
+        area.notes.append("%s does not include %s: add `Include %s/*.conf` at its top"
+                          % (SSHD_CONFIG, path, os.path.dirname(path)))
+        return area.skip("sshd does not read %s" % path)
     settings = supported_only(settings, run, area.notes)
     if not allow_groups:
         area.notes.append("no AllowGroups: every account with a key may log in (set host_ssh_allow_groups)")
     area.report = dict(settings=dict((key, sshd_value(value)) for key, value in settings.items()),
                        allow_groups=allow_groups, connecting_user=connecting_user)
-    change = textfiles.plan_file(path, render(settings, allow_groups), mode=0o600)
+    rendered = render(settings, allow_groups)
+    change = textfiles.plan_file(path, rendered, mode=0o600)
     area.files.append(change)
     if not change.changed:
         return area  # sshd already runs with this file: nothing to prove, nothing to reload
-    preflight(settings, allow_groups, connection, connecting_user, run, area.notes)
+    access = preflight(rendered, path, config, connection, connecting_user, run, area.notes, machine, client_address)
+    if access:
+        area.report["access"] = access
 
     def validate():
         rc, out, err = run(["sshd", "-t"])
@@ -185,17 +307,3 @@ def plan(settings, allow_groups, path, connection, connecting_user, env, run):
     if "ssh" in env.active_units:
         area.actions.append(command("reload sshd (open sessions stay)", "systemctl", "reload", "ssh"))
     return area
-
-
-def preflight(settings, allow_groups, connection, connecting_user, run, notes):
-    """HostChangeError, before anything is written, when the connecting user would be locked out."""
-    rc, out, err = run(["sshd", "-T"])
-    if rc != 0:
-        raise HostChangeError("ssh: `sshd -T` fails before any change: %s" % (err or out).strip())
-    if connection not in SSH_CONNECTIONS:
-        notes.append("connection %s is not SSH: the access preflight only applies to SSH" % connection)
-        return
-    problems = lockout_problems(connecting_user, settings, allow_groups, parse_effective(out))
-    if problems:
-        raise HostChangeError("ssh: refused before any change, the connecting user would be locked out: "
-                              + "; ".join(problems))

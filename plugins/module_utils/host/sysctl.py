@@ -5,8 +5,13 @@
 
 Generic hardening guides turn forwarding and user namespaces off; on a
 Docker host that cuts new containers off the network and stops
-userns-remap. Those keys are kept where Docker needs them, and the run says
-so.
+userns-remap. The role never writes a 0 for those keys, whether Docker is
+installed yet or not: Docker turns forwarding on when it starts, but a 0
+left in sysctl.d by a run before its installation turns it off again at the
+next `sysctl --system` (a package upgrade, an operator, a boot without
+Docker started after it), under running containers. The kernel starts with
+forwarding off anyway. Once Docker is installed, ip_forward = 1 is written.
+The run says what it left out and why.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ HEADER = "# Managed by bulwark.hardening (host role, sysctl area): edits are ove
 
 # Docker routes container traffic through the host: without forwarding a new container's
 # packets go nowhere (existing ones keep working until the next restart of the network).
+# Written only where Docker is installed: before that, with no Docker FORWARD policy, forwarding
+# would make the host a router.
 DOCKER_FORCED = {"net.ipv4.ip_forward": "1"}
-# Docker (IPv6 networks, userns-remap, rootless mode) needs these above 0: a planned 0 is dropped.
+# Docker (IPv6 networks, userns-remap, rootless mode) needs these above 0: a planned 0 is never
+# written, Docker installed or not (see the module's docstring); nor is one for DOCKER_FORCED.
 DOCKER_NOT_ZERO = (
     "net.ipv4.conf.all.forwarding",  # the same kernel switch as net.ipv4.ip_forward
     "net.ipv4.conf.default.forwarding",
@@ -45,17 +53,20 @@ def normal_value(value):
 def docker_safe(settings, env, notes):
     """The settings with the keys Docker needs kept, and a note for each one kept."""
     wanted = dict((key, normal_value(value)) for key, value in settings.items())
-    if not (env.docker_installed or env.userns_remap):
-        return wanted
-    why = "Docker is installed" + (" and remaps user namespaces" if env.userns_remap else "")
-    for key, value in DOCKER_FORCED.items():
-        if wanted.get(key, value) != value:
-            notes.append("%s stays %s (asked: %s): %s, and new containers lose their network without it"
-                         % (key, value, wanted[key], why))
-        wanted[key] = value
-    for key in DOCKER_NOT_ZERO:
+    if env.docker_installed or env.userns_remap:
+        why = "Docker is installed" + (" and remaps user namespaces" if env.userns_remap else "")
+        for key, value in DOCKER_FORCED.items():
+            if wanted.get(key, value) != value:
+                notes.append("%s stays %s (asked: %s): %s, and new containers lose their network without it"
+                             % (key, value, wanted[key], why))
+            wanted[key] = value
+        why += " and needs user namespaces or forwarding"
+    else:
+        why = ("Docker, even installed later, needs forwarding and user namespaces: it turns forwarding on when it "
+               "starts, and a 0 written here would turn it off again at the next `sysctl --system`")
+    for key in tuple(DOCKER_FORCED) + DOCKER_NOT_ZERO:
         if wanted.get(key) == "0":
-            notes.append("%s is not set to 0: %s and needs user namespaces or forwarding" % (key, why))
+            notes.append("%s is not set to 0: %s" % (key, why))
             del wanted[key]
     return wanted
 

@@ -110,11 +110,13 @@ def test_an_ssh_lockout_fails_the_task_before_any_area_is_changed(fixed_host, mo
     # sysctl area planned before it writes nothing either.
     read_text = host_facts.read_text
     monkeypatch.setattr(host_facts, "find_binary", lambda name, *args, **kwargs: "/usr/sbin/sshd" if name == "sshd" else None)
-    monkeypatch.setattr(host_facts, "read_text", lambda path: "Include /etc/ssh/sshd_config.d/*.conf\n"
+    monkeypatch.setattr(host_facts, "read_text", lambda path: "Include %s/*.conf\n" % tmp_path
                         if path == "/etc/ssh/sshd_config" else read_text(path))
     fakes = tmp_path / "bin"
     fakes.mkdir()
-    fake_program(fakes, "sshd", 'if [ "$1" = "-T" ]; then printf "permitrootlogin yes\\npasswordauthentication yes\\n"; fi\n')
+    # sshd -T of the candidate (-f, with the drop-in) shows the drop-in's value, of the current config yes.
+    fake_program(fakes, "sshd", 'case " $* " in *" -T -f "*) printf "permitrootlogin no\\n" ;;\n'
+                 '*" -T "*) printf "permitrootlogin yes\\npasswordauthentication yes\\n" ;; esac\n')
     args = arguments(tmp_path)
     args = dict((key, args[key]) for key in ("sysctl",))
     args.update(connection="ssh", connecting_user="root",

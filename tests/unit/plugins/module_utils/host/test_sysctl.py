@@ -55,11 +55,49 @@ def test_docker_installed_and_ip_forward_asked_as_1_needs_no_note():
     assert notes == []
 
 
-def test_without_docker_ip_forward_0_is_kept(tmp_path):
-    plan = sysctl.plan({"net.ipv4.ip_forward": 0}, str(tmp_path / "90.conf"), host_env(), read=reader(LIVE))
-    assert plan.report["settings"] == {"net.ipv4.ip_forward": "0"}
-    assert "net.ipv4.ip_forward = 0\n" in plan.files[0].after
-    assert plan.notes == []
+def kernel_after_docker_starts(live_files):
+    """/proc/sys after dockerd started: it turns IPv4 forwarding on, as every Docker release does."""
+    files = dict(live_files)
+    for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv4.conf.default.forwarding"):
+        files[sysctl.proc_path(key)] = "1\n"
+    return files
+
+
+def sysctl_system(files, texts):
+    """`sysctl --system` (or a boot): every sysctl.d file applied in order, to a {/proc/sys path: text} kernel."""
+    for text in texts:
+        for line in text.splitlines():
+            if line.strip() and not line.startswith("#"):
+                key, _sep, value = (part.strip() for part in line.partition("="))
+                files[sysctl.proc_path(key)] = value + "\n"
+    return files
+
+
+@pytest.mark.parametrize("docker_first", [True, False])
+def test_forwarding_stays_on_whether_docker_is_installed_before_or_after_the_role(tmp_path, docker_first):
+    # The role's defaults ask ip_forward 0. Installed after the role, Docker turns forwarding on when it
+    # starts; the next `sysctl --system` (a package's postinst, a reboot) must not turn it off again.
+    no_forwarding = dict(LIVE, **{sysctl.proc_path("net.ipv4.ip_forward"): "0\n"})
+    plan = sysctl.plan({"net.ipv4.ip_forward": 0, "kernel.sysrq": 0}, str(tmp_path / "90.conf"),
+                       host_env(docker_installed=docker_first), read=reader(no_forwarding))
+    kernel = sysctl_system(kernel_after_docker_starts(no_forwarding), [plan.files[0].after])
+    assert kernel[sysctl.proc_path("net.ipv4.ip_forward")] == "1\n"
+    assert kernel[sysctl.proc_path("kernel.sysrq")] == "0\n"
+
+
+def test_without_docker_a_forwarding_0_is_not_written_and_a_note_says_why(tmp_path):
+    plan = sysctl.plan({"net.ipv4.ip_forward": 0, "kernel.sysrq": 0}, str(tmp_path / "90.conf"), host_env(),
+                       read=reader(LIVE))
+    assert "ip_forward" not in plan.files[0].after
+    assert plan.report["settings"] == {"kernel.sysrq": "0"}
+    assert any(note.startswith("net.ipv4.ip_forward is not set to 0") and "installed later" in note
+               for note in plan.notes), plan.notes
+
+
+def test_without_docker_forwarding_is_not_forced_on_either(tmp_path):
+    # Until Docker (and its FORWARD policy) is there, the role does not turn the host into a router.
+    plan = sysctl.plan({"kernel.sysrq": 0}, str(tmp_path / "90.conf"), host_env(), read=reader(LIVE))
+    assert plan.report["settings"] == {"kernel.sysrq": "0"}
 
 
 def test_keys_docker_needs_above_zero_are_dropped_with_a_note_when_docker_is_installed():
@@ -87,9 +125,14 @@ def test_keys_docker_needs_keep_a_non_zero_value_as_asked():
     assert notes == []
 
 
-def test_without_docker_the_docker_keys_may_be_zero():
-    wanted = sysctl.docker_safe({"user.max_user_namespaces": 0}, host_env(), [])
-    assert wanted == {"user.max_user_namespaces": "0"}
+def test_without_docker_the_keys_docker_needs_are_not_set_to_0_either():
+    # A 0 written before Docker is installed would outlive its installation (user namespaces for
+    # userns-remap, forwarding for every container network).
+    notes = []
+    wanted = sysctl.docker_safe({"user.max_user_namespaces": 0, "net.ipv6.conf.all.forwarding": 0,
+                                 "kernel.sysrq": 0}, host_env(), notes)
+    assert wanted == {"kernel.sysrq": "0"}
+    assert [note.split(" ")[0] for note in notes] == ["net.ipv6.conf.all.forwarding", "user.max_user_namespaces"]
 
 
 def test_keys_the_kernel_lacks_are_left_out_of_the_file_with_a_note(tmp_path):
