@@ -4,10 +4,10 @@
 
 Imports one image whose filesystem is the sleeper rootfs plus N empty files
 (in directories of 1000; built as a tar file on disk and loaded with the
-Engine's image import, no registry), then runs the module through Ansible
-(`ansible localhost -m bulwark.hardening.image_audit`) over that image with
-an empty cache directory each round, so every round streams and reads the
-whole filesystem. Each round records the wall time of the command, the
+Engine's image import, no registry; one layer), then runs the module through
+Ansible (`ansible localhost -m bulwark.hardening.image_audit`) over that image
+with an empty cache directory each round, so every round streams the image's
+docker save and reads every layer. Each round records the wall time of the command, the
 module's duration_s, the bytes streamed, the scan's verdict for 4.8 and the
 peak RSS of the module process (benchmarks/audit_scale.py's interpreter
 wrapper). The image is removed at the end, also on failure or Ctrl-C.
@@ -72,9 +72,10 @@ def run_module(arguments, wrapper, rss_file):
     if result.get("failed"):
         raise RuntimeError("module failed: %s" % result.get("msg"))
     with open(rss_file, "r", encoding="ascii") as handle:
-        peak_kb, process_wall, _cpu = handle.read().splitlines()[-1].split()
+        peak_kb, process_wall, cpu = handle.read().splitlines()[-1].split()
     verdict = [finding for finding in result["findings"] if finding["rule"] == "4.8"]
-    return {"wall_s": round(wall, 3), "module_process_wall_s": float(process_wall), "module_duration_s": result["duration_s"],
+    return {"wall_s": round(wall, 3), "module_process_wall_s": float(process_wall), "module_cpu_s": float(cpu),
+            "module_duration_s": result["duration_s"],
             "peak_rss_mb": round(int(peak_kb) / 1024.0, 1), "bytes_read": result["cache"]["bytes_read"],
             "scan_errors": result["scan_errors"],
             "rule_4_8": (verdict[0]["status"], verdict[0]["evidence"]) if verdict else None}
@@ -93,6 +94,7 @@ def main():
     api = docker.APIClient(base_url=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"), version="auto", timeout=600)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     ensure_farm()
+    load_before = os.getloadavg()
     runs = []
     image_id = None
     with tempfile.TemporaryDirectory(prefix="bulwark-files-bench-") as directory:
@@ -108,12 +110,17 @@ def main():
         finally:
             if image_id is not None:
                 api.remove_image(image_id, force=True)
+    load_after = os.getloadavg()
     figures = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+               "load_average_before": [round(value, 2) for value in load_before],
+               "load_average_after": [round(value, 2) for value in load_after],
                "docker": api.version().get("Version"), "files": args.files, "build_s": round(build_s, 1), "runs": runs}
-    print("%d files: wall median %.2f s (%s); module %.2f s; peak RSS %.1f MB (%s); bytes read %d; 4.8: %s" % (
+    print("%d files: wall median %.2f s (%s); module %.2f s (%s), CPU %s s; peak RSS %.1f MB (%s); bytes read %d; 4.8: %s" % (
         args.files, statistics.median(r["wall_s"] for r in runs), ", ".join("%.2f" % r["wall_s"] for r in runs),
-        statistics.median(r["module_duration_s"] for r in runs), max(r["peak_rss_mb"] for r in runs),
+        statistics.median(r["module_duration_s"] for r in runs), ", ".join("%.2f" % r["module_duration_s"] for r in runs),
+        ", ".join("%.1f" % r["module_cpu_s"] for r in runs), max(r["peak_rss_mb"] for r in runs),
         ", ".join("%.1f" % r["peak_rss_mb"] for r in runs), runs[0]["bytes_read"], runs[0]["rule_4_8"]))
+    print("load average (1, 5, 15 min) before %s, after %s" % (figures["load_average_before"], figures["load_average_after"]))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=1)

@@ -4,11 +4,12 @@
 
 Builds N small images (FROM the locally imported bulwark-test/sleeper, each
 with its own file and label, so each has its own id and its own top layer;
-labelled bulwark.bench=1 and bulwark.test=1), then runs the module through
-Ansible (`ansible localhost -m bulwark.hardening.image_audit`) over them:
+labelled bulwark.bench=1 and bulwark.test=1, named --prefix<nnn>:1), then runs
+the module through Ansible (`ansible localhost -m bulwark.hardening.image_audit`)
+over them:
 
-- cold: an empty cache directory, so every image is scanned (created, never
-  started, exported, removed);
+- cold: an empty cache directory, so every image is scanned (its docker save
+  streamed, every layer read);
 - warm: the same directory again, so every scan comes from the cache.
 
 Each round records the wall time of the command, the module's duration_s,
@@ -40,19 +41,19 @@ REPOSITORY = "bulwark-bench/image-"
 MAX_COUNT = 500
 
 
-def build_images(api, count):
+def build_images(api, count, repository=REPOSITORY):
     ids = []
     for index in range(count):
         dockerfile = ("FROM %s\nCOPY bench.txt /etc/bench-%d.txt\nUSER 65534:65534\nLABEL bulwark.bench=1 bench.index=%d\n"
                       % (SLEEPER_REF, index, index))
-        ids.append(build_image(api, "%s%03d:1" % (REPOSITORY, index), dockerfile,
+        ids.append(build_image(api, "%s%03d:1" % (repository, index), dockerfile,
                                {"bench.txt": (("image %d\n" % index).encode(), 0o644)}))
     return ids
 
 
-def remove_images(api):
+def remove_images(api, repository=REPOSITORY):
     for image in api.images(filters={"label": "bulwark.bench=1"}):
-        if any(tag.startswith(REPOSITORY) for tag in image.get("RepoTags") or []):
+        if any(tag.startswith(repository) for tag in image.get("RepoTags") or []):
             api.remove_image(image["Id"], force=True)
 
 
@@ -73,13 +74,13 @@ def run_module(arguments, wrapper, rss_file):
             "failed_rules": result["summary"]["failed_rules"]}
 
 
-def rounds(repeat):
+def rounds(repeat, repository=REPOSITORY):
     ensure_farm()
     cold, warm = [], []
     with tempfile.TemporaryDirectory(prefix="bulwark-image-bench-") as directory:
         wrapper, rss_file = rss_wrapper(directory)
         for number in range(repeat):
-            arguments = {"images": [REPOSITORY + "*"], "cache_dir": os.path.join(directory, "cache-%d" % number)}
+            arguments = {"images": [repository + "*"], "cache_dir": os.path.join(directory, "cache-%d" % number)}
             cold.append(run_module(arguments, wrapper, rss_file))
             warm.append(run_module(arguments, wrapper, rss_file))
     return cold, warm
@@ -89,6 +90,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--prefix", default=REPOSITORY, help="the images' name prefix (they are removed afterwards)")
     parser.add_argument("--json", help="write the figures to this file too")
     args = parser.parse_args()
     if not 1 <= args.count <= MAX_COUNT:
@@ -97,16 +99,20 @@ def main():
 
     api = docker.APIClient(base_url=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"), version="auto", timeout=120)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    load_before = os.getloadavg()
     try:
         ensure_sleeper_image(api)
-        remove_images(api)
+        remove_images(api, args.prefix)
         started = time.monotonic()
-        build_images(api, args.count)
+        build_images(api, args.count, args.prefix)
         build_s = time.monotonic() - started
-        cold, warm = rounds(args.repeat)
+        cold, warm = rounds(args.repeat, args.prefix)
     finally:
-        remove_images(api)
+        remove_images(api, args.prefix)
+    load_after = os.getloadavg()
     figures = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+               "load_average_before": [round(value, 2) for value in load_before],
+               "load_average_after": [round(value, 2) for value in load_after],
                "docker": api.version().get("Version"), "count": args.count, "build_s": round(build_s, 1),
                "cold": cold, "warm": warm}
     for name, runs in (("cold", cold), ("warm", warm)):
@@ -115,6 +121,7 @@ def main():
             statistics.median(r["module_duration_s"] for r in runs), max(r["peak_rss_mb"] for r in runs),
             runs[0]["bytes_read"], json.dumps(runs[0]["api_calls_by_endpoint"], sort_keys=True)))
     print("images audited: %d; failed rules: %s; building took %.1f s" % (cold[0]["images"], cold[0]["failed_rules"], build_s))
+    print("load average (1, 5, 15 min) before %s, after %s" % (figures["load_average_before"], figures["load_average_after"]))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=1)

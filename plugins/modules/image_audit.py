@@ -19,48 +19,53 @@ description:
     origin (BW-006), secret files in the layers (BW-010) and secrets in the build history (BW-011).
     C(docs/rules.md) lists every rule.
   - Uses the same rule catalog, findings, waivers and summary as M(bulwark.hardening.container_audit).
-  - Docker API calls - the image list once, one inspect and one history per selected image and, with
-    O(layer_scan), for each image whose scan is not cached yet, C(create_container), C(export),
-    C(inspect_container) and C(remove_container).
-  - The layer scan never runs the image. It creates a container from it without starting it (networking
-    disabled, a command that does not exist, a tmpfs over each C(VOLUME) of the image so that no volume is
-    made), streams that container's filesystem through the Engine's export endpoint, and removes the container
-    as soon as the stream ends, also on failure. Only the paths, kinds and sizes of what it finds are kept, and
-    only candidate files (private keys, C(.env), cloud credential and registry auth files) are read, at most
-    64 KiB each. The archive is read one entry at a time, so memory does not grow with the number of files.
+  - Docker API calls, all of them reads - the image list once, one inspect and one history per selected image and,
+    with O(layer_scan), one C(get_image) (C(docker save), C(GET /images/{id}/get)) for each image whose scan is not
+    cached yet. The module creates nothing on the host - no container, no volume - and never runs an image.
+  - The layer scan reads every layer of the image as the Engine streams its save (the image's layer tars inside one
+    tar; Docker's classic layout and the OCI layout of Docker 25+ alike, compressed layers included), one entry at
+    a time, nested tar inside tar, never writing it to disk. Whiteouts are applied in the layer order the save's
+    manifest gives - setuid and setgid files (4.8) are those a container of the image sees (a file a later layer
+    deleted, or replaced without the bit, is not there), while secret files (BW-010, 4.10) are those of ANY layer,
+    each with the layer it is in (counted from the base) and the later layer that deleted or overwrote it - such a
+    file is still in the image, and anyone who has the image can read it.
+  - Only the paths, kinds and sizes of what the scan finds are kept, and only candidate files (private keys,
+    C(.env), cloud credential and registry auth files) are read, at most 64 KiB each. Memory does not grow with
+    the size of the image - each layer keeps its setuid, setgid and secret files and an 8-byte hash per entry (to
+    find what later layers delete; 400,000 files take about 3 MB).
+  - With Docker's classic image store, dockerd writes the whole save into a temporary directory under its data
+    root (C(/var/lib/docker/tmp)) before it sends the first byte - an image needs that much free space there while
+    it is scanned, and the wait counts towards O(scan_max_seconds).
   - Names from images are shown as text Ansible can carry - bytes that are not UTF-8, control characters and
     bidirectional controls become backslash escapes (C(/usr/bin/\xff)), and very long paths are shortened in
     the middle.
-  - A scan stops at O(scan_max_entries), O(scan_max_bytes) or O(scan_max_seconds). What it found until then
-    counts, rules that found nothing are C(skipped) with the reason (never C(pass)), the image is listed in
-    RV(scans_incomplete), and the scan is not cached, so the next run scans the image again.
-  - Only containers this module made are ever removed. Each run has a random id; its scan containers are
-    named C(bulwark-image-scan-<run id>-<n>), labelled C(bulwark.image-scan=<run id>) and written to a record in
-    C(<cache_dir>/runs) before they are created. A container is removed only when that record names it and it is
-    still exactly as created (name, id, image, label, command), in state C(created) and never started - without
-    force and without its volumes. A label or a name alone never makes a container the module's own -
-    containers inherit their image's labels. The scan containers of an earlier run that was interrupted (its
-    record left behind, its process gone) are removed by the next run that is not in check mode.
+  - A scan stops at O(scan_max_entries), O(scan_max_bytes) or O(scan_max_seconds), and cannot decide when a layer
+    cannot be read (a compression Python does not read, such as zstd) or the save does not say the layer order.
+    What it found until then counts (a secret file is a finding in any layer; a setuid file only once every layer
+    above it was read), rules that found nothing are C(skipped) with the reason (never C(pass)), the image is
+    listed in RV(scans_incomplete), and the scan is not cached, so the next run scans the image again.
   - Scans are cached on the host by image id in O(cache_dir) - an image id is the digest of its config, which
     names every layer, so a cached scan stays valid for as long as the id exists. A second audit of unchanged
     images costs the list, inspect and history calls only. Invalidation is by id, never by name. A cached scan
-    that cannot be used (corrupt, of another version, holding text a scan never makes) is scanned again, never
-    fatal.
+    that cannot be used (corrupt, of another version - scans cached before every layer was read included -,
+    holding text a scan never makes) is scanned again, never fatal.
   - Values that look like secrets are never returned - findings give names, paths, kinds and lengths only,
-    for example C(DB_PASSWORD=<masked, 24 chars>) or C(/root/.ssh/id_rsa (private key, 411 bytes)).
+    for example C(DB_PASSWORD=<masked, 24 chars>) or C(/root/.ssh/id_rsa (private key, 411 bytes, layer 2 of 5,
+    deleted in layer 3)).
 author:
   - bulwark.hardening contributors (@bulwark)
 requirements:
-  - docker (the Docker SDK for Python) >= 5.0.0
+  - docker (the Docker SDK for Python) >= 5.0.0, only to reach the Engine over TLS or ssh:// - over the local Unix
+    socket or plain TCP the audit reads the API with Python's own http.client and needs nothing on the host but Python
 notes:
-  - The module never changes the host's Docker configuration, images or containers that it did not create
-    itself, so RV(ignore:changed) is always false. The only lasting write is its own cache in O(cache_dir);
-    the short-lived scan containers are removed before the module returns.
-  - In check mode the cache is read but never written or pruned, no directory is created, and only the scan
-    containers of this run are removed - those an interrupted earlier run left are listed in
-    RV(scan_containers.left), not removed. Images whose scan is not cached are scanned as in a normal run (the run
-    is recorded only where C(<cache_dir>/runs) exists already), so a check-mode run leaves no trace on the host.
-  - The cache decides findings and its records decide which containers are removed, so both are used only when
+  - The module never changes the host's Docker configuration, images or containers and creates none, so
+    RV(ignore:changed) is always false. The only lasting write is its own cache in O(cache_dir).
+  - Earlier versions scanned through short-lived containers named C(bulwark-image-scan-<run id>-<n>) and recorded
+    them in C(<cache_dir>/runs). This version makes none and removes none - one that an interrupted earlier run
+    left behind (the record in C(<cache_dir>/runs) names it) is for its owner to remove, after checking it.
+  - In check mode the cache is read but never written or pruned and no directory is created; images whose scan is
+    not cached are scanned as in a normal run, so a check-mode run leaves no trace on the host.
+  - The cache decides findings, so it is used only when
     O(cache_dir) and every parent directory up to C(/) belong to root or the user running the module and are not
     writable by group or others (a parent with the sticky bit, as C(/tmp), may be); otherwise every image is
     scanned, nothing is written, and RV(cache.unusable) says why. This is checked each time the cache is used.
@@ -84,30 +89,34 @@ options:
     default: false
   layer_scan:
     description:
-      - Read each image's filesystem for setuid/setgid files (4.8) and secret files (BW-010).
-      - Without it those rules are C(skipped) and no container is created.
+      - Read each image's layers for setuid/setgid files (4.8) and secret files (BW-010, 4.10).
+      - Without it those rules are C(skipped) (4.10 is decided from the config and history alone) and no image is
+        read.
     type: bool
     default: true
   cache_dir:
     description:
-      - Where the layer scans are cached, one JSON file per image id, and where C(runs/) records the scan
-        containers. Created with mode 0700 (and its missing parents) on the first write (not in check mode).
+      - Where the layer scans are cached, one JSON file per image id. Created with mode 0700 (and its missing
+        parents) on the first write (not in check mode).
     type: path
     default: /var/cache/bulwark/image-audit
   scan_max_entries:
     description:
-      - Archive entries (files, directories, links) one image's scan reads at most; the scan stops there and
-        says so (see the description). Memory does not grow with it.
+      - Archive entries (files, directories, links, of every layer and of the save around them) one image's scan
+        reads at most; the scan stops there and says so (see the description). Memory grows by about 8 bytes per
+        entry.
     type: int
     default: 2000000
   scan_max_bytes:
     description:
-      - Bytes of one image's filesystem the scan streams from the Engine at most.
+      - Bytes of one image's save (every layer as stored, files a later layer deleted or replaced included) the
+        scan streams from the Engine at most.
     type: int
     default: 34359738368
   scan_max_seconds:
     description:
-      - Seconds one image's scan takes at most, checked between entries and chunks of the stream.
+      - Seconds one image's scan takes at most, the Engine's time to prepare the save included; checked between
+        entries and chunks of the stream.
     type: int
     default: 600
   trusted_registries:
@@ -249,7 +258,9 @@ findings:
   elements: dict
   sample: [{"rule": "BW-010", "title": "Image layers hold no secret files", "section": "BW", "level": 1,
             "scored": true, "target": "app:1.2", "status": "fail", "severity": "critical",
-            "evidence": "1 secret files: /root/.ssh/id_rsa (private key, 411 bytes)",
+            "evidence": "1 secret files: /root/.ssh/id_rsa (private key, 411 bytes, layer 2 of 3, deleted in layer 3)
+              (layers counted from the base; a file a later layer deleted or overwrote is still in the image: anyone
+              who has the image can read it)",
             "remediation": "Rebuild without the file ...", "fix": "manual"}]
 api_calls:
   description: Docker API calls made, retries included.
@@ -260,8 +271,7 @@ api_calls_by_endpoint:
   description: Docker API calls per SDK method.
   returned: success
   type: dict
-  sample: {"images": 1, "inspect_image": 5, "history": 5, "create_container": 2, "export": 2, "inspect_container": 2,
-           "remove_container": 2}
+  sample: {"images": 1, "inspect_image": 5, "history": 5, "get_image": 2}
 images:
   description: Number of images audited.
   returned: success
@@ -297,7 +307,7 @@ cache:
       type: int
       sample: 0
     bytes_read:
-      description: Bytes of image filesystems streamed from the Engine by this run.
+      description: Bytes of image saves (every layer) streamed from the Engine by this run.
       type: int
       sample: 7340032
     unusable:
@@ -311,52 +321,13 @@ scan_errors:
   elements: dict
   sample: []
 scans_incomplete:
-  description: Images whose scan stopped at a cap (O(scan_max_entries), O(scan_max_bytes), O(scan_max_seconds)), with
-    the reason; their layer rules that found nothing are C(skipped), and the scan is not cached.
+  description: Images whose scan stopped at a cap (O(scan_max_entries), O(scan_max_bytes), O(scan_max_seconds)) or
+    could not read a layer or the layer order, with the reason; their layer rules that found nothing are C(skipped),
+    and the scan is not cached.
   returned: success
   type: list
   elements: dict
   sample: [{"image": "big:1", "reason": "stopped after 2000000 archive entries (scan_max_entries)"}]
-scan_containers:
-  description: The scan containers of this run, and those an interrupted earlier run left (null without O(layer_scan)).
-  returned: success
-  type: dict
-  contains:
-    run:
-      description: This run's id, in its scan containers' names and label.
-      type: str
-      sample: 3f9c2a71d04be815
-    created:
-      description: Scan containers this run created.
-      type: int
-      sample: 2
-    removed:
-      description: Of those, removed.
-      type: int
-      sample: 2
-    leftovers_removed:
-      description: Scan containers an interrupted earlier run recorded and left, removed now (never in check mode).
-      type: int
-      sample: 0
-    left:
-      description: Recorded scan containers not removed, with the reason (started by someone, check mode, ...).
-      type: list
-      elements: dict
-      sample: []
-    record:
-      description: The file that recorded this run's scan containers while it ran (removed at the end), or null.
-      type: str
-      sample: /var/cache/bulwark/image-audit/runs/3f9c2a71d04be815.jsonl
-    record_unusable:
-      description: Why this run could not record its scan containers (they are still removed as each scan ends),
-        or null.
-      type: str
-      sample: null
-scan_leftovers_removed:
-  description: The same number as RV(scan_containers.leftovers_removed).
-  returned: success
-  type: int
-  sample: 0
 duration_s:
   description: Seconds spent gathering, scanning and evaluating.
   returned: success
@@ -364,11 +335,12 @@ duration_s:
   sample: 1.8
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from,
+    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from, needs_sdk,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit
@@ -399,13 +371,19 @@ ARGUMENT_SPEC = with_connection(dict(
 ))
 
 
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    connection = connection_from(module.params)
+    # The audit only reads (docker save included): over the Unix socket or plain TCP it needs nothing but Python.
+    if not HAS_DOCKER and needs_sdk(connection):
+        module.fail_json(msg="%s: reading the Engine at %s needs it (TLS or ssh://); over the local Unix socket or "
+                         "plain TCP the audit needs nothing but Python" % (missing_required_lib("docker"),
+                                                                           connection.docker_host),
+                         exception=DOCKER_IMPORT_ERROR)
     audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
     try:
-        result = run_image_audit(connection=connection_from(module.params), check_mode=module.check_mode, **audit_options)
+        result = run_image_audit(connection=connection, check_mode=module.check_mode, **audit_options)
     except (AuditError, EngineError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(changed=False, **result)

@@ -25,7 +25,7 @@ import socket
 import threading
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import reads
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for, stream_path_for
 
 # The SDK (with requests and urllib3) takes seconds to import on a slow host:
 # it is imported on first use (sdk()), so modules and code paths that never
@@ -159,9 +159,18 @@ class CountingClient(object):
 
     def call(self, endpoint, *args, **kwargs):
         # `endpoint`, not `name`: SDK methods take a name= keyword of their own (create, rename).
+        return self._negotiated(endpoint, lambda: self._dispatch(endpoint, args, kwargs))
+
+    def stream(self, endpoint, item, timeout=None):
+        """An iterator of the byte chunks of a streamed read of item (reads.STREAM_PATHS: `get_image`, docker save),
+        with close() to end it early; counted as endpoint. Never the whole body in memory. timeout: seconds any
+        wait for the Engine may take on this stream (the fast reads only; the SDK keeps the client's)."""
+        return self._negotiated(endpoint, lambda: self._open_stream(endpoint, item, timeout))
+
+    def _negotiated(self, endpoint, request):
         self._count(endpoint)
         try:
-            return self._dispatch(endpoint, args, kwargs)
+            return request()
         except api_error_class() as error:
             version = _supported_version(error) if self._negotiates else None
             if version is None:
@@ -171,13 +180,19 @@ class CountingClient(object):
             self._sdk_api = None
             self._negotiates = False
             self._count(endpoint)
-            return self._dispatch(endpoint, args, kwargs)
+            return request()
 
     def _dispatch(self, endpoint, args, kwargs):
         request = request_for(endpoint, args, kwargs) if self._reader is not None else None
         if request is not None:
             return self._reader.get(self._version, *request)
         return getattr(self._api, endpoint)(*args, **kwargs)
+
+    def _open_stream(self, endpoint, item, timeout):
+        path = stream_path_for(endpoint, item) if self._reader is not None else None
+        if path is not None:
+            return self._reader.stream(self._version, path, timeout)
+        return getattr(self._api, endpoint)(item)  # the SDK's generator of chunks
 
     def get_json(self, name, path, params, *args):
         """GET an endpoint with query params, counted as name: for what older SDKs do not wrap

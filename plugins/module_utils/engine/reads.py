@@ -19,6 +19,13 @@ answered. Where the SDK is not installed these reads still work, and an
 error status raises this module's ApiError / NotFound (the same attributes:
 status_code, explanation): a read-only check needs nothing on the host but
 Python.
+
+One read streams: `docker save` of an image (GET /images/{id}/get: the
+image's layer tars and its config in one tar), which image_audit's layer
+scan reads. Its body is handed over in chunks as they arrive
+(FastReader.stream), never whole in memory, on a connection of its own that
+is closed when the stream ends, so no kept-alive connection is ever left
+half read.
 """
 
 from __future__ import annotations
@@ -38,6 +45,15 @@ ITEM_PATHS = {
     "history": "/images/{0}/history",
     "inspect_network": "/networks/{0}",
 }
+
+# SDK method name -> Engine path of the reads whose body is streamed (FastReader.stream); {0} is the image.
+STREAM_PATHS = {
+    "get_image": "/images/{0}/get",
+}
+# Bytes handed over at a time by a stream (the SDK's get_image hands over 2 MB).
+STREAM_CHUNK = 1 << 20
+# Bytes of an error answer read for its message.
+MAX_ERROR_BODY = 64 << 10
 
 
 def _filters(filters):
@@ -90,6 +106,10 @@ class NotFound(ApiError):
     """404: the item does not exist (the SDK's NotFound otherwise)."""
 
 
+class StreamBroken(Exception):
+    """A streamed body ended before its end (the Engine stopped sending it half way)."""
+
+
 def error_for(status, message, path):
     """This module's exception for an error status of a read of path."""
     cls = NotFound if status == 404 else ApiError
@@ -108,6 +128,13 @@ def request_for(endpoint, args, kwargs):
         except TypeError:  # arguments this reader does not translate: the SDK's way
             return None
     return None
+
+
+def stream_path_for(endpoint, item):
+    """The Engine path of a streamed read of item (STREAM_PATHS), or None for another endpoint."""
+    if endpoint not in STREAM_PATHS or not isinstance(item, str):
+        return None
+    return STREAM_PATHS[endpoint].format(quote(item, safe="/:"))
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -180,6 +207,61 @@ class FastReader(object):
         if connection is None:
             connection = self._local.connection = self._new_connection()
         return connection
+
+    def stream(self, version, path, timeout=None):
+        """The body of GET /v<version><path> as a BodyStream (chunks as they arrive); the api_error for an error
+        status. timeout: seconds any one wait for the Engine may take on this stream (default: the
+        connection's), the wait for the first byte included - dockerd writes a whole save before it sends it."""
+        path = "/v%s%s" % (version, path)
+        connection = self._new_connection()  # its own: a stream read half way must not be the next read's
+        if timeout is not None:
+            connection.timeout = timeout
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+        except BaseException:
+            connection.close()
+            raise
+        if response.status >= 400:
+            body = response.read(MAX_ERROR_BODY)
+            connection.close()
+            raise self._api_error(response.status, _error_message(body), path)
+        return BodyStream(connection, response)
+
+
+class BodyStream(object):
+    """A response body as an iterator of byte chunks (at most STREAM_CHUNK each). The connection is closed at the
+    end of the body, when it breaks off (StreamBroken) or by close(), which ends a stream not read to its end."""
+
+    def __init__(self, connection, response, chunk_size=STREAM_CHUNK):
+        self._connection = connection
+        self._response = response
+        self._chunk_size = chunk_size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._response is None:
+            raise StopIteration
+        try:
+            chunk = self._response.read1(self._chunk_size)
+        except http.client.IncompleteRead as error:
+            self.close()
+            raise StreamBroken("the Engine's answer broke off (%d more bytes expected)" % (error.expected or 0))
+        except BaseException:
+            self.close()
+            raise
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self):
+        if self._response is not None:
+            self._response.close()
+            self._connection.close()
+            self._response = None
 
 
 def _error_message(body):

@@ -25,8 +25,6 @@ than root or the one running the audit, or one with such a parent
 (common.private_dir), is not used at all (every image is scanned, nothing
 is written) and the stats say why. The check runs each time the cache is
 read or written, not once per run.
-
-<cache_dir>/runs holds the records of the scan containers (images.record).
 """
 
 from __future__ import annotations
@@ -42,13 +40,13 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan impo
 
 # Bump when LayerScan's fields or what the scan looks for change: older files are then rescanned.
 # 2: names shown escaped (common.safe_text), LayerScan.incomplete.
-FORMAT = 2
+# 3: every layer read from docker save: secret files of every layer with their layer and removal, setuid/setgid
+#    files of the merged view, layer and removal counts.
+FORMAT = 3
 DEFAULT_CACHE_DIR = "/var/cache/bulwark/image-audit"
 IMAGE_ID = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
 CACHE_FILE = re.compile(r"^[0-9a-f]{64}\.json$")
 MAX_CACHE_FILE = 4 << 20
-# The scan container records (images.record) live in this subdirectory.
-RUNS_DIR = "runs"
 
 
 class ScanCache(object):
@@ -63,10 +61,6 @@ class ScanCache(object):
         self.ignored = 0
         self.removed = 0
         self.unusable = None  # why the directory is not used (the last problem seen), or None
-
-    @property
-    def runs_dir(self):
-        return os.path.join(self.directory, RUNS_DIR)
 
     def _usable(self):
         # Each time: a check is a few lstat calls, and the directory or a parent can change during a run.

@@ -12,15 +12,19 @@ Each whitespace-separated word is checked: NAME=value words (and
 --option=value) with common.secrets.check_entry, other words by their look
 alone (known token formats, credentials in URLs, random-looking text).
 Values that are shell expansions ($TOKEN, ${TOKEN}) are references, not
-secrets. Hits carry the variable name (when the word has a plain name),
-the value's length and the reason, never the value.
+secrets. Then the whole text, for the secrets that span words (a JSON value
+of an ENV, `--password X`, `db password: X`). Hits carry the variable name
+(when the word has a plain name), the value's length and the reason, never
+the value.
 """
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import SecretHit, check_entry, value_says_secret
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import (
+    SecretHit, check_entry, secrets_in_text, value_says_secret,
+)
 
 WORD_EDGES = "\"'`,;()[]{}<>\\"
 PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -57,11 +61,15 @@ def word_hit(word):
 
 def command_hits(command):
     """SecretHits of one history entry's CreatedBy text."""
-    hits = []
+    hits, flagged = [], []
     for word in (command or "").split():
         hit = word_hit(word)
         if hit is not None:
             hits.append(hit)
+            flagged.append(word)
+    for reason, secret in secrets_in_text(command or ""):
+        if not any(secret in word for word in flagged):
+            hits.append(SecretHit(UNNAMED, len(secret), reason))
     return hits
 
 

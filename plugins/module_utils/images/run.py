@@ -7,19 +7,17 @@ API calls, for I selected images of which M have no cached layer scan:
 
 - `images` (the list) once;
 - `inspect_image` and `history` once per selected image: 2 I calls;
-- with layer_scan, per image without a cached scan: `create_container`
-  (never started), `export` (streamed), `inspect_container` and
-  `remove_container` (only what is still exactly as it was created is
-  removed: images.containers): 4 M calls;
-- with layer_scan, per scan container an interrupted earlier run of this
-  host left (named in its record, images.record): `inspect_container` and
-  `remove_container`; none in check mode.
+- with layer_scan, per image without a cached scan: `get_image` (docker
+  save, streamed and read as it arrives: images.save): M calls.
+
+Every call is a read: the audit creates nothing on the host, and over the
+Unix socket or plain TCP it needs nothing but Python (engine.reads).
 
 A second audit of unchanged images therefore costs 1 + 2 I calls and no
 filesystem read at all: scans are cached by image id (images.cache). A scan
-stopped by a cap (scan_max_entries, scan_max_bytes, scan_max_seconds) is
-reported in scans_incomplete, its rules say they could not decide, and it
-is not cached.
+stopped by a cap (scan_max_entries, scan_max_bytes, scan_max_seconds) or
+that could not read a layer is reported in scans_incomplete, its rules say
+they could not decide, and it is not cached.
 
 Rules: the catalog's image rules (CIS 4.6-4.10, BW-003, BW-010, BW-011) and
 the image forms of container rules (4.1 USER, BW-005 pinning, BW-006
@@ -41,16 +39,20 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
+    api_error_class, connect, connection_from, guarded, not_found_class,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import StreamBroken
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR, ScanCache
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.containers import ScanRun, scan_image
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.save import scan_image
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import ScanLimits
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 
 # inspect/history requests in flight at once (as gather's INSPECT_WORKERS).
 INSPECT_WORKERS = 4
-# Layer scans in flight at once (each a created container and an export stream).
+# Layer scans in flight at once (each a docker save stream): dockerd writes one save while this process
+# reads the other's tar headers.
 SCAN_WORKERS = 2
 # An id as `docker images` shows it (12 hex digits) or longer, with or without sha256:.
 ID_PATTERN = re.compile(r"^(?:sha256:)?[0-9a-f]{12,64}$")
@@ -106,7 +108,7 @@ def _optional(client, endpoint, *args):
     """A per-image call; an image removed meanwhile gives None."""
     try:
         return client.call(endpoint, *args)
-    except sdk().errors.NotFound:
+    except not_found_class():
         return None
 
 
@@ -123,30 +125,30 @@ def _inspect_and_history(client, image_ids):
     return [result for result in results if result is not None]
 
 
-def _scan_one(client, view, run, limits):
+def _scan_one(client, view, limits):
     """(LayerScan, None) of one image streamed from the Engine, or (None, error text)."""
     try:
-        return scan_image(client, view, run, limits), None
-    except (sdk().errors.APIError, tarfile.TarError) as error:
-        # One image that cannot be created (removed meanwhile, a platform the daemon refuses) must not hide
-        # the others: its scan rules are skipped and the error is reported. Transport errors end the audit.
+        return scan_image(client, view.id, limits), None
+    except (api_error_class(), tarfile.TarError, StreamBroken) as error:
+        # One image that cannot be saved (removed meanwhile, a layer missing on disk) must not hide the
+        # others: its scan rules are skipped and the error is reported. Transport errors end the audit.
         return None, escape_unprintable(str(getattr(error, "explanation", None) or error), keep_whitespace=True)
 
 
-def _scan_all(client, views, cache, errors, run, limits, incomplete):
+def _scan_all(client, views, cache, errors, limits, incomplete):
     """Set view.scan for every image, from the cache or streamed (and cached when complete); the bytes streamed."""
     missing = []
     for view in views:
         view.scan = cache.load(view.id)
         if view.scan is None:
             missing.append(view)
-    # dockerd creates, tars and removes while this process reads tar headers: a second stream in
-    # flight keeps both busy. Cache reads and writes stay in this thread.
+    # dockerd writes a save while this process reads another's tar headers: a second stream in flight keeps
+    # both busy. Cache reads and writes stay in this thread.
     if len(missing) <= 1:
-        scanned = [_scan_one(client, view, run, limits) for view in missing]
+        scanned = [_scan_one(client, view, limits) for view in missing]
     else:
         with ThreadPoolExecutor(max_workers=SCAN_WORKERS) as pool:
-            scanned = list(pool.map(lambda view: _scan_one(client, view, run, limits), missing))
+            scanned = list(pool.map(lambda view: _scan_one(client, view, limits), missing))
     total = 0
     for view, (scan, error) in zip(missing, scanned):
         if scan is None:
@@ -178,12 +180,11 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
                     check_mode=False, trusted_registries=None, waivers=None, report="problems", client=None, level=2,
                     scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=None):
     """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
-    scan_errors, scans_incomplete, scan_containers, scan_leftovers_removed, duration_s}.
+    scan_errors, scans_incomplete, duration_s}.
 
-    check_mode: the cache is read but nothing is written or pruned, and only the scan containers this run
-    creates are removed (an interrupted earlier run's are reported, not removed). level: the CIS profile, 1 or
-    2 (every rule); rules above it are neither evaluated nor reported. scan_max_*: the caps of one image's
-    scan (images.scan.ScanLimits; None: the default).
+    check_mode: the cache is read but nothing is written or pruned (the audit makes nothing else on the host
+    in either mode). level: the CIS profile, 1 or 2 (every rule); rules above it are neither evaluated nor
+    reported. scan_max_*: the caps of one image's scan (images.scan.ScanLimits; None: the default).
     Raises AuditError on bad input, engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
@@ -200,14 +201,8 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
     cache = ScanCache(cache_dir, write=not check_mode)
     errors, incomplete = [], []
     bytes_read = 0
-    run = None
     if layer_scan:
-        run = ScanRun.begin(client.docker_host, cache.runs_dir, check_mode)
-        try:
-            guarded(client, run.settle_leftovers, client, check_mode)
-            bytes_read = guarded(client, _scan_all, client, views, cache, errors, run, limits, incomplete)
-        finally:
-            run.finish()
+        bytes_read = guarded(client, _scan_all, client, views, cache, errors, limits, incomplete)
         # The list has every local image, whatever was selected: scans of images that are gone are dropped.
         cache.prune([summary["Id"] for summary in summaries])
     state = AuditState(options=options, images=dict((view.id, view) for view in views))
@@ -228,7 +223,5 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         "cache": stats,
         "scan_errors": errors,
         "scans_incomplete": incomplete,
-        "scan_containers": run.stats() if run is not None else None,
-        "scan_leftovers_removed": run.leftovers_removed if run is not None else 0,
         "duration_s": round(time.monotonic() - started, 3),
     }

@@ -1,21 +1,34 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read an image's filesystem archive: setuid/setgid files and secret files, in bounded memory.
+"""What the layer scan looks for in an image's files, and what it keeps: the result type, the caps, the stream.
 
-images.containers gets the archive (the export of a created, never started
-container) and hands it here as a stream of byte chunks; scan_archive()
-reads it with tarfile's stream mode ('r|'): headers pass by one at a time,
-nothing is written to disk and the archive is never held in memory. Stream
-mode keeps every header it has read (TarFile.members) for extraction later,
-which this scan never does, so the list is emptied after each member:
-memory stays flat whatever the number of files (400,000 empty files took
-the module from 19 to 278 MiB before).
+images.save reads an image as `docker save` streams it (every layer tar
+inside the save's tar) and images.layers reads each layer and puts the layers
+together; this module says which files matter and what is kept of them.
+
+What is looked for:
+- regular files (and hard links) with the setuid or setgid bit (CIS 4.8);
+- secret files, by path first, then by a bounded read (MAX_READ bytes) of
+  the candidate's content: private keys, .env files with secret-looking
+  entries, cloud credential files (AWS, gcloud, Azure), .npmrc with an auth
+  token, .pypirc with a password, .docker/config.json with auths,
+  .git-credentials, .netrc with a password (BW-010, 4.10).
+
+Only the path, the kind and the file's length are kept: a secret value
+never leaves classify() (principle 9). Only candidate files are read.
+
+The result (LayerScan) holds two views of the image. Setuid and setgid
+files are those a container of the image sees: the layers merged, a file
+deleted or replaced by a later layer left out (images.layers). Secret files
+are those of every layer, each with the layer it is in and the later layer
+that deleted or overwrote it, if any: a deleted file is still in the image,
+and anyone who has the image can read it.
 
 Caps (ScanLimits): entries read, bytes streamed and seconds spent. A scan
 that reaches one stops there and says so (LayerScan.incomplete): what it
-found so far is kept, rules that found nothing say they could not decide,
-and the scan is never cached as complete.
+found so far is kept, rules that cannot decide say so, and the scan is never
+cached as complete.
 
 Names: member names are bytes in the archive. They are decoded as UTF-8 and
 every byte that is not UTF-8, every control character and bidirectional
@@ -23,17 +36,6 @@ control is shown as a backslash escape (common.safe_text), so a result or a
 cache entry is always text that Ansible and JSON carry, and a path shown is
 never one that rewrites the line it is on. Very long paths are shortened in
 the middle.
-
-What is recorded (LayerScan):
-- regular files (and hard links) with the setuid or setgid bit: paths and counts;
-- secret files, by path first, then by a bounded read (MAX_READ bytes) of
-  the candidate's content: private keys, .env files with secret-looking
-  entries, cloud credential files (AWS, gcloud, Azure), .npmrc with an auth
-  token, .pypirc with a password, .docker/config.json with auths,
-  .git-credentials, .netrc with a password.
-
-Only the path, the kind and the file's length are kept: a secret value
-never leaves classify() (principle 9). Only candidate files are read.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import fnmatch
 import json
 import posixpath
 import re
-import tarfile
+import socket
 import time
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable, is_printable
@@ -101,35 +103,78 @@ class ScanStopped(Exception):
 
 SECRET_KINDS = frozenset((KIND_PRIVATE_KEY, KIND_ENV, KIND_AWS, KIND_GCLOUD, KIND_AZURE, KIND_NPMRC, KIND_PYPIRC,
                           KIND_DOCKER, KIND_GIT, KIND_NETRC))
+# How a later layer took a file away (LayerScan.secret_files[].removal).
+DELETED = "deleted"
+OVERWRITTEN = "overwritten"
+REMOVALS = (DELETED, OVERWRITTEN)
+SECRET_FIELDS = ("path", "kind", "length", "layer", "removed_in", "removal")
 
 
 def _count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _layer_number(value):
+    return value is None or (_count(value) and value >= 1)
+
+
 def _shown_path(path):
     return isinstance(path, str) and path.startswith("/") and len(path) <= MAX_PATH_SHOWN and is_printable(path)
 
 
-class LayerScan(object):
-    """What the layer scan found in one image's filesystem (plain data, JSON-serializable).
+def secret_entry(path, kind, length, layer=None, removed_in=None, removal=None):
+    """One secret file of LayerScan.secret_files: where it is, never what it holds.
 
-    incomplete: None for a whole scan, else why it stopped early (a cap); what it found until then is kept.
+    layer: the layer it is in, counted from the base (1), or None when the scan could not tell (it stopped
+    before the layer order was known); removed_in and removal: the later layer that deleted or overwrote it,
+    and which (DELETED, OVERWRITTEN), or None when it is still there (or the scan could not tell).
+    """
+    return {"path": path, "kind": kind, "length": length, "layer": layer, "removed_in": removed_in, "removal": removal}
+
+
+def _valid_secret(entry):
+    return (isinstance(entry, dict) and set(entry) == set(SECRET_FIELDS) and _shown_path(entry["path"])
+            and entry["kind"] in SECRET_KINDS and _count(entry["length"]) and _layer_number(entry["layer"])
+            and _layer_number(entry["removed_in"]) and (entry["removal"] is None) == (entry["removed_in"] is None)
+            and entry["removal"] in (None,) + REMOVALS)
+
+
+class LayerScan(object):
+    """What the layer scan found in one image (plain data, JSON-serializable).
+
+    layers: the image's layers (0 when the scan stopped before it knew). files: regular files read, every layer.
+    setuid, setgid (paths, at most MAX_LISTED) and their exact counts: what a container of the image sees.
+    setid_in_layers: files with either bit in any layer read; setid_removed: those a later layer deleted or
+    replaced. secret_files (at most MAX_LISTED, see secret_entry) and secret_count: every layer's.
+    incomplete: None for a whole scan, else why it stopped early (a cap, a layer it could not read); setuid and
+    setgid then hold only the files proven in the merged view (every layer above them read), and
+    setid_in_layers says what was seen.
     """
 
-    __slots__ = ("setuid", "setgid", "setuid_count", "setgid_count", "secret_files", "files", "bytes_read", "incomplete")
+    __slots__ = ("layers", "files", "setuid", "setgid", "setuid_count", "setgid_count", "setid_in_layers", "setid_removed",
+                 "secret_files", "secret_count", "bytes_read", "incomplete")
 
     def __init__(self, setuid=(), setgid=(), setuid_count=None, setgid_count=None, secret_files=(), files=0,
-                 bytes_read=0, incomplete=None):
+                 bytes_read=0, incomplete=None, layers=0, setid_in_layers=None, setid_removed=0, secret_count=None):
+        self.layers = layers
+        self.files = files
         self.setuid = list(setuid)
         self.setgid = list(setgid)
         self.setuid_count = len(self.setuid) if setuid_count is None else setuid_count
         self.setgid_count = len(self.setgid) if setgid_count is None else setgid_count
-        # [{"path", "kind", "length"}]: never a value.
-        self.secret_files = [dict(entry) for entry in secret_files]
-        self.files = files
+        self.setid_in_layers = max(self.setuid_count, self.setgid_count) if setid_in_layers is None else setid_in_layers
+        self.setid_removed = setid_removed
+        # Never a value: where each file is and what it is.
+        self.secret_files = [secret_entry(**dict((name, entry[name]) for name in SECRET_FIELDS if name in entry))
+                             for entry in secret_files]
+        self.secret_count = len(self.secret_files) if secret_count is None else secret_count
         self.bytes_read = bytes_read
         self.incomplete = incomplete
+
+    @property
+    def secrets_removed(self):
+        """Secret files listed that a later layer deleted or overwrote (still in the image)."""
+        return sum(1 for entry in self.secret_files if entry["removed_in"] is not None)
 
     def to_dict(self):
         return dict((name, getattr(self, name)) for name in self.__slots__)
@@ -146,13 +191,13 @@ class LayerScan(object):
                 raise ValueError("%s is not a list" % name)
         if not all(_shown_path(path) for path in data["setuid"] + data["setgid"]):
             raise ValueError("a path is not printable text")
-        for entry in data["secret_files"]:
-            if not (isinstance(entry, dict) and set(entry) == {"path", "kind", "length"} and _shown_path(entry["path"])
-                    and entry["kind"] in SECRET_KINDS and _count(entry["length"])):
-                raise ValueError("bad secret file entry")
-        if not all(_count(data[name]) for name in ("setuid_count", "setgid_count", "files", "bytes_read")):
+        if not all(_valid_secret(entry) for entry in data["secret_files"]):
+            raise ValueError("bad secret file entry")
+        counts = ("layers", "files", "setuid_count", "setgid_count", "setid_in_layers", "setid_removed", "secret_count",
+                  "bytes_read")
+        if not all(_count(data[name]) for name in counts):
             raise ValueError("counts are not integers")
-        if data["incomplete"] is not None and not is_printable(data["incomplete"]):
+        if data["incomplete"] is not None and not (isinstance(data["incomplete"], str) and is_printable(data["incomplete"])):
             raise ValueError("incomplete is not printable text")
         return cls(**data)
 
@@ -288,99 +333,37 @@ def classify(path, data):
     return kind if check(text) else None
 
 
-# --- the archive --------------------------------------------------------------
+# --- paths -------------------------------------------------------------------------
 
-def _raw_path(name):
-    """A tar member name as an absolute path in the image ('./etc/passwd' and 'etc/passwd' -> '/etc/passwd')."""
-    if name.startswith("./"):
-        name = name[2:]
-    return "/" + name.strip("/")
+def image_path(name):
+    """A tar member name (str; undecodable bytes as surrogates) as an absolute path in the image, as the
+    layers are compared: './etc/passwd', 'etc/passwd' and 'etc/passwd/' are '/etc/passwd'."""
+    path = "/" + name.lstrip("/")
+    if "/." in path or "//" in path:  # ./, .., //, and hidden names (which normpath keeps): the slow way
+        return posixpath.normpath(path)
+    return path.rstrip("/") or "/"  # once per entry of every layer: the common case stays cheap
 
 
-def member_path(name):
-    """A tar member name (str, undecodable bytes as surrogates) as the absolute path shown in findings:
-    _raw_path() with unprintable characters escaped and a long path shortened in the middle."""
-    path = escape_unprintable(_raw_path(name))
+def shown_path(path):
+    """An image path as findings show it: unprintable characters escaped, a long path shortened in the middle."""
+    path = escape_unprintable(path)
     if len(path) > MAX_PATH_SHOWN:
         keep = (MAX_PATH_SHOWN - 3) // 2
         path = path[:keep] + "..." + path[-keep:]
     return path
 
 
-class _Findings(object):
-    """What scan_archive() has found so far (kept when a cap stops it)."""
-
-    def __init__(self):
-        self.setuid, self.setgid, self.secret_files = [], [], []
-        self.setuid_count = self.setgid_count = self.files = 0
-
-    def add_modes(self, path, mode):
-        if mode & 0o4000:
-            self.setuid_count += 1
-            if len(self.setuid) < MAX_LISTED:
-                self.setuid.append(path)
-        if mode & 0o2000:
-            self.setgid_count += 1
-            if len(self.setgid) < MAX_LISTED:
-                self.setgid.append(path)
-
-    def scan(self, incomplete=None):
-        return LayerScan(self.setuid, self.setgid, self.setuid_count, self.setgid_count, self.secret_files[:MAX_LISTED],
-                         self.files, incomplete=incomplete)
-
-
-def scan_archive(fileobj, limits=None, clock=time.monotonic, deadline=None):
-    """LayerScan of a filesystem tar archive read as a stream (never seeks), within limits (ScanLimits).
-
-    deadline: the clock() value at which the scan stops (default: limits.seconds from now). A cap reached
-    gives a LayerScan whose incomplete says which; the stream (CountingStream) enforces bytes and time
-    between members too.
-    """
-    limits = limits or ScanLimits()
-    deadline = clock() + limits.seconds if deadline is None else deadline
-    found = _Findings()
-    entries = 0
-    try:
-        # UTF-8 whatever the host's locale, undecodable bytes kept (as surrogates) for member_path to show.
-        with tarfile.open(fileobj=fileobj, mode="r|", encoding="utf-8", errors="surrogateescape") as archive:
-            while True:
-                if clock() > deadline:
-                    raise ScanStopped("stopped after %d s (scan_max_seconds), %d archive entries read"
-                                      % (limits.seconds, entries))
-                member = archive.next()
-                # Stream mode appends every header to members, for an extraction that never comes here.
-                archive.members = []
-                if member is None:
-                    break
-                if entries >= limits.entries:
-                    raise ScanStopped("stopped after %d archive entries (scan_max_entries)" % entries)
-                entries += 1
-                _read_member(archive, member, found)
-    except ScanStopped as stopped:
-        return found.scan(str(stopped))
-    return found.scan()
-
-
-def _read_member(archive, member, found):
-    if not (member.isreg() or member.islnk()):
-        return
-    found.files += 1
-    raw = _raw_path(member.name)  # what decides what a file is; member_path() is what a finding shows
-    if member.mode & 0o6000:
-        found.add_modes(member_path(member.name), member.mode)
-    if not member.isreg() or member.size == 0 or candidate(raw) is None:
-        return
-    handle = archive.extractfile(member)
-    kind = classify(raw, handle.read(MAX_READ)) if handle is not None else None
-    if kind:
-        found.secret_files.append({"path": member_path(member.name), "kind": kind, "length": member.size})
+def member_path(name):
+    """A tar member name as the absolute path shown in findings (image_path, then shown_path)."""
+    return shown_path(image_path(name))
 
 
 class CountingStream(object):
-    """A read-only file object over an iterator of byte chunks (the SDK's export stream), counting bytes.
+    """A read-only file object over an iterator of byte chunks (a streamed `docker save`), counting bytes.
 
     With limits (ScanLimits) and a deadline (a clock() value), reading past limits.bytes or the deadline
-    raises ScanStopped, checked at each new chunk: a single huge file cannot outrun the caps.
+    raises ScanStopped, checked at each new chunk: a single huge file cannot outrun the caps. A wait for the
+    Engine that times out (the stream's timeout is the time left) stops the scan the same way.
     """
 
     def __init__(self, chunks, limits=None, deadline=None, clock=time.monotonic):
@@ -396,7 +379,11 @@ class CountingStream(object):
         if self._deadline is not None and self._clock() > self._deadline:
             raise ScanStopped("stopped after %d s (scan_max_seconds), %d bytes streamed"
                               % (self._limits.seconds if self._limits else 0, self.bytes_read))
-        chunk = next(self._chunks, None)
+        try:
+            chunk = next(self._chunks, None)
+        except socket.timeout:  # the stream waited for the Engine as long as the cap allows
+            raise ScanStopped("stopped after %d s (scan_max_seconds) waiting for the Engine, %d bytes streamed"
+                              % (self._limits.seconds if self._limits else 0, self.bytes_read))
         if chunk is None:
             return None
         self.bytes_read += len(chunk)
@@ -422,7 +409,7 @@ class CountingStream(object):
         return b"".join(parts)
 
     def close(self):
-        """Stop the stream without reading the rest (the export generator's connection is closed)."""
+        """Stop the stream without reading the rest (its connection is closed)."""
         close = getattr(self._chunks, "close", None)
         if close is not None:
             close()

@@ -15,6 +15,7 @@ import json
 import os
 import socketserver
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -23,6 +24,10 @@ from docker.errors import APIError, NotFound
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import reads
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import FastReader, request_for
+
+
+# What the fake answers to docker save (GET /images/<name>/get): 2.5 MB, so that it comes in several chunks.
+SAVE_BODY = bytes(range(256)) * 10000
 
 
 class FakeDockerd(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -62,7 +67,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._answer(500, {"message": "layer does not exist"})
         if path == "containers/json":
             return self._answer(200, [{"Id": "a" * 64, "Names": ["/web"]}])
+        if path == "images/gone/get":
+            return self._answer(404, {"message": "No such image: gone"})
+        if path.startswith("images/") and path.endswith("/get"):
+            return self._stream(SAVE_BODY, broken=path == "images/broken/get", wait=path == "images/slow/get")
         return self._answer(200, {"path": "/" + path})
+
+    def _stream(self, body, broken=False, wait=False):
+        """A chunked answer as dockerd sends docker save; broken: cut off half way; wait: nothing sent for 1 s."""
+        if wait:
+            time.sleep(1)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-tar")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = len(body) // 2
+        for start in range(0, half if broken else len(body), 70000):
+            piece = body[start:min(start + 70000, half if broken else len(body))]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        if broken:
+            self.wfile.write(b"%x\r\n" % 5000 + b"x" * 10)  # a chunk announced, never sent whole
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     def _answer(self, status, body):
         data = json.dumps(body).encode()
@@ -243,3 +270,64 @@ def test_the_swarm_managers_lists_and_the_daemon_scopes_reads_are_translated():
     assert request_for("inspect_network", ("bridge",), {}) == ("/networks/bridge", None)
     assert request_for("volumes", (), {}) == ("/volumes", None)
     assert request_for("networks", (), {"names": ["x"]}) is None  # not translated: the SDK's way
+
+
+# --- the streamed read: docker save --------------------------------------------------------------------
+
+def test_a_save_is_streamed_in_chunks_on_a_connection_of_its_own(dockerd):
+    server, host = dockerd
+    client = client_for(host)
+    assert client.call("info") == {"path": "/info"}
+    stream = client.stream("get_image", "sha256:" + "a" * 64)
+    chunks = list(stream)
+    assert b"".join(chunks) == SAVE_BODY and len(chunks) > 1 and max(len(chunk) for chunk in chunks) <= reads.STREAM_CHUNK
+    assert server.requests[-1][0] == "/v1.41/images/sha256:" + "a" * 64 + "/get"
+    assert client.call("info") == {"path": "/info"}  # the kept-alive connection was not the stream's
+    assert server.connections == 2 and client.calls == {"info": 2, "get_image": 1}
+    assert client._sdk_api is None  # pylint: disable=protected-access
+
+
+def test_a_stream_closed_early_closes_its_connection(dockerd):
+    _server, host = dockerd
+    stream = client_for(host).stream("get_image", "app")
+    assert next(stream)
+    stream.close()
+    assert list(stream) == []
+
+
+def test_a_stream_that_breaks_off_says_so(dockerd):
+    _server, host = dockerd
+    with pytest.raises(reads.StreamBroken, match="broke off"):
+        list(client_for(host).stream("get_image", "broken"))
+
+
+def test_a_stream_waits_as_long_as_it_is_told(dockerd):
+    _server, host = dockerd
+    client = client_for(host)
+    with pytest.raises(OSError):  # socket.timeout: the Engine sent nothing within the stream's timeout
+        client.stream("get_image", "slow", timeout=0.2)
+    assert b"".join(client.stream("get_image", "slow", timeout=10)) == SAVE_BODY
+
+
+def test_a_stream_of_a_missing_image_raises_not_found_and_an_older_daemon_gets_its_version(dockerd):
+    server, host = dockerd
+    server.maximum_version = "1.40"
+    client = client_for(host)
+    with pytest.raises(NotFound, match="No such image: gone"):
+        client.stream("get_image", "gone")
+    assert b"".join(client.stream("get_image", "app")) == SAVE_BODY
+    assert [path.split("/")[1] for path, _query in server.requests] == ["v1.41", "v1.40", "v1.40"]
+
+
+def test_without_the_sdk_a_save_streams_and_errors_are_the_reads_own(dockerd, without_sdk):
+    _server, host = dockerd
+    client = engine.connect(engine.connection_from({"docker_host": host}, environ={}))
+    assert b"".join(client.stream("get_image", "app")) == SAVE_BODY
+    with pytest.raises(reads.NotFound):
+        client.stream("get_image", "gone")
+
+
+def test_streams_are_only_what_the_reader_streams():
+    assert reads.stream_path_for("get_image", "registry.example.com:5000/app:1") == "/images/registry.example.com:5000/app:1/get"
+    assert reads.stream_path_for("export", "abc") is None
+    assert reads.stream_path_for("get_image", ["a", "b"]) is None
