@@ -27,6 +27,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import masked_action
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model
 
@@ -112,6 +113,7 @@ class ActionModule(ActionBase):
                              "image_audit": plain(variables.get(args["image_audit_var"]))}
         return results
 
+    @masked_action
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}

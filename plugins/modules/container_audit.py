@@ -21,7 +21,9 @@ description:
     API calls are C(info) once, the container list once, one inspect per audited container and one
     per distinct image of those containers (so at most containers + images + 2), plus only the optional calls enabled
     by O(process_checks), O(image_history), O(drift_checks) and containers labelled
-    C(bulwark.immutable=true) (one C(diff) each, for rule BW-004; never two C(diff) calls for one container).
+    C(bulwark.immutable=true) (one C(diff) each, for rule BW-004; never two C(diff) calls for one container),
+    and one inspect per container whose network, PID or IPC namespace an audited container joins
+    (C(container:<id>) modes) when it is not audited itself (5.10, 5.16 and 5.17 judge by that donor).
   - Sections 6 and 7 add a few calls, never one per object. Scope C(operations) (6.1, 6.2) - 2 calls, the
     image list and the list of every container, running or not (C(images), C(containers)). Scope C(swarm)
     (7.1 to 7.9) - none on a host that is not in a swarm (every 7.x rule is then C(skipped) as not applicable),
@@ -34,8 +36,9 @@ description:
     are read from the node's C(<DockerRootDir>/swarm/docker-state.json), a file read, not an API call
     (the Engine API does not return them).
   - Reads effective state, not only configuration files - C(docker info), the running dockerd's
-    command line from C(/proc/<pid>/cmdline), the daemon.json it reads, inspect data, file
-    ownership and modes, loaded audit rules (C(auditctl -l)).
+    command line from C(/proc/<pid>/cmdline), the daemon.json it reads, docker.socket, inspect data, file
+    ownership and modes, loaded audit rules (C(auditctl -l)), and the kernel's C(NoNewPrivs) flag of each
+    running container's init in C(/proc/<pid>/status) (5.26; not read when O(docker_host) is another machine).
   - Read-only. It never changes Docker or the host's configuration, so RV(ignore:changed) is always
     false and check mode behaves exactly like a normal run. One cache is kept - with the C(host) scope,
     CIS 1.2.2 asks C(apt-cache policy) for the candidate version, and apt keeps the package cache it
@@ -43,8 +46,12 @@ description:
     against dpkg's status and its package lists on every run and rebuilds it when they changed).
     apt's own C(/var/cache/apt) is never written. Where that directory cannot be private (owned by
     another user, writable by others, or not creatable), the cache is built in memory on every run.
-  - Values that look like secrets are never returned - findings name the variable or label and
-    give the value's length only, for example C(DB_PASSWORD=<masked, 24 chars>).
+  - Secrets are never returned - findings name the variable or label, the value's length and why it is a
+    secret, for example C(DB_PASSWORD=<masked, 24 chars> (a password by its name)) or
+    C(JAVA_OPTS=<masked, 60 chars> (password under the key Dspring.datasource.password)). Secrets are
+    judged by what a value is, not by how random it looks - paths, URLs without credentials, versions,
+    digests and UUIDs are never secrets. Everything the module prints passes through the collection's
+    masking layer too.
 author:
   - bulwark.hardening contributors (@bulwark)
 requirements:
@@ -148,16 +155,21 @@ options:
         downloaders running, such as C(apt-get), C(pip) or C(curl) - nothing should be fetched at run
         time). They cost one C(docker top) API call per running container, shared by both rules, so
         they are off by default and then C(skipped).
-      - BW-012 matches the program each process runs (the name of its executable, or the script or
-        C(-m) module an interpreter runs), never words in its arguments, and reports program names
-        and counts only, never command lines. The container's own HEALTHCHECK command is not counted.
+      - BW-012 matches the program each process runs (the name of its executable, the applet busybox
+        runs, or the script or C(-m) module an interpreter runs) and, for package managers, its
+        subcommand - C(npm install) fetches, C(npm start) or C(yarn <script>) launch what is installed
+        and are not counted - never other words of its arguments, and reports program names,
+        subcommands and counts only, never command lines. The container's own HEALTHCHECK command is
+        not counted.
     type: bool
     default: false
   drift_checks:
     description:
       - Run BW-013 (a container changed its own binaries or libraries - files added, changed or
         deleted under C(/bin), C(/sbin), C(/lib), C(/lib64), C(/usr/bin), C(/usr/sbin), C(/usr/lib),
-        C(/usr/lib64) or C(/usr/local/bin), C(/usr/local/sbin), C(/usr/local/lib)). It costs one
+        C(/usr/lib64) or C(/usr/local/bin), C(/usr/local/sbin), C(/usr/local/lib), or the dynamic
+        loader's C(/etc/ld.so.preload), C(/etc/ld.so.conf), C(/etc/ld.so.conf.d) and C(/etc/ld.so.cache);
+        the bytecode python writes into C(__pycache__) is named but not counted). It costs one
         C(docker diff) API call per running container, so it is off by default and BW-013 is then
         C(skipped).
       - C(docker diff) compares the container's writable layer with its image, so its cost grows
@@ -363,7 +375,8 @@ duration_s:
   sample: 0.42
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
@@ -394,8 +407,9 @@ ARGUMENT_SPEC = with_connection(dict(
 ))
 
 
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     connection = connection_from(module.params)
     # The audit only reads: over the Unix socket or plain TCP it needs nothing on the host but Python.
     if not HAS_DOCKER and needs_sdk(connection):

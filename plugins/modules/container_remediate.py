@@ -374,7 +374,10 @@ containers:
       type: str
       returned: when the container was recreated
     logs:
-      description: The failed replacement's last log lines, secrets masked.
+      description:
+        - The failed replacement's last log lines, secrets masked (the values of its environment's secrets
+          too, wherever a line repeats them). RV(containers[].detail) masks a failing health check's output the
+          same way, before it is cut short.
       type: str
       returned: on a roll back with logs
     verified_ports:
@@ -498,7 +501,8 @@ duration_s:
   type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DOCKER_IMPORT_ERROR, HAS_DOCKER, EngineError, connection_from,
@@ -552,8 +556,9 @@ REMEDIATION_OPTIONS = ("containers", "labels", "include_stopped", "rules", "find
                        "exemptions", "grace_period", "health_timeout", "level", "state_dir", "compose_override_write")
 
 
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     options = dict((name, module.params[name]) for name in REMEDIATION_OPTIONS)

@@ -106,7 +106,10 @@ attributes:
     description: Linux hosts running dockerd; the file layout is the Linux daemon's.
 notes:
   - The module only inspects the path of TLS files (C(tlscacert), C(tlscert), C(tlskey)), never their contents.
-  - Masking hides URL passwords only; a secret held in a value of its own is shown as it is.
+  - Secrets in everything the module prints (the result, the diff, messages, the echoed arguments) are masked
+    by the collection's masking layer - a password in a URL (its user and host stay readable), a value under a
+    secret name (a label C(DB_PASSWORD=...)), a token of a known format; paths, versions and digests are
+    shown as they are.
 seealso:
   - name: dockerd daemon configuration file
     description: The reference of daemon.json keys.
@@ -222,9 +225,9 @@ import os
 import stat
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
-from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_data, mask_text, url_passwords
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_data
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
     cli_conflicts, describe_conflicts, dockerd_lacks_validate, parse_execstart,
 )
@@ -244,23 +247,9 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class DaemonConfigModule(AnsibleModule):
-    """AnsibleModule that knows the URL passwords in its arguments from the moment it reads them.
-
-    Ansible masks no_log_values in everything the module prints, its echoed
-    arguments included. Adding them here, as soon as the arguments are loaded,
-    also covers a failure of the argument spec itself (an option of the wrong
-    type), which exits, echoing every argument, before main() could add anything.
-    """
-
-    def _load_params(self):
-        super()._load_params()
-        self.no_log_values.update(url_passwords(self.params))
-
-
 def fail(module, msg, **details):
-    """fail_json with URL passwords masked in the message and every detail."""
-    module.fail_json(msg=mask_text(msg), **mask_data(details))
+    """fail_json; the masking layer (MaskedModule) masks the message and every detail."""
+    module.fail_json(msg=msg, **details)
 
 
 def read_text(module, path):
@@ -295,10 +284,10 @@ def dockerd_command_line(module):
 
 
 def fail_unless_acceptable(module, config, dockerd_args):
-    # Validated with URL passwords masked: masking keeps every value's JSON
-    # type, so the verdict is the same, and an error quoting a value (even
-    # cut short, where no masker could recognise the URL any more) cannot
-    # carry a password.
+    # Validated with secrets masked: masking keeps every value's JSON type,
+    # so the verdict is the same, and an error quoting a value (even cut
+    # short, where no masker could recognise the secret any more) cannot
+    # carry one.
     errors = validate(mask_data(config))
     if errors:
         fail(module, "; ".join(errors), errors=errors)
@@ -397,8 +386,9 @@ def apply_attributes(module, path, changed, maximum, created):
     return module.set_mode_if_different(path, mode, changed)
 
 
+@masked_main
 def main():
-    module = DaemonConfigModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     path = module.params["path"]
     maximum = maximum_mode(module)
 
@@ -414,7 +404,7 @@ def main():
         write_config(module, config, result)
     created = before_text is None and not module.check_mode
     result["changed"] = apply_attributes(module, path, result["changed"], maximum, created)
-    module.exit_json(**mask_data(result))
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ description:
   - The files are where this host keeps them - the docker.service and docker.socket units systemd
     uses, C(/etc/docker), every regular file below C(/etc/docker/certs.d), the TLS files named by
     dockerd's flags or daemon.json, every unix socket dockerd listens on (group from C(-G) or
-    daemon.json C(group), C(docker) by default), the daemon.json dockerd reads,
+    daemon.json C(group), C(docker) by default, for a socket dockerd makes; for C(-H fd://), the
+    C(ListenStream) paths of docker.socket and its drop-ins, with their C(SocketGroup)), the daemon.json dockerd reads,
     C(/etc/default/docker), C(/etc/sysconfig/docker) and the containerd socket.
   - Modes are maxima - bits are only ever taken away, so a 0600 file stays 0600.
   - Symlinks are resolved to the file they point to; a link to something that is not the expected
@@ -85,7 +86,7 @@ skipped:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState
 from ansible_collections.bulwark.hardening.plugins.module_utils.files import docker_files
@@ -119,8 +120,9 @@ def enforce(module, state):
     return result
 
 
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=dict(config_path=dict(type="path")), supports_check_mode=True)
+    module = MaskedModule(argument_spec=dict(config_path=dict(type="path")), supports_check_mode=True)
     try:
         result = enforce(module, host_state(module.params["config_path"]))
     except PolicyError as error:

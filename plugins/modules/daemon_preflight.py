@@ -41,6 +41,9 @@ description:
     modules that change the daemon. TLS needs the SDK - without it nothing is checked and RV(sdk_missing)
     is true.
   - Read-only - it never changes anything.
+  - Secrets in what it returns (a password in a registry mirror or proxy URL, in O(settings), the existing
+    daemon.json or dockerd's command line) are masked, the user and host of a URL kept. A TLS change whose
+    drop-in would have to repeat a secret from dockerd's command line is refused.
 author:
   - bulwark.hardening contributors (@bulwark)
 options:
@@ -153,12 +156,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 settings:
-  description: O(settings) without the changes left open on this host (RV(left_open)) - what to write.
+  description:
+    - O(settings) without the changes left open on this host (RV(left_open)) - what to write, for display;
+      secrets in it are masked, like in every other value this module returns (a role writes its own
+      settings without the RV(left_open) keys instead).
   returned: success
   type: dict
   sample: {"icc": false, "live-restore": true}
 config:
-  description: The daemon.json content the change produces.
+  description: The daemon.json content the change produces, secrets masked (a registry mirror's or proxy's password).
   returned: success
   type: dict
   sample: {"icc": false, "userns-remap": "dockremap"}
@@ -260,7 +266,8 @@ daemon:
       type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, host_state, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
@@ -342,8 +349,19 @@ def gather(module):
     return facts, dockerd_pid
 
 
+def masked_command_line_problems(module, result):
+    """The TLS drop-in repeats the unit's ExecStart from this result, which is printed masked like every other
+    value: a secret on dockerd's command line would reach the drop-in as ********, so it is refused."""
+    exec_start = result.get("exec_start")
+    if exec_start and module.masker.text(exec_start) != exec_start:
+        return ["docker_daemon_tls_enabled: dockerd's ExecStart holds a secret, which the TLS drop-in would have to "
+                "repeat and this module never returns unmasked: move it to daemon.json or an EnvironmentFile variable"]
+    return []
+
+
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_DOCKER and needs_sdk(connection_from(module.params)):
         # Not a failure: the caller installs the SDK where this says so and runs the preflight again.
         module.exit_json(changed=False, sdk_missing=True, problems=[],
@@ -363,6 +381,7 @@ def main():
     result["sdk_missing"] = not HAS_DOCKER
     # Installing it on a host whose apt lists were removed (an image-built host) needs an update first.
     result["package_lists_empty"] = result["sdk_missing"] and environment.package_lists_empty()
+    result["problems"].extend(masked_command_line_problems(module, result))
     if result["problems"]:
         module.fail_json(msg="The daemon configuration change was not made: " + " | ".join(result["problems"]), **result)
     module.exit_json(changed=False, **result)

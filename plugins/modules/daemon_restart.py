@@ -204,7 +204,8 @@ dockerd_said:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state, restart, service
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import probe
@@ -260,8 +261,9 @@ def converge_reason(params, daemon, config):
     return None
 
 
+@masked_main
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     params = module.params

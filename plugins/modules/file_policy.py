@@ -174,7 +174,7 @@ files:
       sample: root:root 0644
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import (
     PolicyError,
     apply_plan,
@@ -196,7 +196,7 @@ FILE_RULE_OPTIONS = dict(
 
 def build_module():
     """The module object: argument spec, check mode support."""
-    return AnsibleModule(
+    return MaskedModule(
         argument_spec=dict(
             files=dict(type="list", elements="dict", required=True, options=FILE_RULE_OPTIONS),
         ),
@@ -219,6 +219,7 @@ def run(module):
     return result
 
 
+@masked_main
 def main():
     module = build_module()
     try:

@@ -168,7 +168,7 @@ changed_paths:
   sample: ["/etc/docker/seccomp-bulwark.json"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import managed_files
 
 ARGUMENT_SPEC = dict(
@@ -184,14 +184,15 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ManagedFilesModule(AnsibleModule):
-    """AnsibleModule that logs which paths it was given, never their content (it may be a key)."""
+class ManagedFilesModule(MaskedModule):
+    """MaskedModule that logs which paths it was given, never their content (it may be a key)."""
 
     def _log_invocation(self):
         paths = ["%s (%s)" % (entry["path"], entry["state"]) for entry in self.params.get("files") or []]
         self.log("Invoked with files=%s" % ", ".join(paths), log_args={"files": " ".join(paths)})
 
 
+@masked_main
 def main():
     module = ManagedFilesModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     entries = module.params["files"]

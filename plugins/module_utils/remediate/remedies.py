@@ -226,6 +226,8 @@ def sensitive_paths_read_only(container, policy, context):
 
 @remedy("5.10", RECREATE, "HostConfig.NetworkMode: policy network instead of host, with the ports it listens on published")
 def leave_host_network(container, policy, context):
+    if _joins_another(container, "NetworkMode"):
+        return _joins_another(container, "NetworkMode")
     if not policy.get("network"):
         # In the host's namespace it listens on host ports directly; on a network it needs ports published.
         return Skip("uses the host's network: name the network it moves to in policy.network")
@@ -256,9 +258,19 @@ def published_bindings(listening):
     return bindings
 
 
+def _joins_another(container, key):
+    """Skip for a container in another container's namespace (`container:<id>`): the donor is the one to fix,
+    and moving the joiner away would part it from the donor it was put with."""
+    mode = str(host_config(container).get(key) or "")
+    if mode.startswith("container:"):
+        return Skip("shares the namespace of container %s (%s=%s): fix that container instead"
+                    % (mode[len("container:"):][:12], key, mode[:22]))
+    return None
+
+
 def _private_namespace(key, private_value):
     def fix(container, policy, context):
-        return Change([("HostConfig", key, private_value)])
+        return _joins_another(container, key) or Change([("HostConfig", key, private_value)])
     return fix
 
 

@@ -28,6 +28,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import private_dir_problem
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import compose, execute, safety
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import DEFAULT_STATE_DIR, LOCK_FILE, Journal
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
@@ -179,7 +180,8 @@ def describe(value):
     if value is None:
         return "unset"
     if isinstance(value, str) and len(value) > LONG_TEXT:
-        return "%s...<%d chars>" % (value[:40], len(value))
+        # Masked before it is cut short: a secret cut in two is no longer recognisable.
+        return "%s...<%d chars>" % (mask_text(value)[:40], len(value))
     if isinstance(value, list):
         return [describe(item) for item in value]
     return value

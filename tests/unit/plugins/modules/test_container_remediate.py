@@ -172,3 +172,109 @@ def test_the_policy_options_are_the_policy_fields():
     assert sorted(container_remediate.POLICY_OPTIONS) == sorted(POLICY_FIELDS)
     documented_policy = yaml.safe_load(container_remediate.DOCUMENTATION)["options"]["policy"]["suboptions"]
     assert sorted(documented_policy) == sorted(POLICY_FIELDS)
+
+
+# --- secrets in what it prints: a mount's options, a failing health check, the logs ---------------------
+
+CIFS_OPTIONS = "addr=10.0.0.5,username=backup,password=Cifs-pw-5555,vers=3.0"
+API_TOKEN = "2crmw2cI-QFNxjMdpjgl6ielW-NVRJtphfUxoR-T"
+BEARER = "ya29.a0Lv74MNfjAN1m7i75cw3Jjkqv3K7oz8i2tbXLfTGAHOhdJAizL7rPHNK29hCt"
+# The health check echoes the token it sent (a script's debug output), then fails.
+PROBE_OUTPUT = ("calling http://127.0.0.1:8080/health with key %s\nAuthorization: Bearer %s\nHTTP 401\n"
+                % (API_TOKEN, BEARER))
+
+
+def web_with_secrets():
+    """shop-web-1 with a CIFS volume whose options carry a password, and an API token in its environment."""
+    data = web()
+    data["HostConfig"]["Mounts"][0]["VolumeOptions"] = {"DriverConfig": {"Name": "local", "Options": {
+        "type": "cifs", "device": "//nas/media", "o": CIFS_OPTIONS}}}
+    # A writable --mount of a sensitive host path (BW-009): its fix rewrites HostConfig.Mounts, the CIFS volume's too.
+    data["HostConfig"]["Mounts"].append({"Type": "bind", "Source": "/var/log/nginx", "Target": "/var/log/nginx"})
+    data["Config"]["Env"].append("API_TOKEN=" + API_TOKEN)
+    return data
+
+
+class ReplacingEngine(object):
+    """The calls of a replacement (create, rename, stop, start, inspect, logs, remove): the replacement
+    turns unhealthy with PROBE_OUTPUT as its health check's last output, and logs the same lines."""
+
+    docker_host = "unix:///var/run/docker.sock"
+
+    def __init__(self, data):
+        self.data = data
+        self.calls = collections.Counter()
+
+    @property
+    def total(self):
+        return sum(self.calls.values())
+
+    def call(self, endpoint, *args, **kwargs):
+        self.calls[endpoint] += 1
+        if endpoint == "info":
+            return {"ID": "ENGINE"}
+        if endpoint == "containers":
+            return [{"Id": self.data["Id"], "Names": [self.data["Name"]]}]
+        if endpoint == "inspect_container" and args[0] == NEW_ID:
+            return {"Id": NEW_ID, "RestartCount": 0, "State": {"Running": True, "Restarting": False, "StartedAt": "now",
+                                                               "Health": {"Status": "unhealthy", "Log": [
+                                                                   {"ExitCode": 1, "Output": PROBE_OUTPUT}]}}}
+        if endpoint == "inspect_container":
+            return copy.deepcopy(self.data)
+        if endpoint == "create_container_from_config":
+            return {"Id": NEW_ID, "Warnings": []}
+        if endpoint == "logs":
+            return PROBE_OUTPUT.encode()
+        if endpoint == "diff":
+            return []
+        if endpoint in ("rename", "stop", "start", "remove_container", "connect_container_to_network"):
+            return None
+        raise AssertionError("unexpected call %s" % endpoint)
+
+    def get_json(self, name, path, params, *args):
+        self.calls[name] += 1
+        return {"memory_stats": {"usage": 1 << 20}, "pids_stats": {"current": 2}}
+
+    def post_json(self, name, path, body, *args):
+        self.calls[name] += 1
+        return {"Warnings": None}
+
+
+@pytest.fixture(name="replacing")
+def replacing_fixture(monkeypatch):
+    engine = ReplacingEngine(web_with_secrets())
+
+    def audit(client, request, options, level=2):
+        state = rule_fixtures.state(containers=[rule_fixtures.ContainerView(copy.deepcopy(client.data))], options=options)
+        return state, evaluate(rulebook.rules_for(run.SCOPES, level), state)
+
+    monkeypatch.setattr(run, "audit", audit)
+    monkeypatch.setattr(container_remediate, "run_remediation",
+                        lambda **options: run.run_remediation(client=engine, sleep=lambda seconds: None, **options))
+    return engine
+
+
+RECREATE_ARGS = {"policy": {"recreate": True}, "rules": ["BW-009"], "grace_period": 0}
+
+
+def test_a_mounts_password_is_masked_in_the_changes_and_the_diff(replacing, tmp_path):
+    outcome = run_module(container_remediate.main, dict(RECREATE_ARGS, state_dir=str(tmp_path)), check_mode=True, diff=True)
+    assert not outcome.failed, outcome.msg
+    [entry] = outcome.result["containers"]
+    assert entry["action"] == "recreate" and "HostConfig.Mounts" in entry["changes"]
+    assert "Cifs-pw-5555" not in outcome.stdout
+    options = entry["changes"]["HostConfig.Mounts"]["after"][0]["VolumeOptions"]["DriverConfig"]["Options"]
+    assert options["o"] == "addr=10.0.0.5,username=backup,password=********,vers=3.0"
+    assert "username=backup,password=********" in "".join(diff["after"] for diff in outcome.result["diff"])
+
+
+def test_a_failing_health_checks_output_is_masked_in_the_detail_the_logs_and_the_message(replacing, tmp_path):
+    outcome = run_module(container_remediate.main, dict(RECREATE_ARGS, state_dir=str(tmp_path)), diff=True)
+    assert outcome.failed
+    [entry] = outcome.result["containers"]
+    assert entry["status"] == "rolled_back"
+    assert "the replacement turned unhealthy: calling http://127.0.0.1:8080/health with key ********" in entry["detail"]
+    assert "Authorization: Bearer ********" in entry["logs"]
+    assert "shop-web-1: rolled back the replacement turned unhealthy" in outcome.msg
+    for secret in (API_TOKEN, BEARER, API_TOKEN[:20], BEARER[:20], "Cifs-pw-5555"):
+        assert secret not in outcome.stdout

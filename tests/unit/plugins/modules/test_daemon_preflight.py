@@ -293,3 +293,37 @@ def test_the_engine_is_read_without_the_sdk_in_three_calls_and_one_inspect_per_i
     assert (info["Containers"], volumes) == (4, 1)
     assert local_images == {"shop/app:latest": ["shop-app-1", "shop-app-2"]}
     assert [call[0] for call in client.calls] == ["info", "volumes", "containers", "inspect_image", "inspect_image"]
+
+
+# --- secrets in what it returns (harden.yml -v prints the whole result) ----------------------------------
+
+MIRROR = "https://mirroruser:M1rror-t0ken-8@mirror.example.com"
+MIRROR_SHOWN = "https://mirroruser:********@mirror.example.com"
+
+
+def test_a_registry_mirror_credential_is_masked_in_the_result_and_the_echoed_arguments(host):
+    outcome = run({"registry-mirrors": [MIRROR], "icc": False})
+    assert not outcome.failed, outcome.msg
+    assert "M1rror-t0ken-8" not in outcome.stdout
+    assert outcome.result["config"]["registry-mirrors"] == [MIRROR_SHOWN]
+    assert outcome.result["settings"]["registry-mirrors"] == [MIRROR_SHOWN]
+
+
+def test_a_credential_in_the_current_file_and_on_the_command_line_is_masked_in_a_failure_too(host):
+    host.files["/etc/docker/daemon.json"] = '{"proxies": {"http-proxy": "http://proxyuser:Pr0xy-pw-31@proxy:3128"}}'
+    host.environment = {"DOCKER_OPTS": "--registry-mirror %s" % MIRROR}
+    host.processes["dockerd"] = (1234, {"nofile": (20000, 20000)}, STATUS_WITHOUT_SYS_RESOURCE)
+    outcome = run({"default-ulimits": NOFILE_65536})
+    assert outcome.failed
+    assert "Pr0xy-pw-31" not in outcome.stdout and "M1rror-t0ken-8" not in outcome.stdout
+    assert outcome.result["config"]["proxies"]["http-proxy"] == "http://proxyuser:********@proxy:3128"
+    assert outcome.result["dockerd_args"][-1] == MIRROR_SHOWN
+
+
+def test_a_tls_drop_in_that_would_repeat_a_secret_of_the_command_line_is_refused(host):
+    host.units = ([DEBIAN_UNIT.replace("$DOCKER_OPTS", "--registry-mirror %s $DOCKER_OPTS" % MIRROR)], None)
+    outcome = run({"tlsverify": True}, tls_listen="tcp://0.0.0.0:2376")
+    assert outcome.failed and "M1rror-t0ken-8" not in outcome.stdout
+    assert outcome.result["problems"] == [
+        "docker_daemon_tls_enabled: dockerd's ExecStart holds a secret, which the TLS drop-in would have to repeat and "
+        "this module never returns unmasked: move it to daemon.json or an EnvironmentFile variable"]
