@@ -11,7 +11,12 @@ shell, Python, a web server) never need. Those are taken out again:
   cannot be filtered by seccomp; glibc falls back to clone on ENOSYS);
 - ptrace, process_vm_readv, process_vm_writev, pidfd_getfd: reading or
   steering other processes' memory, the classic escape helpers;
-- userfaultfd: a staple of kernel exploit races (already refused in the base).
+- userfaultfd: a staple of kernel exploit races (already refused in the base);
+- clone with namespace flags: the base allows clone outright, and
+  CLONE_NEWUSER needs no capability, so a container could make a user
+  namespace with clone while unshare is refused. As in Docker's default
+  profile, clone is allowed without namespace flags only, unless the
+  container holds CAP_SYS_ADMIN (s390 passes the flags second).
 
 Each removed syscall gets an explicit errno rule instead of falling to the
 profile's default action, because engines before Docker 23 ignore the
@@ -41,6 +46,10 @@ DENIED_SYSCALLS = {
 }
 ERRNO_NAMES = {ENOSYS: "ENOSYS", EPERM: "EPERM"}
 COMMENT = "bulwark: removed from the base profile"
+# Allowed only without these flags: CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
+NAMESPACE_FLAGS = 0x7E020000
+FLAG_FILTERED = ("clone",)
+S390 = ["s390", "s390x"]
 
 
 def without_denied(rule):
@@ -51,7 +60,7 @@ def without_denied(rule):
     """
     if rule["action"] != "SCMP_ACT_ALLOW":
         return rule
-    names = [name for name in rule["names"] if name not in DENIED_SYSCALLS]
+    names = [name for name in rule["names"] if name not in DENIED_SYSCALLS and name not in FLAG_FILTERED]
     if not names:
         return None
     return dict(rule, names=names)
@@ -74,10 +83,22 @@ def denial_rules(refused):
     return rules
 
 
+def clone_rules():
+    """clone for containers with CAP_SYS_ADMIN, else only when no namespace flag is set."""
+    def flags_clear(index):
+        return [{"index": index, "op": "SCMP_CMP_MASKED_EQ", "value": NAMESPACE_FLAGS, "valueTwo": 0}]
+    rule = {"action": "SCMP_ACT_ALLOW", "comment": COMMENT, "names": list(FLAG_FILTERED)}
+    return [
+        dict(rule, args=[], includes={"caps": ["CAP_SYS_ADMIN"]}, excludes={}),
+        dict(rule, args=flags_clear(0), includes={}, excludes={"caps": ["CAP_SYS_ADMIN"], "arches": S390}),
+        dict(rule, args=flags_clear(1), includes={"arches": S390}, excludes={"caps": ["CAP_SYS_ADMIN"]}),
+    ]
+
+
 def harden(profile):
     kept = [without_denied(rule) for rule in profile["syscalls"] if rule.get("comment") != COMMENT]
     kept = [rule for rule in kept if rule is not None]
-    return dict(profile, syscalls=kept + denial_rules(already_refused(kept)))
+    return dict(profile, syscalls=kept + clone_rules() + denial_rules(already_refused(kept)))
 
 
 def main(argv):

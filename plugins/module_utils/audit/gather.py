@@ -7,10 +7,17 @@ API calls, for C audited containers and I distinct images among them:
 
 - `info` once, `containers` (list) once: 2 calls; with the daemon scope,
   `inspect_network bridge` and `volumes` once each (2.2 reads the default
-  bridge itself, 2.9 counts what remapping would hide): 2 calls;
+  bridge itself, 2.9 counts what remapping would hide): 2 calls; with the
+  containers scope, `volumes` once when an audited container mounts a named
+  volume of the local driver (5.6: the host directory it may bind), shared
+  with the daemon scope's;
 - `inspect_container` once per audited container: C calls. The Engine has
   no bulk inspect; the SDK's high-level `containers.list(sparse=False)`
   also inspects one by one, so the low-level client is used directly;
+- with the containers scope, `inspect_container` once more per namespace
+  donor that is not audited itself (a container another one joins with
+  --network/--pid/--ipc container:<id>; 5.10, 5.16, 5.17), donors of
+  donors included, each asked once;
 - `inspect_image` once per distinct image (scopes images and bulwark): I calls;
 - optional, each documented with the option that enables it:
   `top` per running container (process_checks, CIS 5.7 and BW-012),
@@ -27,8 +34,13 @@ The client (engine.connection) counts every call, retries included.
 The host side reads dockerd's command line from /proc/<pid>/cmdline (pid
 from /var/run/docker.pid, else the newest process named dockerd), the
 daemon.json that dockerd reads, the custom seccomp profile docker info
-names, audit rules, the socket's group (dockerd -G, default docker), mount
-points and unit file paths. These are file reads, not API calls. With the
+names, audit rules, docker.socket and its drop-ins, the group of each socket
+file dockerd serves (dockerd.sockets decides it: -G for dockerd's own,
+SocketGroup for those systemd passes with -H fd://), mount points and unit
+file paths; with the containers scope, /proc/<State.Pid>/cgroup and status
+of each running container's init (5.26's NoNewPrivs), skipped with the
+reason when the Engine is not on this machine. These are file reads, not
+API calls. With the
 host scope it also runs two local commands once, with a timeout and in the
 C locale, while the API calls are answered: `dpkg -S <dockerd binary>` and
 `apt-cache policy <its package>` (CIS 1.2.2; local package lists only, no
@@ -39,19 +51,24 @@ network; apt keeps its cache for this in /var/cache/bulwark/apt, never in
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather_operations
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import api_error_class, guarded, not_found_class
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
+    DEFAULT_DOCKER_SOCKET, api_error_class, guarded, not_found_class,
+)
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
-    DEFAULT_DOCKER_GROUP, AuditState, ContainerView, FileText, HostFacts, ImageView,
+    DEFAULT_DOCKER_GROUP, NAMESPACE_MODES, AuditState, ContainerView, FileText, HostFacts, ImageView,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import (
     DEFAULT_CONFIG_FILE, DaemonConfig, parse_cmdline,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.systemd_unit import socket_unit
 
 DOCKERD_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
 STACK_BINARIES = ("containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc")
@@ -129,6 +146,28 @@ def _optional(client, name, *args):
         return None
 
 
+def _gather_donors(client, state):
+    """Inspect the containers whose namespaces audited containers join (`container:` network, PID and IPC
+    modes) when they are not audited themselves: one call per missing donor, donors of donors too, each
+    reference asked once (which also ends a cycle). Fills state.donors."""
+    pending = [reference for container in state.containers for reference in _joined(container)]
+    asked = set()
+    while pending:
+        reference = pending.pop()
+        if reference in asked or state.container_by_reference(reference) is not None:
+            continue
+        asked.add(reference)
+        data = _optional(client, "inspect_container", reference)
+        if data:
+            donor = ContainerView(data)
+            state.donors[donor.id] = donor
+            pending.extend(_joined(donor))
+
+
+def _joined(container):
+    return [reference for reference in (container.joined(key) for key in NAMESPACE_MODES) if reference]
+
+
 def _gather_images(client, containers, with_history):
     images = {}
     for image_id in sorted(set(container.image_id for container in containers if container.image_id)):
@@ -179,6 +218,9 @@ def read_seccomp_profile(state):
     path = (state.security_options().get("seccomp") or {}).get("profile", "")
     if path in NOT_A_PROFILE_FILE or not path.startswith("/"):
         return None
+    if not engine_on_this_machine(state.options.docker_host):
+        return FileText(path, None, "the Engine is reached at %s: the file is on that machine, not this one"
+                        % state.options.docker_host)
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_PROFILE_BYTES + 1)
@@ -192,29 +234,114 @@ def read_seccomp_profile(state):
         return FileText(path, None, str(error))
 
 
+# docker_host addresses that reach an Engine on this machine over TCP.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def engine_on_this_machine(docker_host):
+    """Whether docker_host reaches an Engine on the machine the audit runs on (a unix socket, or loopback TCP)."""
+    scheme, _sep, rest = str(docker_host or "").partition("://")
+    if scheme == "unix":
+        return True
+    if scheme not in ("tcp", "http", "https"):
+        return False
+    address = rest.split("/", 1)[0]
+    host = address[1:address.index("]")] if address.startswith("[") and "]" in address else address.rsplit(":", 1)[0]
+    return host in LOOPBACK_HOSTS
+
+
+def init_status_unreadable(state):
+    """Why no container's /proc/<pid>/status can be read here (its pids are another machine's or another PID
+    namespace's), or None."""
+    if not engine_on_this_machine(state.options.docker_host):
+        return ("the Engine is reached at %s, not on this machine: its process ids are not this machine's"
+                % state.options.docker_host)
+    if state.daemon.pid is None:
+        return "no dockerd process is visible here (another PID namespace?), so container process ids are not this /proc's"
+    return None
+
+
+def read_init_status(container):
+    """(fields, note) of /proc/<pid>/status of a running container's init: fields None and note why when
+    it was not read or is not that init (a pid reused, another namespace's).
+
+    Two small reads: the process's cgroup must name the container (whatever the
+    cgroup driver or parent, dockerd puts the id in the path), then its status.
+    """
+    pid = container.pid
+    if pid is None:
+        return None, "not running"
+    cgroup, error = host_facts.read_process_file(pid, "cgroup")
+    if cgroup is None:
+        return None, error
+    if not container.id or container.id not in cgroup:
+        return None, "process %d is not this container's init (its cgroup does not name the container)" % pid
+    text, error = host_facts.read_process_file(pid, "status")
+    if text is None:
+        return None, error
+    fields = host_facts.parse_proc_status(text)
+    ids = fields.get("NSpid", "").split()
+    # In its own PID namespace the init is pid 1 there; its host pid comes first.
+    own_namespace = (container.host_config.get("PidMode") or "private") == "private"
+    if not ids or ids[0] != str(pid) or (own_namespace and ids[-1] != "1"):
+        return None, "process %d is not this container's init (NSpid %s)" % (pid, " ".join(ids) or "missing")
+    return fields, None
+
+
+def read_init_statuses(state):
+    """init_status of every running audited container: two small /proc reads each, host side."""
+    unreadable = init_status_unreadable(state)
+    for container in state.containers:
+        if unreadable and container.running:
+            container.init_status, container.init_status_note = None, unreadable
+        else:
+            container.init_status, container.init_status_note = read_init_status(container)
+
+
 def dockerd_binary(daemon):
     """The running dockerd's executable, else the dockerd found in PATH."""
     return (host_facts.process_binary(daemon.pid) if daemon.pid else None) or host_facts.find_binary("dockerd")
 
 
-def socket_group(daemon):
-    """The group dockerd gives its socket: -G/--group or daemon.json `group`, else docker."""
-    group = daemon.value("group")
-    return DEFAULT_DOCKER_GROUP if group is None else str(group)
+def read_socket_unit():
+    """docker.socket with its drop-ins (systemd_unit.SocketUnit), or None without one."""
+    return socket_unit(host_facts.read_unit_texts("docker.socket"))
+
+
+def main_socket_group(listeners):
+    """The group of the socket Docker's clients use by default (else of the first socket dockerd serves)."""
+    default = os.path.realpath(DEFAULT_DOCKER_SOCKET)
+    for listener in listeners:
+        if os.path.realpath(listener.address) == default:
+            return listener.group
+    return listeners[0].group if listeners else DEFAULT_DOCKER_GROUP
+
+
+def read_socket_groups(daemon, facts):
+    """Each socket file's group (dockerd.sockets decides it) with its gid and members, into facts."""
+    listeners = sockets.unix_sockets(sockets.daemon_listeners(daemon.value("hosts"), daemon.value("group"),
+                                                              facts.socket_unit))
+    for group in sorted(set(listener.group for listener in listeners)):
+        facts.socket_groups[group] = host_facts.docker_group(group)
+    facts.docker_group_name = main_socket_group(listeners)
+    facts.docker_gid, facts.docker_group_members = (facts.socket_groups.get(facts.docker_group_name)
+                                                    or host_facts.docker_group(facts.docker_group_name))
 
 
 def read_host_facts(daemon, scopes):
-    """HostFacts for the host and files sections (and 4.5's content trust); docker_package is gather's."""
+    """HostFacts for the host and files sections (and 4.5's content trust, 2.7's socket unit); docker_package
+    is gather's."""
     facts = HostFacts()
     if "host" in scopes:
         facts.audit_rules = host_facts.read_audit_rules()
         facts.mountpoints = host_facts.read_mountpoints()
         facts.binaries = dict((name, host_facts.find_binary(name)) for name in STACK_BINARIES)
         facts.binaries["dockerd"] = dockerd_binary(daemon)
-    if "host" in scopes or "files" in scopes:
-        facts.docker_group_name = socket_group(daemon)
-        facts.docker_gid, facts.docker_group_members = host_facts.docker_group(facts.docker_group_name)
+    if set(scopes) & {"host", "files", "daemon"}:
         facts.units = dict((name, host_facts.find_unit(name)) for name in UNIT_FILES)
+        facts.socket_unit = read_socket_unit()
+    if "host" in scopes or "files" in scopes:
+        read_socket_groups(daemon, facts)
     if "images" in scopes:
         facts.content_trust = host_facts.content_trust_sources()
     return facts
@@ -248,31 +375,48 @@ class GatherRequest(object):
         return bool(self.scopes & {"images", "bulwark"})
 
 
+def _mounts_local_volumes(containers):
+    return any(mount.get("Type") == "volume" and mount.get("Driver") == "local"
+               for container in containers for mount in container.mounts)
+
+
 def gather(client, request, options):
     """An AuditState for the request. Raises GatherError when the API is unusable."""
     state = AuditState(options=options)
     state.daemon = read_daemon_config()
-    with ThreadPoolExecutor(max_workers=1) as background:
-        # dpkg -S and apt-cache policy take about a second when apt (re)builds its cache: they
-        # run while the daemon answers the API calls.
-        package = None
+    with ThreadPoolExecutor(max_workers=2) as background:
+        # dpkg -S and apt-cache policy take about a second when apt (re)builds its cache, and the /proc
+        # reads of 5.26 a tenth of a millisecond per container: they run while the daemon answers the API calls.
+        package = inits = None
         if "host" in request.scopes:
             package = background.submit(host_facts.read_docker_package, dockerd_binary(state.daemon))
         state.info = guarded(client, client.call, "info")
         if request.needs_containers:
             state.containers = guarded(client, _gather_containers, client, request)
+            if "containers" in request.scopes:
+                # 5.26 asks the kernel; 5.10, 5.16 and 5.17 follow `container:` modes to the donor.
+                inits = background.submit(read_init_statuses, state)
+                guarded(client, _gather_donors, client, state)
         if request.needs_images:
             state.images = guarded(client, _gather_images, client, state.containers, request.image_history)
         if request.scopes & gather_operations.SCOPES:
             gather_operations.gather_operations(client, request, state)
+        volumes = None
         if "daemon" in request.scopes:
             # 2.2 reads the bridge itself (its settings may wait for a restart without containers); 2.9
             # counts what remapping would hide.
             state.default_bridge = _optional(client, "inspect_network", "bridge")
-            state.volume_count = len((_optional(client, "volumes") or {}).get("Volumes") or [])
+            volumes = _optional(client, "volumes") or {}
+            state.volume_count = len(volumes.get("Volumes") or [])
+        if "containers" in request.scopes and _mounts_local_volumes(state.containers):
+            # 5.6: a local volume can bind a host directory (o=bind,device=/etc); one list answers every container.
+            volumes = volumes if volumes is not None else (_optional(client, "volumes") or {})
+            state.volumes = dict((volume.get("Name"), volume) for volume in volumes.get("Volumes") or [])
         if request.scopes & {"daemon", "containers"}:
             state.daemon_seccomp_profile = read_seccomp_profile(state)
         state.host = read_host_facts(state.daemon, request.scopes)
         if package is not None:
             state.host.docker_package = package.result()
+        if inits is not None:
+            inits.result()
     return state

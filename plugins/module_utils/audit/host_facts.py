@@ -25,9 +25,17 @@ import subprocess
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import make_private_dir, private_dir_problem
 
-# One audit rule that watches a path. recursive: the rule covers everything
-# below the path too (a `-w` watch on a directory, or `-F dir=`).
-AuditWatch = collections.namedtuple("AuditWatch", ["path", "perms", "recursive", "text"])
+# One audit rule on a path. recursive: the rule covers everything below the
+# path too (a `-w` watch on a directory, or `-F dir=`). action: "always" (it
+# records), "never" (it suppresses what matches it) or AMBIGUOUS (auditctl -l
+# printed it twice: one of the two is a never rule). conditional: it matches
+# only some events (other fields such as auid, or a list of syscalls), so it
+# decides nothing for the path as a whole.
+AuditWatch = collections.namedtuple("AuditWatch", ["path", "perms", "recursive", "text", "action", "conditional"],
+                                    defaults=("always", False))
+AMBIGUOUS = "always or never"
+# Fields that only say which path, which accesses and which rule: anything else narrows the events a rule matches.
+PATH_RULE_FIELDS = ("path", "dir", "perm", "key", "arch")
 
 # Audit rules as found: source says where they came from (the running kernel
 # via auditctl, or rule files on disk that may not be loaded yet).
@@ -59,8 +67,29 @@ CONTENT_TRUST_ON = re.compile(r"""(?:^|[\s"'=])DOCKER_CONTENT_TRUST=["']?1["']?(
 
 # --- audit rules -----------------------------------------------------------
 
+def _rule_action(fields):
+    """"always" or "never" from `-a/-A list,action` (either order); always for a -w watch."""
+    for flag in ("-a", "-A"):
+        if flag in fields[:-1]:
+            words = fields[fields.index(flag) + 1].split(",")
+            return "never" if "never" in words else "always"
+    return "always"
+
+
+def _is_conditional(fields):
+    # A rule that names syscalls other than all, or filters on more than the path, matches only some events.
+    for index, field in enumerate(fields[:-1]):
+        value = fields[index + 1]
+        if field == "-S" and value != "all":
+            return True
+        if field == "-F" and value.partition("=")[0].partition("!")[0].partition("<")[0].partition(">")[0] \
+                not in PATH_RULE_FIELDS:
+            return True
+    return False
+
+
 def _watch_from_fields(fields, text):
-    """An AuditWatch from one rule's split fields, or None when it watches no path."""
+    """An AuditWatch from one rule's split fields, or None when it names no path."""
     if "-w" in fields:
         index = fields.index("-w")
         perms = fields[fields.index("-p") + 1] if "-p" in fields[:-1] else "rwxa"
@@ -76,11 +105,19 @@ def _watch_from_fields(fields, text):
             path, recursive = value, True
         elif name == "perm":
             perms = value
-    return AuditWatch(normal_path(path), perms, recursive, text) if path else None
+    if not path:
+        return None
+    return AuditWatch(normal_path(path), perms, recursive, text, _rule_action(fields), _is_conditional(fields))
 
 
-def parse_audit_rules(text):
-    """AuditWatch entries from auditctl -l output or audit .rules file content."""
+def parse_audit_rules(text, listed_by_auditctl=False):
+    """AuditWatch entries, in the order the kernel evaluates them, from auditctl -l output or .rules file content.
+
+    auditctl -l prints a never rule that has only a path and a permission filter as a `-w` watch, exactly as
+    the always rule for the same path: a line it prints twice (the kernel refuses two equal rules) is one
+    rule of each, and which of them comes first cannot be told (listed_by_auditctl marks both AMBIGUOUS).
+    In rule files, `-A` puts a rule in front of the ones before it.
+    """
     watches = []
     for line in text.splitlines():
         line = line.strip()
@@ -91,25 +128,54 @@ def parse_audit_rules(text):
         except ValueError:
             continue
         watch = _watch_from_fields(fields, line)
-        if watch:
+        if watch is None:
+            continue
+        if "-A" in fields:
+            watches.insert(0, watch)
+        else:
             watches.append(watch)
+    if listed_by_auditctl:
+        counts = collections.Counter(watch.text for watch in watches)
+        watches = [watch._replace(action=AMBIGUOUS) if counts[watch.text] > 1 else watch for watch in watches]
     return watches
 
 
+def _covers(watch, wanted):
+    return watch.path in wanted or (watch.recursive and any(is_within(candidate, watch.path) for candidate in wanted))
+
+
+def _path_rules(rules, path):
+    """The rules on `path` (itself, or recursively a directory above it), in evaluation order, up to and with the
+    first one that suppresses writes to it: a never rule (or AMBIGUOUS pair) for every event, whose permission
+    filter includes writes. The kernel stops at the first rule that matches."""
+    wanted = {normal_path(path), normal_path(os.path.realpath(path))}
+    found = []
+    for watch in rules.watches:
+        if not _covers(watch, wanted):
+            continue
+        found.append(watch)
+        if watch.action != "always" and not watch.conditional and "w" in watch.perms:
+            break
+    return found
+
+
 def covering_watches(rules, path):
-    """Rules that audit `path`: on the path itself, or recursively on a directory above it.
+    """Rules that record events on `path`: always rules on the path itself, or recursively on a directory above
+    it, that come before any never rule suppressing writes to it. Never rules are never watches.
 
     A plain substring match (what shell implementations do) would let a
     rule on /usr/bin/containerd-shim count for /usr/bin/containerd.
     """
-    wanted = {normal_path(path), normal_path(os.path.realpath(path))}
-    found = []
-    for watch in rules.watches:
-        if watch.path in wanted:
-            found.append(watch)
-        elif watch.recursive and any(is_within(candidate, watch.path) for candidate in wanted):
-            found.append(watch)
-    return found
+    return [watch for watch in _path_rules(rules, path) if watch.action == "always"]
+
+
+def suppressing_rule(rules, path):
+    """The never (or AMBIGUOUS) rule that stops writes to `path` from being recorded, or None."""
+    found = _path_rules(rules, path)
+    if not found or found[-1].action == "always":
+        return None
+    # A watch recording writes that comes first has already decided.
+    return None if any("w" in watch.perms for watch in found[:-1] if watch.action == "always") else found[-1]
 
 
 def read_audit_rules(run=subprocess.run, which=shutil.which):
@@ -123,7 +189,7 @@ def read_audit_rules(run=subprocess.run, which=shutil.which):
         else:
             failure = (result.stderr or "").strip() or "exit code %s" % result.returncode
         if result is not None and result.returncode == 0:
-            return AuditRules("auditctl -l", parse_audit_rules(result.stdout), None)
+            return AuditRules("auditctl -l", parse_audit_rules(result.stdout, listed_by_auditctl=True), None)
     else:
         failure = "auditctl not installed"
     text, files = _read_rule_files()
@@ -223,6 +289,42 @@ def read_cmdline(pid, proc="/proc"):
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part] or None
 
 
+# What the kernel appends to /proc/<pid>/exe once the file a process runs was deleted or replaced on disk.
+REPLACED_SUFFIX = " (deleted)"
+
+
+def installed_path(binary):
+    """The path a running process's binary is installed at, without the kernel's " (deleted)" mark."""
+    if binary and binary.endswith(REPLACED_SUFFIX):
+        return binary[:-len(REPLACED_SUFFIX)]
+    return binary
+
+
+def parse_proc_status(text):
+    """{field: value} of /proc/<pid>/status text ("NoNewPrivs:\t1" -> {"NoNewPrivs": "1"})."""
+    fields = {}
+    for line in (text or "").splitlines():
+        name, separator, value = line.partition(":")
+        if separator:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def read_process_file(pid, name, proc="/proc"):
+    """(text, None) of /proc/<pid>/<name>, or (None, why) when it cannot be read.
+
+    status and cgroup are world-readable unless /proc is mounted with hidepid;
+    root reads them for every process, those of remapped (user namespace) uids
+    included.
+    """
+    path = "%s/%s/%s" % (proc, pid, name)
+    try:
+        with open(path, "rb") as handle:  # bytes, decoded once: a read per container adds up over a thousand
+            return handle.read().decode("utf-8", "replace"), None
+    except OSError as error:
+        return None, "%s: %s" % (path, error.strerror or error)
+
+
 def process_binary(pid, proc="/proc"):
     try:
         return os.path.realpath(os.readlink("%s/%s/exe" % (proc, pid)))
@@ -242,6 +344,28 @@ def find_unit(name, dirs=UNIT_DIRS):
         if os.path.exists(path):
             return path
     return None
+
+
+def unit_drop_ins(name, dirs=UNIT_DIRS):
+    """A unit's drop-in files (<name>.d/*.conf) in the order systemd applies them.
+
+    systemd sorts drop-ins by file name over every unit directory; of two with
+    the same name, the one in the earlier (more specific) directory wins.
+    """
+    chosen = {}
+    for directory in dirs:
+        for path in glob.glob(posixpath.join(directory, name + ".d", "*.conf")):
+            chosen.setdefault(posixpath.basename(path), path)
+    return [chosen[base] for base in sorted(chosen)]
+
+
+def read_unit_texts(name, dirs=UNIT_DIRS):
+    """The text of a unit as systemd loads it and of its drop-ins, in load order; [] when there is no unit."""
+    path = find_unit(name, dirs)
+    if path is None:
+        return []
+    texts = [read_text(path)] + [read_text(drop_in) for drop_in in unit_drop_ins(name, dirs)]
+    return [text for text in texts if text is not None]
 
 
 def content_trust_sources(patterns=CONTENT_TRUST_FILES, environ=None):
@@ -290,7 +414,10 @@ def files_below(directory):
 # `apt-cache policy` (None for "(none)"); sources: where apt's version table
 # finds versions ("/var/lib/dpkg/status" is the installed copy itself); note:
 # why something is unknown (dockerd not from a package, a command failed).
-PackageStatus = collections.namedtuple("PackageStatus", ["package", "installed", "candidate", "sources", "note"])
+# replaced: the running dockerd's binary was replaced on disk after it started (its /proc/<pid>/exe ends in
+# " (deleted)"), so the package describes the installed binary, not the running one; path: the installed path.
+PackageStatus = collections.namedtuple("PackageStatus", ["package", "installed", "candidate", "sources", "note",
+                                                         "replaced", "path"], defaults=(False, None))
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 PACKAGE_COMMAND_TIMEOUT = 20
@@ -424,6 +551,15 @@ def read_docker_package(binary, run=subprocess.run, which=shutil.which, apt_cach
         return None
     if not binary:
         return PackageStatus(None, None, None, [], "the dockerd binary was not found")
+    status = _package_of(installed_path(binary), run, which, apt_cache_dir)
+    if installed_path(binary) != binary:
+        return status._replace(replaced=True, path=installed_path(binary))
+    return status
+
+
+def _package_of(binary, run, which, apt_cache_dir):
+    """PackageStatus of the dpkg package that owns the file at binary."""
+    dpkg = which("dpkg")
     paths = dpkg_paths(binary)
     # dpkg -S exits 1 when one of the spellings is not owned; the other's line still counts.
     output, error = _run_quietly([dpkg, "-S"] + paths, run)

@@ -16,6 +16,7 @@ import collections
 import os
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
 
@@ -25,7 +26,7 @@ IMMUTABLE_LABEL = "bulwark.immutable"
 TRUE_LABEL_VALUES = ("true", "1", "yes")
 
 # The group dockerd gives its socket when neither -G/--group nor daemon.json `group` says otherwise.
-DEFAULT_DOCKER_GROUP = "docker"
+DEFAULT_DOCKER_GROUP = sockets.DEFAULT_DOCKER_GROUP
 
 # A file the audit read as text: text None and error set when it could not be read.
 FileText = collections.namedtuple("FileText", ["path", "text", "error"])
@@ -48,10 +49,14 @@ class AuditOptions(object):
 class HostFacts(object):
     """Section 1 and 3 facts about the machine dockerd runs on.
 
-    audit_rules: host_facts.AuditRules; docker_group_name: the group dockerd
-    gives its socket (-G/--group or daemon.json `group`, default docker);
-    docker_group_members: that group's member names, or None when it does not
-    exist; docker_gid: its gid or None; mountpoints: {mount point: device} or
+    audit_rules: host_facts.AuditRules; docker_group_name: the group of the
+    Docker socket (dockerd.sockets decides: -G/--group or daemon.json `group`
+    for a socket dockerd makes, docker.socket's SocketGroup for one systemd
+    passes with -H fd://); docker_group_members: that group's member names, or
+    None when it does not exist; docker_gid: its gid or None; socket_groups:
+    {group: (gid, members)} of every socket file dockerd serves (1.1.2, 3.15);
+    socket_unit: dockerd.systemd_unit.SocketUnit of docker.socket and its
+    drop-ins, or None when there is none; mountpoints: {mount point: device} or
     None; binaries / units: {name: path or None}; content_trust: where
     DOCKER_CONTENT_TRUST=1 is set; docker_package: host_facts.PackageStatus of
     the package that installed the running dockerd, or None when not gathered.
@@ -63,9 +68,11 @@ class HostFacts(object):
 
     def __init__(self, audit_rules=None, docker_group_members=None, docker_gid=None, mountpoints=None,
                  binaries=None, units=None, content_trust=None, files=None, docker_group_name=DEFAULT_DOCKER_GROUP,
-                 docker_package=None):
+                 docker_package=None, socket_unit=None, socket_groups=None):
         self.audit_rules = audit_rules
         self.docker_group_name = docker_group_name
+        self.socket_unit = socket_unit
+        self.socket_groups = socket_groups or {}
         self.docker_group_members = docker_group_members
         self.docker_gid = docker_gid
         self.docker_package = docker_package
@@ -75,6 +82,14 @@ class HostFacts(object):
         self.content_trust = content_trust or []
         self._fixed_files = files
         self._stats = {}
+
+    def group_members(self, name):
+        """(gid, members) of a socket group: gathered for every socket group, else the docker group's facts."""
+        if name in self.socket_groups:
+            return self.socket_groups[name]
+        if name == self.docker_group_name:
+            return self.docker_gid, self.docker_group_members
+        return None, None
 
     def stat(self, path):
         """FileStat of path (symlinks followed) or None when it does not exist."""
@@ -99,18 +114,39 @@ class HostFacts(object):
         return os.path.realpath(path)
 
 
+# Namespaces a container can share with another one (`container:<id or name>`).
+NAMESPACE_MODES = ("NetworkMode", "PidMode", "IpcMode")
+CONTAINER_MODE = "container:"
+
+
 class ContainerView(object):
     """One container's inspect data, plus the optional per-container extras.
 
     top: `docker top` process table (only with process_checks); diff: the
     filesystem changes (for containers labelled immutable, and for every
     running container with drift_checks), one call per container at most.
+    init_status: /proc/<State.Pid>/status of a running container's init as
+    {field: value} (host side, containers scope), or None with
+    init_status_note saying why it was not read.
     """
 
-    def __init__(self, inspect, top=None, diff=None):
+    def __init__(self, inspect, top=None, diff=None, init_status=None, init_status_note=None):
         self.inspect = inspect
         self.top = top
         self.diff = diff
+        self.init_status = init_status
+        self.init_status_note = init_status_note
+
+    def joined(self, key):
+        """The container reference of a `container:<reference>` namespace mode (NAMESPACE_MODES), else None."""
+        mode = str(self.host_config.get(key) or "")
+        return mode[len(CONTAINER_MODE):] if mode.startswith(CONTAINER_MODE) else None
+
+    @property
+    def pid(self):
+        """The host pid of the container's init (State.Pid), or None when it is not running."""
+        pid = (self.inspect.get("State") or {}).get("Pid")
+        return pid if isinstance(pid, int) and pid > 0 and self.running else None
 
     @property
     def id(self):
@@ -211,11 +247,18 @@ class AuditState(object):
     and SwarmFacts, or None when their scope was not gathered.
 
     default_bridge: `docker network inspect bridge` (None when not gathered or
-    there is none); volume_count: the number of volumes (None when not gathered).
+    there is none); volume_count: the number of volumes (None when not gathered);
+    volumes: {name: GET /volumes entry} when an audited container mounts a
+    named volume of the local driver (5.6 reads the host path it binds), else None.
+
+    donors: {id: ContainerView} of the containers whose namespaces audited
+    containers join (`container:<id or name>` network, PID or IPC modes)
+    that are not audited themselves; container_by_reference finds either.
     """
 
     def __init__(self, options=None, info=None, daemon=None, host=None, containers=None, images=None,
-                 daemon_seccomp_profile=None, operations=None, swarm=None, default_bridge=None, volume_count=None):
+                 daemon_seccomp_profile=None, operations=None, swarm=None, default_bridge=None, volume_count=None,
+                 volumes=None, donors=None):
         self.options = options or AuditOptions()
         self.info = info
         self.daemon = daemon or DaemonConfig()
@@ -227,6 +270,29 @@ class AuditState(object):
         self.swarm = swarm
         self.default_bridge = default_bridge
         self.volume_count = volume_count
+        self.volumes = volumes
+        self.donors = donors or {}
+        self._references = None
+
+    def container_by_reference(self, reference):
+        """The audited container or gathered donor that `container:<reference>` names, or None.
+
+        dockerd stores the full id; a name (with or without its slash) or a
+        unique id prefix, as the docker CLI accepts them, is found too.
+        """
+        known = list(self.containers) + list(self.donors.values())
+        if self._references is None or self._references[0] != len(known):
+            index = {}
+            for container in known:
+                index.setdefault(container.id, container)
+                index.setdefault(container.name, container)
+            self._references = (len(known), index)
+        reference = str(reference or "").lstrip("/")
+        found = self._references[1].get(reference)
+        if found is not None or not reference:
+            return found
+        matches = set(container.id for container in known if container.id.startswith(reference))
+        return self._references[1][matches.pop()] if len(matches) == 1 else None
 
     def image_of(self, container):
         return self.images.get(container.image_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_SOCKET
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import docker_host_socket
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
@@ -52,18 +52,9 @@ def docker_socket(state):
 
 
 def docker_sockets(state):
-    """Every unix socket dockerd listens on: its unix:// hosts, and the default socket for fd://
-    (docker.socket) or when no hosts are set at all."""
-    hosts = [str(host) for host in state.daemon.value("hosts") or []]
-    if not hosts:
-        return [docker_socket(state)]
-    sockets = set()
-    for host in hosts:
-        if host.startswith("unix://"):
-            sockets.add(host[len("unix://"):] or DEFAULT_DOCKER_SOCKET)
-        elif host.startswith("fd://"):
-            sockets.add(DEFAULT_DOCKER_SOCKET)
-    return sorted(sockets)
+    """Every unix socket file dockerd listens on (dockerd.sockets: its unix:// hosts, docker.socket's for fd://,
+    the default socket when no hosts are set)."""
+    return sorted(set(listener.address for listener in sockets.unix_sockets(sockets.listeners_of(state))))
 
 
 def unit(state, name):

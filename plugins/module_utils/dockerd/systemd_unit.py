@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""docker.service as systemd reads it: its ExecStart, its environment, and a drop-in that replaces it.
+"""docker.service as systemd reads it: its ExecStart, its environment, and a drop-in that replaces it;
+docker.socket as systemd reads it: its listeners and the owner and mode of its socket files.
 
 The TLS listener moves dockerd's listeners from its command line (-H) into
 daemon.json (`hosts`), because dockerd refuses an option set in both
@@ -13,6 +14,7 @@ it. Plain functions over unit file text; nothing here runs systemctl.
 
 from __future__ import annotations
 
+import collections
 import re
 import shlex
 
@@ -195,3 +197,44 @@ def drop_in_without_host_flags(argv, comment):
         "ExecStart=%s" % render_exec(argv),
         "",
     ])
+
+
+# --- docker.socket -------------------------------------------------------------
+
+# Every Listen*= of a socket unit opens one file descriptor, in the order written; dockerd's
+# fd://N picks the Nth from 3.
+LISTEN_KEYS = ("ListenStream", "ListenDatagram", "ListenSequentialPacket", "ListenFIFO", "ListenSpecial",
+               "ListenNetlink", "ListenMessageQueue", "ListenUSBFunction")
+# systemd's defaults for the socket file it creates: root-owned, mode 0666.
+DEFAULT_SOCKET_USER = "root"
+DEFAULT_SOCKET_GROUP = "root"
+DEFAULT_SOCKET_MODE = 0o666
+
+# A socket unit as systemd reads it (the unit and its drop-ins): listens is [(Listen key, value)] in order;
+# user, group: owner of the socket files it creates; mode: their permission bits.
+SocketUnit = collections.namedtuple("SocketUnit", ["listens", "user", "group", "mode"])
+
+
+def socket_unit(unit_texts):
+    """SocketUnit of a .socket unit and its drop-ins (texts in load order), or None without text.
+
+    An empty Listen*= resets every listener set before it; an empty SocketUser=,
+    SocketGroup= or SocketMode= (or an unreadable mode) restores systemd's default.
+    """
+    if not unit_texts:
+        return None
+    listens, settings = [], {}
+    for text in unit_texts:
+        for section, key, value in unit_entries(text):
+            if section != "Socket":
+                continue
+            if key in LISTEN_KEYS:
+                listens = listens + [(key, value)] if value else []
+            elif key in ("SocketUser", "SocketGroup", "SocketMode"):
+                settings[key] = value
+    try:
+        mode = int(settings.get("SocketMode") or "", 8)
+    except ValueError:
+        mode = DEFAULT_SOCKET_MODE
+    return SocketUnit(listens, settings.get("SocketUser") or DEFAULT_SOCKET_USER,
+                      settings.get("SocketGroup") or DEFAULT_SOCKET_GROUP, mode)

@@ -20,11 +20,13 @@ import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import paths as daemon_paths
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 
 CERTS_DIR = "/etc/docker/certs.d"
 
 # name: what the file is (the finding's target when it is absent); paths(state) -> [paths];
-# kind: file, dir or socket; owner, group (a name, or None: the socket group dockerd uses);
+# kind: file, dir or socket; owner, group (a name, or None: the group of each socket file, as
+# dockerd.sockets decides it: dockerd's -G for its own, docker.socket's SocketGroup for systemd's);
 # max_mode: no permission bit beyond it; ownership / mode: (rule id, title);
 # severity; location: where it is looked for, for the docs.
 DockerFile = collections.namedtuple(
@@ -80,7 +82,8 @@ DOCKER_FILES = (
     DockerFile("docker socket", daemon_paths.docker_sockets, "socket", "root", None, 0o660,
                ("3.15", "Ensure that the Docker socket file ownership is set to root:docker"),
                ("3.16", "Ensure that the Docker socket file permissions are set to 660 or more restrictively"),
-               "high", "every unix socket dockerd listens on (hosts / -H; fd:// and the default: /var/run/docker.sock)"),
+               "high", "every unix socket dockerd listens on: hosts / -H unix:// (the default: /var/run/docker.sock), "
+                       "and for fd:// the ListenStream paths of docker.socket"),
     DockerFile("daemon.json", _one(daemon_paths.daemon_json), "file", "root", "root", 0o644,
                ("3.17", "Ensure that the daemon.json file ownership is set to root:root"),
                ("3.18", "Ensure that daemon.json file permissions are set to 644 or more restrictive"),
@@ -107,10 +110,14 @@ _KIND_NAMES = {"file": "regular file", "dir": "directory", "socket": "socket", "
 Target = collections.namedtuple("Target", ["path", "real_path", "note"])
 
 
-def group_of(entry, state):
-    """The group an entry's files must have: its own, or the socket group dockerd uses (-G / daemon.json group)."""
+def group_of(entry, state, path=None):
+    """The group an entry's file at path must have: the entry's own, or the group of that socket file
+    (dockerd.sockets: -G / daemon.json group for a socket dockerd makes, SocketGroup for one systemd makes)."""
     if entry.group is not None:
         return entry.group
+    for listener in sockets.unix_sockets(sockets.listeners_of(state)):
+        if path is not None and listener.address == path:
+            return listener.group or DEFAULT_DOCKER_GROUP
     return state.host.docker_group_name or DEFAULT_DOCKER_GROUP
 
 
@@ -140,7 +147,7 @@ def policy_rules(state, entries=DOCKER_FILES):
         for target in targets(entry, state):
             if target.real_path is not None:
                 rules.append({
-                    "path": target.real_path, "owner": entry.owner, "group": group_of(entry, state),
+                    "path": target.real_path, "owner": entry.owner, "group": group_of(entry, state, target.path),
                     "mode": "%04o" % entry.max_mode, "rules": [entry.ownership[0], entry.mode[0]],
                 })
     return rules

@@ -20,6 +20,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import describe as describe_history
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import history_secrets
+from ansible_collections.bulwark.hardening.plugins.module_utils.common import references
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
     bind_mounts, capability_names, describe_mount, docker_socket_path, process_commands,
@@ -40,10 +41,6 @@ EXTRA_SENSITIVE_PATHS = (
 DOCKER_MANAGED_FILES = ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/.dockerenv")
 DIFF_KINDS = {0: "changed", 1: "added", 2: "deleted"}
 DIFF_EXAMPLES = 5
-
-# Docker Hub's aliases, so an allowlist entry `docker.io` covers all spellings.
-DOCKER_HUB = "docker.io"
-DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
 
 
 def _masked(hits):
@@ -154,21 +151,16 @@ def image_pinned(container, state):
 
 def split_reference(reference):
     """(registry, repository path) of an image reference, with Docker Hub's defaults applied."""
-    name = reference.split("@", 1)[0]
-    first, sep, rest = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, rest
-    else:
-        registry, path = DOCKER_HUB, (name if sep else "library/" + name)
-    if ":" in path.rsplit("/", 1)[-1]:
-        path = path.rsplit(":", 1)[0]
-    return (DOCKER_HUB if registry in DOCKER_HUB_ALIASES else registry), path
+    return references.split_repository(reference)
 
 
-def _trusted(reference, allowlist):
+def trusted_reference(reference, allowlist):
+    """True when the reference's registry and repository are in allowlist (registry[/path prefix] entries)."""
+    # Entries and references go through one alias table: `index.docker.io/library` is `docker.io/library`.
     registry, path = split_reference(reference)
     full = registry + "/" + path
-    return any(full == entry.rstrip("/") or full.startswith(entry.rstrip("/") + "/") for entry in allowlist)
+    entries = [references.canonical_prefix(entry) for entry in allowlist if entry.strip()]
+    return any(full == entry or full.startswith(entry + "/") for entry in entries)
 
 
 def _same_digest_reference(reference, repo_digest):
@@ -192,8 +184,8 @@ def registry_origins(container, image):
     return created_from or digests
 
 
-def _repositories(references):
-    return ", ".join(sorted(set("%s/%s" % split_reference(reference) for reference in references)))
+def _repositories(names):
+    return ", ".join(sorted(set("%s/%s" % split_reference(name) for name in names)))
 
 
 @container_rule(
@@ -217,8 +209,8 @@ def trusted_registry(container, state):
     if not origins:
         return failed("the image has no registry digest (RepoDigests is empty): it was built, imported or tagged "
                       "locally, so it has no registry origin whatever its name")
-    if any(_trusted(origin, allowlist) for origin in origins):
-        return passed("from %s (RepoDigests)" % _repositories(o for o in origins if _trusted(o, allowlist)))
+    if any(trusted_reference(origin, allowlist) for origin in origins):
+        return passed("from %s (RepoDigests)" % _repositories(o for o in origins if trusted_reference(o, allowlist)))
     return failed("from untrusted registries only: %s (RepoDigests)" % _repositories(origins))
 
 
@@ -257,39 +249,57 @@ def image_trusted_registry(image, state):
     if not origins:
         return failed("no registry digest (RepoDigests is empty): built, imported or tagged locally, so it has no "
                       "registry origin whatever its name")
-    if any(_trusted(origin, allowlist) for origin in origins):
-        return passed("from %s (RepoDigests)" % _repositories(o for o in origins if _trusted(o, allowlist)))
+    if any(trusted_reference(origin, allowlist) for origin in origins):
+        return passed("from %s (RepoDigests)" % _repositories(o for o in origins if trusted_reference(o, allowlist)))
     return failed("from untrusted registries only: %s (RepoDigests)" % _repositories(origins))
 
 
 SECRET_FILE_EXAMPLES = 5
+STILL_IN_IMAGE = ("layers counted from the base; a file a later layer deleted or overwrote is still in the image: "
+                  "anyone who has the image can read it")
+
+
+def in_layers(scan):
+    """' in N layers' of a layer scan (nothing when it does not know)."""
+    layers = getattr(scan, "layers", 0)
+    return " in %d layer%s" % (layers, "" if layers == 1 else "s") if layers else ""
+
+
+def describe_secret_file(entry, layers=0):
+    """One secret file as evidence: path, kind, length, its layer and what a later layer did to it; never a value."""
+    where = ""
+    if entry.get("layer"):
+        where = ", layer %d of %d" % (entry["layer"], layers) if layers else ", layer %d" % entry["layer"]
+        if entry.get("removed_in"):
+            where += ", %s in layer %d" % (entry["removal"], entry["removed_in"])
+    return "%s (%s, %d bytes%s)" % (entry["path"], entry["kind"], entry["length"], where)
 
 
 @image_rule(
     "BW-010", "Image layers hold no secret files", SECTION,
     level=1, scored=True, severity="critical", fix="manual",
-    reads="the image's files (image_audit layer_scan: streamed export of a created, never started container, "
+    reads="the image's files in every layer (image_audit layer_scan: docker save streamed, whiteouts honoured, "
           "cached by image id): private keys, .env files, cloud credentials, .npmrc/.pypirc/.docker/config.json "
-          "auth, .git-credentials, .netrc",
+          "auth, .git-credentials, .netrc - also those a later layer deleted",
     remediation="Rebuild without the file (BuildKit secret mounts at build time, runtime secrets at run time); a file "
                 "deleted in a later layer is still in the earlier one. Rotate every exposed credential.",
 )
 def secret_files(image, state):
-    # Anyone who can pull the image can unpack every layer and read the key.
+    # Anyone who can pull the image can unpack every layer and read the key, whatever a later layer deletes.
     scan = image.scan
     if scan is None:
         return skipped("no layer scan of this image (image_audit with layer_scan: true reads its files)")
     # A scan stopped at a cap (images.scan.ScanLimits) proves what it found, never the absence of the rest.
     stopped = getattr(scan, "incomplete", None)
-    if scan.secret_files:
-        shown = ["%s (%s, %d bytes)" % (entry["path"], entry["kind"], entry["length"])
-                 for entry in scan.secret_files[:SECRET_FILE_EXAMPLES]]
-        more = ", ..." if len(scan.secret_files) > SECRET_FILE_EXAMPLES else ""
+    if scan.secret_count:
+        shown = [describe_secret_file(entry, scan.layers) for entry in scan.secret_files[:SECRET_FILE_EXAMPLES]]
+        more = ", ..." if scan.secret_count > SECRET_FILE_EXAMPLES else ""
+        layered = " (%s)" % STILL_IN_IMAGE if any(entry.get("layer") for entry in scan.secret_files) else ""
         stopped_note = " (layer scan incomplete: %s)" % stopped if stopped else ""
-        return failed("%d secret files: %s%s%s" % (len(scan.secret_files), ", ".join(shown), more, stopped_note))
+        return failed("%d secret files: %s%s%s%s" % (scan.secret_count, ", ".join(shown), more, layered, stopped_note))
     if stopped:
         return skipped("layer scan incomplete: %s; no secret file among the %d files read" % (stopped, scan.files))
-    return passed("no secret file among %d files" % scan.files)
+    return passed("no secret file among %d files%s" % (scan.files, in_layers(scan)))
 
 
 @image_rule(
@@ -366,60 +376,193 @@ def sensitive_writable_mounts(container, state):
 
 # --- BW-012: nothing downloaded at run time ---------------------------------------------
 
-# Package managers and downloaders: a running container that runs one fetches code or data it was not built with.
-RUNTIME_FETCHERS = frozenset([
-    "apt", "apt-get", "dpkg", "apk", "yum", "dnf", "microdnf", "zypper", "pip", "pip3", "npm", "yarn", "gem",
-    "curl", "wget",
+# Programs that fetch whatever their arguments say: installers of system and language packages, and downloaders
+# (git's remote helpers are the processes that talk to the remote while git fetches).
+ALWAYS_FETCH = frozenset([
+    "apt", "apt-get", "aptitude", "dpkg", "apk", "yum", "dnf", "microdnf", "zypper", "pip", "pip3", "pipx", "gem",
+    "cpan", "cpanm", "curl", "wget", "pnpx", "git-remote-http", "git-remote-https", "git-remote-ftp",
+    "git-remote-ftps",
 ])
 # pip also installs itself as pip3.11 and the like.
 VERSIONED_PIP = re.compile(r"^pip[0-9.]*$")
 # Interpreters whose scripts are package managers: `python3 /usr/bin/pip3 install`, `/usr/bin/python3 /usr/bin/dnf`,
-# `node /usr/bin/npm`, `ruby /usr/bin/gem`. The program is then the script (or python's -m module), not the interpreter.
-INTERPRETERS = re.compile(r"^(python|ruby|node|nodejs)[0-9.]*$")
-# Interpreter options that run inline code (no script follows) and options that take a value.
-INLINE_CODE_OPTIONS = ("-c", "-e", "-p", "--eval", "--print")
-VALUED_OPTIONS = ("-W", "-X", "-Q", "-I", "-r", "--require")
-# Entry scripts of node's package managers that are not named after the tool.
-SCRIPT_NAMES = {"npm-cli.js": "npm", "yarn.js": "yarn", "yarn.cjs": "yarn"}
+# `node /usr/bin/npm`, `ruby /usr/bin/gem`, `php /usr/bin/composer`. The program is then the script (or python's
+# -m module), not the interpreter.
+INTERPRETERS = re.compile(r"^(?P<family>python|ruby|node|php)(?:js)?[0-9.]*$")
+# Per interpreter: options that run inline code (no script follows) and options that take a value.
+INLINE_CODE_OPTIONS = {"python": ("-c",), "node": ("-e", "-p", "--eval", "--print"), "ruby": ("-e",), "php": ("-r",)}
+VALUED_OPTIONS = {"python": ("-W", "-X", "-Q"), "node": ("-r", "--require", "--import", "--loader"),
+                  "ruby": ("-r", "-I", "-C"), "php": ("-d", "-c")}
+# Entry scripts of node's package managers that are not named after the tool (yarn 2+ runs its release file).
+SCRIPT_NAMES = {"npm-cli.js": "npm", "npx-cli.js": "npx", "yarn.js": "yarn", "yarn.cjs": "yarn", "yarnpkg": "yarn",
+                "pnpm.cjs": "pnpm", "pnpm.js": "pnpm", "pnpx.cjs": "pnpx"}
+YARN_RELEASE = re.compile(r"^yarn-[0-9][^/]*\.c?js$")
+# Multi-call binaries run the applet their first argument names: `busybox wget URL` is wget.
+MULTI_CALL = ("busybox", "toybox")
+
+FETCH, LAUNCH = "fetch", "launch"
 
 
-def _interpreted_program(interpreter, args):
-    """What an interpreter runs: python's -m module, else its first argument that is not an option (None: inline code)."""
+class SubcommandTool(object):
+    """A tool whose subcommand decides: fetching ones install or download, launching ones run what is installed.
+
+    other: what an unlisted subcommand does (FETCH, LAUNCH for tools that run a package script by its name, or
+    None: neither); bare: what the tool does without a subcommand; valued: its global options that take a
+    value before the subcommand (`npm --prefix DIR start`); fetching_options: options of a launching subcommand
+    that fetch extra packages first (`uv run --with requests`).
+    """
+
+    def __init__(self, fetching=(), launching=(), other=None, bare=None, valued=(), fetching_options=()):
+        self.fetching = frozenset(fetching)
+        self.launching = frozenset(launching)
+        self.other = other
+        self.bare = bare
+        self.valued = frozenset(valued)
+        self.fetching_options = tuple(fetching_options)
+
+
+NPM_SCRIPTS = ("start", "stop", "restart", "test", "t", "tst", "run", "run-script", "rum", "urn")
+# npx and `npm exec` run a package's binary, the project's own when installed: launchers, as npx is.
+SUBCOMMAND_TOOLS = {
+    "npm": SubcommandTool(fetching=("install", "i", "in", "add", "ci", "clean-install", "update", "up", "upgrade",
+                                    "install-test", "it", "install-ci-test", "cit", "init", "create", "dedupe",
+                                    "rebuild", "cache", "audit", "link"),
+                          launching=NPM_SCRIPTS + ("exec", "x", "explore"), other=FETCH,
+                          valued=("--prefix", "--workspace", "-w", "--userconfig", "--cache", "--registry",
+                                  "--loglevel")),
+    # yarn and pnpm run a package.json script named as their subcommand (`yarn serve`); bare yarn installs.
+    "yarn": SubcommandTool(fetching=("install", "add", "upgrade", "up", "upgrade-interactive", "dlx", "global",
+                                     "create", "import", "set", "self-update", "remove", "unplug", "policies"),
+                           launching=("run", "start", "test", "node", "exec"), other=LAUNCH, bare=FETCH,
+                           valued=("--cwd", "--modules-folder", "--cache-folder", "--registry", "--mutex",
+                                   "--network-timeout")),
+    "pnpm": SubcommandTool(fetching=("install", "i", "add", "update", "up", "upgrade", "dlx", "create", "fetch",
+                                     "import", "setup", "env", "self-update", "install-test", "it", "remove", "rm"),
+                           launching=("run", "start", "test", "t", "exec"), other=LAUNCH,
+                           valued=("-C", "--dir", "--filter", "-F", "--workspace-dir")),
+    "uv": SubcommandTool(fetching=("pip", "add", "remove", "sync", "lock", "tool", "python", "self", "venv", "build",
+                                   "tree", "export"),
+                         launching=("run",), other=FETCH, fetching_options=("--with",),
+                         valued=("--directory", "--project", "--cache-dir", "--config-file", "--color")),
+    "uvx": SubcommandTool(other=FETCH, bare=FETCH),
+    "poetry": SubcommandTool(fetching=("install", "add", "update", "lock", "self", "remove", "sync"),
+                             launching=("run", "shell"), other=FETCH,
+                             valued=("-C", "--directory", "-P", "--project")),
+    "pipenv": SubcommandTool(fetching=("install", "sync", "update", "lock", "uninstall"), launching=("run", "shell"),
+                             other=FETCH, bare=None),
+    "composer": SubcommandTool(fetching=("install", "i", "update", "u", "upgrade", "require", "r", "create-project",
+                                         "global", "self-update", "selfupdate", "reinstall", "remove", "rm"),
+                               launching=("run-script", "run", "exec"), other=LAUNCH,
+                               valued=("-d", "--working-dir")),
+    "bundle": SubcommandTool(fetching=("install", "update", "add", "package", "pack", "cache", "lock", "outdated"),
+                             launching=("exec", "console"), other=FETCH, bare=FETCH),
+    "go": SubcommandTool(fetching=("get", "install", "run", "build", "test", "generate", "mod", "work", "vet"),
+                         valued=("-C",)),
+    "cargo": SubcommandTool(fetching=("install", "build", "b", "run", "r", "fetch", "update", "add", "test", "t"),
+                            valued=("-C", "--config", "-Z", "--color")),
+    "git": SubcommandTool(fetching=("clone", "fetch", "pull", "submodule", "ls-remote", "fetch-pack", "remote-http",
+                                    "remote-https", "remote-ftp", "remote-ftps"),
+                          valued=("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env")),
+    "corepack": SubcommandTool(fetching=("prepare", "install", "pack", "use", "up")),
+}
+# conda's drop-in replacements take its subcommands; bundler is bundle's other name.
+for _alias, _tool in (("conda", "conda"), ("mamba", "conda"), ("micromamba", "conda")):
+    SUBCOMMAND_TOOLS[_alias] = SubcommandTool(fetching=("install", "create", "update", "upgrade", "env", "remove"),
+                                              launching=("run",), other=FETCH)
+SUBCOMMAND_TOOLS["bundler"] = SUBCOMMAND_TOOLS["bundle"]
+
+
+def _interpreted_program(family, args):
+    """(script or python -m module, its arguments) an interpreter runs; None for inline code or stdin."""
+    inline, valued = INLINE_CODE_OPTIONS[family], VALUED_OPTIONS[family]
     index = 0
     while index < len(args):
         arg = args[index]
         if arg == "--":
-            return args[index + 1] if index + 1 < len(args) else None
+            return (args[index + 1], args[index + 2:]) if index + 1 < len(args) else None
         if not arg.startswith("-") or arg == "-":
-            return None if arg == "-" else arg
-        if interpreter.startswith("python") and arg.startswith("-m"):
-            module = arg[2:] or (args[index + 1] if index + 1 < len(args) else "")
-            return module.split(".")[0]
-        if arg in INLINE_CODE_OPTIONS or (arg[:2] in ("-c", "-e") and not arg.startswith("--")):
+            return None if arg == "-" else (arg, args[index + 1:])
+        if family == "python" and arg.startswith("-m"):
+            if arg != "-m":
+                return arg[2:].split(".")[0], args[index + 1:]
+            return (args[index + 1].split(".")[0], args[index + 2:]) if index + 1 < len(args) else None
+        if arg in inline or any(arg.startswith(option) and not option.startswith("--") for option in inline):
             return None
-        if arg in VALUED_OPTIONS:
+        if arg in valued:
             index += 1
         index += 1
     return None
 
 
-def program_name(command):
-    """The program a `docker top` command line runs: the basename of argv[0], or of the script or module an
-    interpreter runs. Arguments are never matched: `sleep curl` runs sleep."""
+def _tool_name(path):
+    base = path.rsplit("/", 1)[-1]
+    if YARN_RELEASE.match(base):
+        return "yarn"
+    return SCRIPT_NAMES.get(base, base)
+
+
+def program_and_arguments(command):
+    """(program, its arguments) of a `docker top` command line: the basename of argv[0], or the applet a
+    multi-call binary runs, or the script or module an interpreter runs. `sleep curl` runs sleep."""
     argv = command.split()
     if not argv:
-        return ""
-    name = argv[0].rsplit("/", 1)[-1]
-    if INTERPRETERS.match(name):
-        script = _interpreted_program(name, argv[1:])
+        return "", []
+    name, args = argv[0].rsplit("/", 1)[-1], argv[1:]
+    if name in MULTI_CALL and args and not args[0].startswith("-"):
+        name, args = args[0].rsplit("/", 1)[-1], args[1:]
+    interpreter = INTERPRETERS.match(name)
+    if interpreter:
+        script = _interpreted_program(interpreter.group("family"), args)
         if script:
-            base = script.rsplit("/", 1)[-1]
-            return SCRIPT_NAMES.get(base, base)
-    return name
+            name, args = _tool_name(script[0]), script[1]
+    if name == "corepack" and args and args[0] in ("yarn", "pnpm", "npm", "npx"):
+        name, args = args[0], args[1:]
+    return SCRIPT_NAMES.get(name, name), args
 
 
-def is_runtime_fetcher(name):
-    return name in RUNTIME_FETCHERS or bool(VERSIONED_PIP.match(name))
+def program_name(command):
+    """The program a `docker top` command line runs (program_and_arguments without the arguments)."""
+    return program_and_arguments(command)[0]
+
+
+def _subcommand(tool, args):
+    """(subcommand or None, the arguments after it), skipping the tool's global options and their values."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if not arg.startswith("-"):
+            return arg, args[index + 1:]
+        if arg in tool.valued:
+            index += 1
+        index += 1
+    return None, []
+
+
+def classify_process(command):
+    """(FETCH, LAUNCH or None, what evidence calls it) for one process: a fetch, a package script launch, or neither.
+
+    Evidence names only the program and a subcommand of the tool's own vocabulary, never other arguments:
+    command lines carry URLs, tokens and paths.
+    """
+    name, args = program_and_arguments(command)
+    if name in ALWAYS_FETCH or VERSIONED_PIP.match(name):
+        return FETCH, name
+    tool = SUBCOMMAND_TOOLS.get(name)
+    if tool is None:
+        return None, name
+    subcommand, rest = _subcommand(tool, args)
+    if subcommand is None:
+        return tool.bare, name
+    known = subcommand in tool.fetching or subcommand in tool.launching
+    shown = "%s %s" % (name, subcommand) if known else "%s <%s>" % (name, "script" if tool.other == LAUNCH else "command")
+    if subcommand in tool.fetching:
+        return FETCH, shown
+    if subcommand in tool.launching:
+        for option in tool.fetching_options:
+            if any(arg == option or arg.startswith(option + "=") for arg in rest):
+                return FETCH, "%s %s" % (shown, option)
+        return LAUNCH, shown
+    return tool.other, (name if tool.other == FETCH else shown)
 
 
 def _health_check(container):
@@ -446,14 +589,18 @@ def _runs_health_check(command, health_check):
     "BW-012", "Container runs no package manager or downloader (nothing fetched at run time)", SECTION,
     level=1, scored=True, severity="medium", fix="recreate",
     reads="docker top (the one call per running container that 5.7 reads, only with process_checks: true): "
-          "each process's program (basename of argv[0], or the script or `-m` module python, node or ruby runs) "
-          "against %s; the container's own HEALTHCHECK command is not counted" % ", ".join(sorted(RUNTIME_FETCHERS)),
+          "each process's program (basename of argv[0], the applet busybox runs, or the script or `-m` module "
+          "python, node, ruby or php runs) against the installers and downloaders %s, and the subcommand of %s "
+          "(`npm install` fetches, `npm start` and `yarn <script>` launch what is installed and are not counted); "
+          "the container's own HEALTHCHECK command is not counted"
+          % (", ".join(sorted(ALWAYS_FETCH)), ", ".join(sorted(SUBCOMMAND_TOOLS))),
     remediation="Install packages and fetch files when the image is built (Dockerfile), not in the entrypoint or "
                 "through docker exec; rebuild, recreate the container, and leave downloaders out of runtime images.",
 )
 def runtime_fetchers(container, state):
     # Code fetched at run time is code no image scan, signature or review has seen, and it differs between
-    # restarts. Only program names are reported: command lines can carry tokens and URLs with credentials.
+    # restarts. A package manager that only launches a script (`npm start`) runs what the image holds. Only
+    # program names and subcommands are reported: command lines can carry tokens and URLs with credentials.
     if not state.options.process_checks:
         return skipped("needs process_checks: true (one `docker top` call per running container)")
     if not container.running:
@@ -462,20 +609,32 @@ def runtime_fetchers(container, state):
         return skipped("process list not available")
     commands = process_commands(container.top)
     health_check = _health_check(container)
-    found, probes = collections.Counter(), 0
+    found, launchers, probes = collections.Counter(), collections.Counter(), 0
     for command in commands:
-        name = program_name(command)
-        if not is_runtime_fetcher(name):
+        verdict, shown = classify_process(command)
+        if verdict == LAUNCH:
+            launchers[shown] += 1
+        elif verdict != FETCH:
             continue
-        if _runs_health_check(command, health_check):
+        elif _runs_health_check(command, health_check):
             probes += 1
         else:
-            found[name] += 1
-    note = " (%d health-check process%s not counted)" % (probes, "" if probes == 1 else "es") if probes else ""
+            found[shown] += 1
+    note = _not_counted(probes, launchers)
     if found:
         listed = ", ".join("%s (%d)" % (name, count) for name, count in sorted(found.items()))
         return failed("package managers or downloaders running: %s, among %d processes%s" % (listed, len(commands), note))
     return passed("no package manager or downloader among %d processes%s" % (len(commands), note))
+
+
+def _not_counted(probes, launchers):
+    notes = []
+    if probes:
+        notes.append("%d health-check process%s not counted" % (probes, "" if probes == 1 else "es"))
+    if launchers:
+        total = sum(launchers.values())
+        notes.append("%d launcher%s not counted: %s" % (total, "" if total == 1 else "s", ", ".join(sorted(launchers))))
+    return "".join(" (%s)" % note for note in notes)
 
 
 # --- BW-013: binaries and libraries changed inside the container -----------------------
@@ -488,9 +647,32 @@ SYSTEM_CODE_DIRS = (
 )
 
 
+# The dynamic loader's own configuration: a library named in /etc/ld.so.preload is loaded into every program, and
+# ld.so.conf(.d) and its cache decide where libraries are looked up. Changing them changes the code that runs.
+LOADER_CONFIG = ("/etc/ld.so.preload", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ld.so.cache")
+# Python writes bytecode of the modules it imports into a __pycache__ directory beside them when the image has none:
+# a cache of code the image holds, not new code. Bytecode beside its source (no __pycache__) is loaded in the
+# source's place and counts.
+BYTECODE_CACHE_DIR = "__pycache__"
+BYTECODE_SUFFIXES = (".pyc",)
+
+
+def is_bytecode_cache(path):
+    """True for a __pycache__ directory and the .pyc files in it."""
+    parts = path.split("/")
+    if parts[-1] == BYTECODE_CACHE_DIR:
+        return True
+    return len(parts) > 1 and parts[-2] == BYTECODE_CACHE_DIR and parts[-1].endswith(BYTECODE_SUFFIXES)
+
+
+def _is_code_path(path):
+    return any(is_within(path, directory) for directory in [normal_path(p) for p in SYSTEM_CODE_DIRS + LOADER_CONFIG])
+
+
 def code_changes(container):
-    """Diff entries under SYSTEM_CODE_DIRS, minus Docker's own mount points and the directories listed only because
-    entries below them were added or changed (those entries are reported)."""
+    """(diff entries under SYSTEM_CODE_DIRS and LOADER_CONFIG, number of bytecode cache entries left out), minus
+    Docker's own mount points and the directories listed only because entries below them were added or changed
+    (those entries are reported)."""
     changes = container.diff or []
     paths = [normal_path(change.get("Path", "")) for change in changes]
     parents = set()
@@ -498,22 +680,24 @@ def code_changes(container):
         while path.count("/") > 1:
             path = path.rsplit("/", 1)[0]
             parents.add(path)
-    wanted = [normal_path(path) for path in SYSTEM_CODE_DIRS]
-    found = []
+    found, caches = [], 0
     for change, path in zip(changes, paths):
-        if change.get("Kind") in (0, 1) and path in parents:
+        if not _is_code_path(path) or _made_by_docker(path, container):
             continue
-        if any(is_within(path, directory) for directory in wanted) and not _made_by_docker(path, container):
+        if is_bytecode_cache(path):
+            caches += 1
+        elif not (change.get("Kind") in (0, 1) and path in parents):
             found.append((DIFF_KINDS.get(change.get("Kind"), "changed"), path))
-    return found
+    return found, caches
 
 
 @container_rule(
     "BW-013", "Container has not changed its own binaries or libraries", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
     reads="`docker diff` (one call per running container, only with drift_checks: true; the same answer BW-004 "
-          "reads): added, changed and deleted paths under %s, minus mount points Docker creates"
-          % ", ".join(SYSTEM_CODE_DIRS),
+          "reads): added, changed and deleted paths under %s and the loader's configuration %s, minus mount "
+          "points Docker creates and the bytecode python caches in __pycache__ (reported, not counted)"
+          % (", ".join(SYSTEM_CODE_DIRS), ", ".join(LOADER_CONFIG)),
     remediation="Find out what changed the files (an intrusion, or a package installed at run time), then recreate "
                 "the container from its image; install software when the image is built, and run with --read-only.",
 )
@@ -524,11 +708,12 @@ def code_drift(container, state):
         return skipped("needs drift_checks: true (one `docker diff` call per running container)")
     if container.diff is None:
         return skipped("container not running" if not container.running else "filesystem changes not available")
-    found = code_changes(container)
+    found, caches = code_changes(container)
+    note = " (%d interpreter bytecode cache entr%s not counted)" % (caches, "y" if caches == 1 else "ies") if caches else ""
     if not found:
-        return passed("no binary or library added, changed or deleted")
+        return passed("no binary or library added, changed or deleted%s" % note)
     counts = collections.Counter(kind for kind, _path in found)
     summary = ", ".join("%d %s" % (counts[kind], kind) for kind in ("added", "changed", "deleted") if counts[kind])
     examples = ", ".join("%s %s" % item for item in found[:DIFF_EXAMPLES])
     more = ", ..." if len(found) > DIFF_EXAMPLES else ""
-    return failed("binaries or libraries differ from the image: %s: %s%s" % (summary, examples, more))
+    return failed("binaries or libraries differ from the image: %s: %s%s%s" % (summary, examples, more, note))

@@ -47,28 +47,38 @@ def separate_partition(state):
 @global_rule(
     "1.1.2", "Ensure only trusted users are allowed to control Docker daemon", SECTION, subject="host",
     level=1, scored=False, severity="high", fix="host",
-    reads="the group dockerd gives its socket (dockerd -G/--group or daemon.json group, default docker): "
-          "its /etc/group members and the users whose primary group it is; option trusted_users",
+    reads="the group of each Docker socket file (dockerd -G/--group or daemon.json group, default docker, for a socket "
+          "dockerd makes; docker.socket's SocketGroup for one systemd passes with -H fd://): its /etc/group members "
+          "and the users whose primary group it is; option trusted_users",
     remediation="Remove untrusted users from the socket's group (`gpasswd -d <user> docker`, or the group "
-                "dockerd -G names): membership is root-equivalent.",
+                "dockerd -G or docker.socket's SocketGroup names): membership is root-equivalent.",
     fixed_by=("host_docker_group_enabled", "host_docker_group_allowlist"),
 )
 def trusted_docker_users(state):
-    # The group that reaches the socket is whichever dockerd -G/--group names, not always "docker".
+    # The group that reaches a socket is whoever made it decides: dockerd's -G/--group for its own
+    # sockets, docker.socket's SocketGroup for the ones systemd passes with -H fd:// (dockerd.sockets).
     # Members are compared as whole names; the shell check's substring grep lets 'bob' vouch for 'bobby'.
-    group = state.host.docker_group_name
-    members = state.host.docker_group_members
+    groups = sorted(state.host.socket_groups) or [state.host.docker_group_name]
+    verdicts = [_group_verdict(group, state.host.group_members(group)[1], state.options.trusted_users) for group in groups]
+    for status in (failed, warned):
+        chosen = [evidence for verdict, evidence in verdicts if verdict is status]
+        if chosen:
+            return status("; ".join(chosen))
+    return passed("; ".join(evidence for _verdict, evidence in verdicts))
+
+
+def _group_verdict(group, members, trusted):
+    """(outcome function, evidence) for one socket group."""
     if members is None:
-        return passed("no group %r on this host: the socket has no group that grants access" % group)
+        return passed, "no group %r on this host: the socket has no group that grants access" % group
     if not members:
-        return passed("socket group %s has no members" % group)
-    trusted = state.options.trusted_users
+        return passed, "socket group %s has no members" % group
     if trusted is None:
-        return warned("socket group %s members, confirm each is trusted: %s" % (group, ", ".join(members)))
+        return warned, "socket group %s members, confirm each is trusted: %s" % (group, ", ".join(members))
     untrusted = [member for member in members if member not in trusted]
     if untrusted:
-        return failed("socket group %s members not in trusted_users: %s" % (group, ", ".join(untrusted)))
-    return passed("every socket group %s member is trusted: %s" % (group, ", ".join(members)))
+        return failed, "socket group %s members not in trusted_users: %s" % (group, ", ".join(untrusted))
+    return passed, "every socket group %s member is trusted: %s" % (group, ", ".join(members))
 
 
 # CIS 1.1.3-1.1.18: one audit rule each. Row: id, title, paths(state), whether
@@ -77,7 +87,7 @@ def trusted_docker_users(state):
 # binary, the unit file systemd uses, the configured data root and config file.
 AUDITED_PATHS = (
     ("1.1.3", "Ensure auditing is configured for the Docker daemon",
-     lambda state: [daemon_paths.binary(state, "dockerd")], True,
+     lambda state: [host_facts.installed_path(daemon_paths.binary(state, "dockerd"))], True,
      "the running dockerd binary (/proc/<pid>/exe)"),
     ("1.1.4", "Ensure auditing is configured for Docker files and directories - /run/containerd",
      lambda state: ["/run/containerd"], False,
@@ -138,16 +148,29 @@ def _audit_outcome(state, paths, must_exist):
         return info("not present on this host")
     if rules.error:
         return failed(rules.error)
-    missing, covered = [], []
+    missing, covered, suppressed = [], [], []
     for path in present:
         watches = [watch for watch in host_facts.covering_watches(rules, path) if REQUIRED_AUDIT_PERM in watch.perms]
         if watches:
             covered.append("%s by `%s`" % (path, watches[0].text))
-        else:
-            missing.append(path)
+            continue
+        missing.append(path)
+        never = host_facts.suppressing_rule(rules, path)
+        if never is not None:
+            suppressed.append(_suppression(path, never))
     if missing:
-        return failed("no audit rule recording writes to %s (%s)" % (", ".join(missing), rules.source))
+        why = ": " + "; ".join(suppressed) if suppressed else ""
+        return failed("no audit rule recording writes to %s (%s)%s" % (", ".join(missing), rules.source, why))
     return passed("; ".join(covered) + " (%s)" % rules.source)
+
+
+def _suppression(path, rule):
+    """Why a never rule (or a pair auditctl -l cannot tell apart) leaves writes to path unrecorded."""
+    if rule.action == host_facts.AMBIGUOUS:
+        return ("`%s` is listed twice by auditctl -l, which prints a never rule with a permission filter as a watch: "
+                "one of the two suppresses writes to %s, and which comes first cannot be told (read the rule files)"
+                % (rule.text, path))
+    return "`%s` comes first and suppresses writes to %s (the first matching rule decides)" % (rule.text, path)
 
 
 # The host role's auditd area writes these rules from AUDITED_PATHS (host/auditd.py).
@@ -195,6 +218,12 @@ def docker_version(state):
     # missed update. Elsewhere, which releases still get fixes needs the vendor's list: report the version.
     server = "server version %s" % ((state.info or {}).get("ServerVersion") or "unknown")
     package = state.host.docker_package
+    if package is not None and package.replaced:
+        # /proc/<pid>/exe says "(deleted)": an upgrade or reinstall replaced the binary after dockerd started.
+        return failed("the running dockerd is not the installed one: %s was replaced on disk after dockerd started "
+                      "(/proc/<pid>/exe ends in \"(deleted)\"), so it runs %s while %s is installed%s; restart "
+                      "dockerd (live-restore keeps containers running) to run the installed version"
+                      % (package.path or "its binary", server, _installed(package), _newer(package)))
     if package is None or package.package is None:
         why = " (%s)" % package.note if package is not None and package.note else ""
         return info("%s%s: confirm it is a supported release" % (server, why))
@@ -210,3 +239,16 @@ def docker_version(state):
                       % (package.package, package.installed, package.candidate))
     return passed("%s %s is the newest version the configured repositories offer (apt-cache policy, as of the "
                   "last apt-get update)" % (package.package, package.installed))
+
+
+def _installed(package):
+    if package.package and package.installed:
+        return "package %s %s" % (package.package, package.installed)
+    return "another binary (%s)" % (package.note or "its package is unknown")
+
+
+def _newer(package):
+    if package.installed and package.candidate and \
+            host_facts.compare_debian_versions(package.candidate, package.installed) > 0:
+        return " (and %s is available)" % package.candidate
+    return ""

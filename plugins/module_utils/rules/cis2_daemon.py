@@ -15,8 +15,10 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
     failed, global_rule, info, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import bridge as default_bridge
-from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, preflight
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import daemon_seccomp_problem
+from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, preflight, sockets
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
+    BUILTIN_SECCOMP, daemon_seccomp_verdict,
+)
 
 SECTION = "daemon"
 
@@ -25,11 +27,18 @@ DEFAULT_INSECURE_CIDRS = ("127.0.0.0/8", "::1/128")
 
 # Logging drivers that keep logs only on this host.
 LOCAL_LOG_DRIVERS = ("json-file", "local", "none")
-# journald is local, but commonly forwarded by the host's journal setup.
+# Drivers that write to a service on this host, which may forward them (the host's journal; syslog without a
+# syslog-address writes to /dev/log): logs leave the host only if that service sends them on.
 FORWARDABLE_LOG_DRIVERS = ("journald",)
-
-# Profiles docker info reports for Docker's built-in seccomp profile.
-BUILTIN_SECCOMP = ("default", "builtin")
+# Drivers that send to an address: the log-opt naming it, and where they send without it (None: nowhere known).
+ADDRESSED_LOG_DRIVERS = {
+    "syslog": ("syslog-address", "unix:///dev/log"),
+    "gelf": ("gelf-address", None),
+    "fluentd": ("fluentd-address", "localhost:24224"),
+    "splunk": ("splunk-url", None),
+}
+# Host names that are this host: a log service listening there is local until it forwards.
+LOCAL_HOSTS = ("localhost", "ip6-localhost", "::1", "0.0.0.0", "::")
 
 # Log level the benchmark asks for; dockerd lower-cases the level (logrus.ParseLevel),
 # and an empty level means info.
@@ -169,7 +178,8 @@ def storage_driver(state):
 @_daemon_rule(
     "2.7", "Ensure TLS authentication for Docker daemon is configured",
     level=1, scored=True, severity="critical", fix="daemon",
-    reads="dockerd -H/--host, --tlsverify / daemon.json hosts, tlsverify, tlscacert",
+    reads="dockerd -H/--host, --tlsverify / daemon.json hosts, tlsverify, tlscacert; for -H fd://, the ListenStream "
+          "lines of docker.socket and its drop-ins (TCP listeners systemd opens for dockerd)",
     remediation="Listen on TCP only with `tlsverify: true` and tlscacert/tlscert/tlskey set (client certificates required).",
     fixed_by=(
         "docker_daemon_config_enabled",
@@ -182,10 +192,14 @@ def storage_driver(state):
 )
 def tls_authentication(state):
     # A TCP socket without client-certificate verification gives root on the host to anyone who reaches it.
+    # With -H fd://, systemd opens the sockets (docker.socket): a ListenStream port is TCP all the same,
+    # and dockerd serves it with the same TLS settings as its own -H tcp:// listeners.
     hosts = [str(host) for host in state.daemon.value("hosts") or []]
-    tcp = _network_listeners(hosts, _tls_on(state))
+    listeners = sockets.listeners_of(state)
+    tcp = _network_listeners(hosts, _tls_on(state)) + [listener.via for listener in sockets.activated_tcp(listeners)]
     if not tcp:
-        return passed("daemon listens on local sockets only: %s" % (", ".join(hosts) or "default unix socket"))
+        local = [listener.via if listener.via.startswith("fd://") else listener.address for listener in listeners]
+        return passed("daemon listens on local sockets only: %s" % (", ".join(local) or "default unix socket"))
     listeners = ", ".join(tcp)
     if state.daemon.flag("tlsverify"):
         if state.daemon.value("tlscacert"):
@@ -309,27 +323,77 @@ def authorization_plugins(state):
     return failed("no authorization plugin")
 
 
+def _log_opts(state):
+    """The daemon's default log-opts as {name: value}, from daemon.json's object and --log-opt name=value flags."""
+    found, _source = state.daemon.lookup("log-opts")
+    options = {}
+    for item in found if isinstance(found, list) else [found]:
+        if isinstance(item, dict):
+            options.update((str(key), str(value)) for key, value in item.items())
+        elif isinstance(item, str) and "=" in item:
+            key, _sep, value = item.partition("=")
+            options[key] = value
+    return options
+
+
+def log_address_host(address):
+    """The host part of a log driver address (udp://h:514, tcp+tls://h:6514, h:24224, https://h:8088/...); None
+    for a unix socket, which is always on this host."""
+    scheme, separator, rest = address.partition("://")
+    if not separator:
+        scheme, rest = "", address
+    if scheme.startswith("unix"):
+        return None
+    rest = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if rest.startswith("["):
+        return rest[1:].split("]", 1)[0]
+    return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
+
+
+def is_this_host(host):
+    return host is None or host.lower() in LOCAL_HOSTS or host.startswith("127.")
+
+
 @_daemon_rule(
     "2.13", "Ensure centralized and remote logging is configured",
     needs_info=True,
     level=2, scored=True, severity="medium", fix="daemon",
-    reads="docker info .LoggingDriver",
-    remediation='Send container logs off the host: `"log-driver": "syslog"` (or gelf, fluentd, ...) with its log-opts.',
+    reads="docker info .LoggingDriver and the daemon's log-opts (daemon.json or --log-opt): whether logs leave "
+          "the host. journald, and syslog without a remote syslog-address, write to this host's journal or "
+          "syslog and fail alike (a host that forwards them waives 2.13); gelf, fluentd and splunk pass with an "
+          "address off this host; json-file, local and none fail",
+    remediation='Send container logs off the host: `"log-driver": "syslog"` with `"log-opts": {"syslog-address": '
+                '"tcp+tls://<log host>:6514"}` (or gelf, fluentd, ... with their remote address).',
     fixed_by=("docker_daemon_config_enabled", "docker_daemon_log_driver"),
     left_open="needs a log target off the host; set docker_daemon_log_driver (syslog, gelf, fluentd, ...) and its options in docker_daemon_extra_settings",
 )
 def remote_logging(state):
-    # Logs kept only on the host die with it and can be altered by whoever compromised it.
-    # The shell check flags only json-file; `local` and `none` keep nothing off-host either.
-    # journald is off-host only if the journal is forwarded, which the Engine cannot tell:
-    # it fails, and a host that forwards its journal waives it (the reason stays on record).
+    # Logs kept only on the host die with it and can be altered by whoever compromised it. What is judged is
+    # whether they leave it: a driver writing to a service on this host (journald, syslog to /dev/log, a local
+    # fluentd) is local unless that service forwards, which the Engine cannot tell - those fail alike, and a
+    # host that forwards them waives 2.13 (the reason stays on record).
     driver = state.info.get("LoggingDriver", "")
+    forwarded_by_host = "; waive 2.13 for this host if it forwards them off the host"
     if driver in LOCAL_LOG_DRIVERS:
         return failed("logging driver %s keeps logs on this host only" % driver)
     if driver in FORWARDABLE_LOG_DRIVERS:
-        return failed("logging driver %s keeps logs in this host's journal; waive 2.13 for this host if the "
-                      "journal is forwarded off it" % driver)
-    return passed("logging driver %s" % driver)
+        return failed("logging driver %s writes to this host's journal: logs leave it only if the host forwards "
+                      "its journal, which the audit does not read%s" % (driver, forwarded_by_host))
+    if driver not in ADDRESSED_LOG_DRIVERS:
+        return passed("logging driver %s sends logs to a service of its own, off this host" % driver)
+    option, default = ADDRESSED_LOG_DRIVERS[driver]
+    address = _log_opts(state).get(option) or default
+    if address is None:
+        return failed("logging driver %s without %s: no address its logs go to" % (driver, option))
+    host = log_address_host(address)
+    where = "%s=%s" % (option, address) if _log_opts(state).get(option) else "no %s (default %s)" % (option, address)
+    if driver == "syslog" and host is None:
+        return failed("logging driver syslog with %s writes to this host's syslog: logs leave it only if the host "
+                      "forwards them, which the audit does not read%s" % (where, forwarded_by_host))
+    if is_this_host(host):
+        return failed("logging driver %s with %s sends to a service on this host: logs leave it only if that "
+                      "service forwards them%s" % (driver, where, forwarded_by_host))
+    return passed("logging driver %s sends logs off this host, to %s (%s)" % (driver, host, option))
 
 
 @_daemon_rule(
@@ -382,26 +446,27 @@ def userland_proxy(state):
     "2.17", "Ensure that a daemon-wide custom seccomp profile is applied if appropriate",
     needs_info=True,
     level=2, scored=False, severity="low", fix="daemon",
-    reads="docker info .SecurityOptions (name=seccomp,profile=...); the custom profile file it names",
-    remediation='Point `"seccomp-profile"` in daemon.json at a profile tighter than the default, if the workloads allow.',
+    reads="docker info .SecurityOptions (name=seccomp,profile=...), .Architecture, .KernelVersion; the custom "
+          "profile file it names, compared with the syscalls Docker's default profile refuses",
+    remediation='Point `"seccomp-profile"` in daemon.json at a profile that refuses at least what Docker\'s default '
+                'refuses, if the workloads allow.',
     fixed_by=("docker_daemon_config_enabled", "docker_daemon_seccomp_enabled", "docker_daemon_seccomp_profile_path"),
 )
 def daemon_seccomp_profile(state):
     # Current engines report the built-in profile as `builtin`, older ones as `default`. A custom
-    # profile that lets every syscall through is seccomp disabled under another name.
+    # profile is judged by what it refuses (for a container with Docker's default capabilities):
+    # one weaker than Docker's default is not the tighter profile this rule asks for, and one the
+    # audit cannot read is not known to be.
     seccomp = state.security_options().get("seccomp")
     if seccomp is None:
         return failed("no seccomp support in this daemon")
     profile = seccomp.get("profile", "")
-    problem = daemon_seccomp_problem(state)
+    problem, detail = daemon_seccomp_verdict(state)
     if problem:
         return failed(problem)
     if profile in BUILTIN_SECCOMP:
         return info("Docker's built-in seccomp profile (%s); a custom one is optional" % profile)
-    read = state.daemon_seccomp_profile
-    if read is not None and read.path == profile and read.error:
-        return info("custom seccomp profile %s, not readable here: %s" % (profile, read.error))
-    return passed("custom seccomp profile %s" % profile)
+    return passed("custom seccomp profile %s %s" % (profile, detail))
 
 
 @_daemon_rule(

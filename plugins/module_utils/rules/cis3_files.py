@@ -27,9 +27,9 @@ FIXED_BY = ("docker_daemon_file_modes_enabled",)
 
 def owned_by(entry):
     """Expectation: uid 0 and the entry's group (root:docker also accepts root:root, which is stricter)."""
-    def check(found, state):
-        group = group_of(entry, state)
-        wanted = {0} if group == "root" else {0, state.host.docker_gid}
+    def check(found, state, path):
+        group = group_of(entry, state, path)
+        wanted = {0} if group == "root" else {0, state.host.group_members(group)[0]}
         if found.uid == 0 and found.gid in wanted:
             return passed("%s owned by %d:%d" % (found.path, found.uid, found.gid))
         return failed("%s owned by %d:%d, expected root:%s" % (found.path, found.uid, found.gid, group))
@@ -38,7 +38,7 @@ def owned_by(entry):
 
 def mode_at_most(mask):
     """Expectation: no permission bit (setuid/setgid/sticky included) outside mask."""
-    def check(found, _state):
+    def check(found, _state, _path):
         extra = found.mode & ~mask
         if extra:
             return failed("%s mode %04o has bits beyond %04o (%04o)" % (found.path, found.mode, mask, extra))
@@ -54,7 +54,7 @@ def _register(entry, rule, expectation, reads, remediation):
         found = targets(entry, state)
         if not found:
             return [(entry.name, info("%s is not configured or not present on this host" % entry.name))]
-        return [(target.path, expectation(state.host.stat(target.real_path), state) if target.real_path
+        return [(target.path, expectation(state.host.stat(target.real_path), state, target.path) if target.real_path
                  else info(target.note)) for target in found]
     register(Rule(
         rule_id, title, SECTION, level=1, scored=True, severity=entry.severity, fix="files",
@@ -63,9 +63,14 @@ def _register(entry, rule, expectation, reads, remediation):
     ))
 
 
+# The socket's group, for the docs: who makes the socket file decides it (dockerd.sockets).
+SOCKET_GROUP = ("its group (dockerd -G / daemon.json group, %s by default, for a socket dockerd makes; docker.socket's "
+                "SocketGroup for one systemd passes with -H fd://)" % DEFAULT_DOCKER_GROUP)
+
 for _entry in DOCKER_FILES:
-    _group = _entry.group or DEFAULT_DOCKER_GROUP
-    _register(_entry, _entry.ownership, owned_by(_entry), "root:%s" % _group,
+    _group = _entry.group or "<socket group>"
+    _register(_entry, _entry.ownership, owned_by(_entry),
+              "root:%s" % _entry.group if _entry.group else "owner root, group: %s" % SOCKET_GROUP,
               "chown root:%s <%s> (the docker_daemon role does, docker_daemon_file_modes_enabled)" % (_group, _entry.name))
     _register(_entry, _entry.mode, mode_at_most(_entry.max_mode), "mode %04o or stricter" % _entry.max_mode,
               "chmod %04o <%s> or stricter (the docker_daemon role does, docker_daemon_file_modes_enabled)"

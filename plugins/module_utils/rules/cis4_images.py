@@ -7,10 +7,10 @@ container_audit audits the images of the audited containers, each
 inspected once; image_audit audits every local image. The build-history
 checks (4.7, 4.9, 4.10) need one more call per image (`docker history`):
 container_audit makes it only with image_history: true, image_audit always.
-4.8 reads the layer scan only image_audit makes (images.scan). 4.1 has an
-image form (the image's USER) that image_audit evaluates. Checks about how
-images are built or chosen are manual: nothing in the Engine's data decides
-them.
+4.8 reads the layer scan only image_audit makes (images.save: every layer,
+merged as a container sees them). 4.1 has an image form (the image's USER)
+that image_audit evaluates. Checks about how images are built or chosen are
+manual: nothing in the Engine's data decides them.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import posixpath
 import re
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
-    container_rule, failed, global_rule, image_form, image_rule, manual_rule, passed, skipped, warned,
+    container_rule, failed, global_rule, image_form, image_rule, info, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import env_pairs, find_secrets
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import history_secrets
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import image_trusted_registry
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import instruction as history_instruction
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import image_trusted_registry, in_layers, trusted_reference
 
 SECTION = "images"
 
@@ -76,17 +77,73 @@ def image_user(image, state):
     return passed("USER %s" % user)
 
 
+# The label an image may carry to name what it was built FROM (OCI image spec annotations, written by some builds).
+BASE_NAME_LABEL = "org.opencontainers.image.base.name"
+
+
+def _layers(image):
+    return list((image.inspect.get("RootFS") or {}).get("Layers") or [])
+
+
+def proven_bases(image, state):
+    """(number of layers, [images]) of the closest base among the gathered images: those whose layers are this
+    image's first ones (layer ids are content digests, so a build FROM an image starts with its layers).
+    (0, []) when none is."""
+    layers = _layers(image)
+    best, bases = 0, []
+    for other in state.images.values():
+        count = len(_layers(other))
+        if 0 < count < len(layers) and _layers(other) == layers[:count]:
+            if count > best:
+                best, bases = count, []
+            if count == best:
+                bases.append(other)
+    return best, bases
+
+
+def _base_names(bases):
+    names = []
+    for base in bases:
+        digests = [digest for digest in base.inspect.get("RepoDigests") or [] if "@" in digest]
+        names.extend(digest.split("@", 1)[0] for digest in digests)
+    return sorted(set(names))
+
+
 @image_rule(
     "4.2", "Ensure that containers use only trusted base images", SECTION,
     level=1, scored=False, severity="high", fix="manual",
-    reads="image inspect .RepoDigests; option trusted_registries (the same proof as BW-006)",
-    remediation="Build from base images of a trusted source (a signed distribution archive, a vetted registry) "
-                "and run images pulled from the registries in trusted_registries.",
+    reads="the gathered images whose image inspect .RootFS.Layers are this image's first layers (its base, proven by "
+          "content digests) and their .RepoDigests, option trusted_registries; otherwise nothing decides it: the "
+          "Engine records no FROM, so the rule says so (info), quoting the image's own origin (BW-006) and the "
+          "label %s" % BASE_NAME_LABEL,
+    remediation="Build from base images of a trusted source (a signed distribution archive, a vetted registry), "
+                "pinned by digest in the Dockerfile; keep the Dockerfiles or build records that show it.",
 )
 def trusted_base(image, state):
-    # The registry digest is the only origin an image carries; a local build names no base image at all
-    # (its history has no FROM), so it cannot show a trusted one.
-    return image_trusted_registry(image, state)
+    # Where an image was pulled from (BW-006) says nothing about what it was built FROM: a trusted registry can
+    # hold an image built on anything. A local image whose layers are this one's first ones is its base (layers
+    # are content digests); without one, a person decides.
+    count, bases = proven_bases(image, state)
+    allowlist = state.options.trusted_registries
+    names = _base_names(bases)
+    if count and names and allowlist:
+        where = "(its %d layer%s this image's first of %d)" % (count, " is" if count == 1 else "s are", len(_layers(image)))
+        trusted = [name for name in names if trusted_reference(name, allowlist)]
+        if trusted:
+            return passed("built on %s %s, from a trusted registry" % (", ".join(trusted), where))
+        return failed("built on %s %s, from no registry in trusted_registries" % (", ".join(names), where))
+    parts = ["the image does not record its base image (no FROM in its config or history)"]
+    if count:
+        parts.append("%s of %s%s" % (
+            "its first layer is that" if count == 1 else "its first %d layers are those" % count,
+            ", ".join(sorted(base.name for base in bases)),
+            ", which has no registry digest (built or imported here)" if not names else ""))
+    declared = (image.config.get("Labels") or {}).get(BASE_NAME_LABEL)
+    if declared:
+        parts.append("its label %s declares %s (unverified: any build can write it)" % (BASE_NAME_LABEL, declared))
+    if allowlist:
+        parts.append("where the image itself came from is BW-006's: %s" % image_trusted_registry(image, state).evidence)
+    return info("; ".join(parts) + ": confirm the base image in its Dockerfile or build record")
 
 
 manual_rule(
@@ -98,6 +155,9 @@ manual_rule(
 
 # An image older than this has missed months of security updates of its base and packages.
 MAX_IMAGE_AGE_DAYS = 90
+# Docker's first release: an image "built" before it carries a fixed timestamp, not a build time.
+FIRST_DOCKER_RELEASE = datetime.datetime(2013, 3, 20, tzinfo=datetime.timezone.utc)
+CREATED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?")
 
 
 def _now():
@@ -105,33 +165,55 @@ def _now():
 
 
 def image_created(image):
-    """When the image was built (inspect .Created), as an aware datetime; None when unreadable."""
-    text = image.inspect.get("Created") or ""
-    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})", text)
+    """When the image says it was built (inspect .Created), as an aware datetime; None when unreadable."""
+    match = CREATED.match(image.inspect.get("Created") or "")
     if not match:
         return None
     return datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
 
 
+def fixed_build_date(image, created):
+    """Why .Created is a set timestamp rather than the time of a build, or None.
+
+    Builders stamp a build with the clock, in nanoseconds. Reproducible builds write SOURCE_DATE_EPOCH instead,
+    in whole seconds, often the Unix epoch (ko, Jib, nix, kaniko --reproducible), and an image without a date
+    shows Go's zero time. A whole-second date that every history entry repeats is such a stamp too.
+    """
+    if created < FIRST_DOCKER_RELEASE:
+        return "%s is not a build time (before Docker existed: the Unix epoch or no date, as reproducible builds " \
+               "write it)" % (image.inspect.get("Created"))
+    whole_seconds = CREATED.match(image.inspect.get("Created")).group(2) is None
+    stamps = set(int(entry.get("Created") or 0) for entry in image.history or [])
+    if whole_seconds and stamps == {int(created.timestamp())}:
+        return "%s is not a build time: a whole-second date every history entry repeats, a fixed stamp " \
+               "(SOURCE_DATE_EPOCH) of a reproducible build" % image.inspect.get("Created")
+    return None
+
+
 @image_rule(
     "4.4", "Ensure images are scanned and rebuilt to include security patches", SECTION,
     level=1, scored=False, severity="high", fix="manual",
-    reads="image inspect .Created: warn when built more than %d days ago (a scanner's report is for a person)"
-          % MAX_IMAGE_AGE_DAYS,
+    reads="image inspect .Created (and docker history's dates, when read): warn when built more than %d days ago; "
+          "a fixed timestamp (before Docker existed, or a whole-second SOURCE_DATE_EPOCH every history entry "
+          "repeats) is no age and reported as info; a scanner's report is for a person" % MAX_IMAGE_AGE_DAYS,
     remediation="Scan images regularly and rebuild them on patched base images; rebuild at least every %d days."
                 % MAX_IMAGE_AGE_DAYS,
 )
 def rebuilt_recently(image, state):
-    # The audit has no vulnerability database; what it can decide is whether the image was rebuilt
-    # recently enough to carry current updates. Age is a signal, not proof: warn, for a person.
+    # The audit has no vulnerability database; what it can decide is whether the image was rebuilt recently
+    # enough to carry current updates. An old build has missed updates; a recent one is not proven patched.
     created = image_created(image)
     if created is None:
         return skipped("no readable build date (inspect .Created=%r)" % image.inspect.get("Created"))
+    stamp = fixed_build_date(image, created)
+    if stamp:
+        return info("%s; the image's age is unknown and its patch level needs a scanner" % stamp)
     days = (_now() - created).days
     if days > MAX_IMAGE_AGE_DAYS:
         return warned("built %d days ago (%s), more than %d: rebuild it on a patched base and scan it"
                       % (days, created.date().isoformat(), MAX_IMAGE_AGE_DAYS))
-    return passed("built %d days ago (%s)" % (days, created.date().isoformat()))
+    return passed("built %d days ago (%s): rebuilt recently, which is its age, not its patch level (scan it)"
+                  % (days, created.date().isoformat()))
 
 
 @global_rule(
@@ -204,18 +286,21 @@ NO_SCAN = "no layer scan of this image (image_audit with layer_scan: true reads 
 @image_rule(
     "4.8", "Ensure setuid and setgid permissions are removed", SECTION,
     level=2, scored=False, severity="medium", fix="manual",
-    reads="the image's files: file modes from a streamed export of a created, never started container "
-          "(image_audit layer_scan, cached by image id)",
+    reads="the image's files as a container of it sees them: file modes in every layer, whiteouts and later "
+          "layers' changes applied (image_audit layer_scan: docker save streamed, cached by image id)",
     remediation="Remove setuid/setgid bits in the Dockerfile (find / -perm /6000 -type f -exec chmod a-s {} +), "
                 "keeping only those the service needs.",
 )
 def setuid_files(image, state):
     # A setuid root binary is a ready-made privilege escalation for whoever gets a shell in the container.
+    # What a container sees counts: a bit a later layer removed (chmod a-s, rm) is gone from it.
     scan = image.scan
     if scan is None:
         return skipped(NO_SCAN)
     # A scan stopped at a cap (images.scan.ScanLimits) proves what it found, never the absence of the rest.
     stopped = getattr(scan, "incomplete", None)
+    removed = getattr(scan, "setid_removed", 0)
+    removed_note = "; %d more in lower layers, deleted or replaced by later ones" % removed if removed else ""
     if scan.setuid_count or scan.setgid_count:
         parts = []
         if scan.setuid_count:
@@ -223,10 +308,14 @@ def setuid_files(image, state):
         if scan.setgid_count:
             parts.append("%d setgid (%s)" % (scan.setgid_count, _examples(scan.setgid, scan.setgid_count)))
         stopped_note = " (layer scan incomplete: %s)" % stopped if stopped else ""
-        return failed("files with special permission bits: %s%s" % ("; ".join(parts), stopped_note))
+        return failed("files with special permission bits: %s%s%s" % ("; ".join(parts), removed_note, stopped_note))
     if stopped:
-        return skipped("layer scan incomplete: %s; no setuid or setgid file among the %d files read" % (stopped, scan.files))
-    return passed("no setuid or setgid file among %d files" % scan.files)
+        seen = getattr(scan, "setid_in_layers", 0)
+        seen_note = " (%d setuid or setgid files in the layers read, whose later layers were not all read)" % seen \
+            if seen else ""
+        return skipped("layer scan incomplete: %s; no setuid or setgid file a container would see among the %d files "
+                       "read%s" % (stopped, scan.files, seen_note))
+    return passed("no setuid or setgid file among %d files%s%s" % (scan.files, in_layers(scan), removed_note))
 
 
 def add_destination(command):
@@ -249,15 +338,39 @@ def _shown_destination(destination):
     return destination
 
 
+def _is_remote_source(source):
+    # A URL or a git remote: ADD fetches it at build time, and never unpacks a URL's archive into a rootfs.
+    return "://" in source or source.startswith("git@")
+
+
 def is_base_rootfs_add(command):
-    """The base image's rootfs ADD: one source (classic: a file:<hex> content hash) added into / itself."""
+    """A base image's rootfs ADD: one local source (classic: a file:<hex> content hash; a URL's download is a bare
+    hash there) added into / itself."""
     found = add_destination(command)
     if found is None:
         return False
-    destination, sources = found
-    if posixpath.normpath(destination) not in ("/", "//") or len(sources) != 1:
+    destination, words = found
+    sources = [word for word in words if not word.startswith("--")]
+    if posixpath.normpath(destination) not in ("/", "//") or len(sources) != 1 or _is_remote_source(sources[0]):
         return False
     return CLASSIC_ROOTFS_SOURCE.match(sources[0]) is not None or command.startswith("ADD ")
+
+
+# Instructions that only change the image's config (no files): Ubuntu's images start with ARG and LABEL entries
+# before their rootfs ADD.
+METADATA_INSTRUCTIONS = frozenset([
+    "ARG", "LABEL", "ENV", "MAINTAINER", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "WORKDIR", "VOLUME", "STOPSIGNAL",
+    "HEALTHCHECK", "SHELL", "ONBUILD",
+])
+
+
+def base_rootfs_entry(commands):
+    """Index of the history entry that laid the base image's files: the oldest one (history is newest first) that
+    is not metadata only; None for an empty history."""
+    for index in range(len(commands) - 1, -1, -1):
+        if history_instruction(commands[index]) not in METADATA_INSTRUCTIONS:
+            return index
+    return None
 
 
 @image_rule(
@@ -267,15 +380,16 @@ def is_base_rootfs_add(command):
     remediation="Use COPY for local files; fetch remote files with a verified download in RUN.",
 )
 def add_instead_of_copy(image, state):
-    # ADD fetches URLs and unpacks archives implicitly. Only the base image's rootfs ADD is exempt:
-    # the OLDEST history entry (history is newest first), and only when it adds into / itself.
+    # ADD fetches URLs and unpacks archives implicitly. Only the base image's rootfs ADD is exempt: the oldest
+    # entry that writes files (metadata such as ARG and LABEL may come first), and only a local source into /.
     if image.history is None:
         return skipped("needs image_history: true (one `docker history` call per image)")
     commands = _history_commands(image)
+    base = base_rootfs_entry(commands)
     adds = []
     for index, command in enumerate(commands):
         found = add_destination(command)
-        if found is None or (index == len(commands) - 1 and is_base_rootfs_add(command)):
+        if found is None or (index == base and is_base_rootfs_add(command)):
             continue
         adds.append("%d (into %s)" % (index, _shown_destination(found[0])))
     # Entries are counted from the newest (0) and named by destination only: sources may be URLs with tokens.
@@ -288,8 +402,8 @@ def add_instead_of_copy(image, state):
     "4.10", "Ensure secrets are not stored in Dockerfiles", SECTION,
     level=1, scored=False, severity="high", fix="manual",
     reads="what a Dockerfile leaves in the image: .Config.Env and .Config.Labels (as BW-003), docker history "
-          ".CreatedBy of ENV/ARG/RUN (as BW-011, needs image_history or image_audit) and secret files in the layers "
-          "(as BW-010, needs image_audit's layer scan)",
+          ".CreatedBy of ENV/ARG/RUN (as BW-011, needs image_history or image_audit) and secret files in every layer, "
+          "deleted ones included (as BW-010, needs image_audit's layer scan)",
     remediation="Pass secrets at build time with BuildKit secret mounts, never ENV/ARG/COPY; rebuild and rotate "
                 "every exposed secret.",
 )
@@ -300,14 +414,17 @@ def dockerfile_secrets(image, state):
         return skipped("needs the image's build history (image_history: true, or image_audit) or its layer scan")
     config = find_secrets(env_pairs(image.config.get("Env")) + sorted((image.config.get("Labels") or {}).items()))
     history = history_secrets(image.history) if image.history is not None else []
-    files = image.scan.secret_files if image.scan is not None else []
+    files = image.scan.secret_count if image.scan is not None else 0
     found = []
     if config:
         found.append("%d in ENV/LABEL config (BW-003)" % len(config))
     if history:
         found.append("%d build history entries (BW-011)" % len(history))
     if files:
-        found.append("%d secret files in the layers (BW-010)" % len(files))
+        # A file deleted by a later layer was still stored by the build: anyone with the image reads it.
+        removed = image.scan.secrets_removed
+        found.append("%d secret files in the layers (BW-010)%s" % (
+            files, ", %d of them deleted or overwritten by a later layer, still in the image" % removed if removed else ""))
     unread = [what for what, missing in (("history", image.history is None), ("layer files", image.scan is None)) if missing]
     if image.scan is not None and getattr(image.scan, "incomplete", None):
         unread.append("the layer files after the scan stopped (%s)" % image.scan.incomplete)

@@ -15,11 +15,15 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
     container_rule, failed, global_rule, info, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import split_repository
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import go_bool
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
-    DAEMON_DEFAULT_SECCOMP, DEFAULT_CAPABILITIES, bind_mounts, capability_names, container_seccomp_problem,
-    daemon_seccomp_problem, describe_mount, docker_socket_path, familiar_reference, mounts_of, process_commands,
-    reference_names_image, security_opt_value, security_opt_values, security_opts,
+    DAEMON_DEFAULT_SECCOMP, DEFAULT_CAPABILITIES, bind_mounts, capability_names, container_seccomp_verdict,
+    daemon_seccomp_verdict, describe_mount, describe_namespace, docker_socket_path, familiar_reference,
+    local_volume_mounts, mounts_of, namespace_source,
+    process_commands, reference_names_image, seccomp_context, security_opt_value, security_opt_values, security_opts,
+    volume_bind_mounts, within_directories,
 )
 
 SECTION = "containers"
@@ -73,21 +77,52 @@ def apparmor_profile(container, state):
     return passed("AppArmorProfile=%s" % profile)
 
 
+# SELinux types whose policy confines nothing: spc_t ("super privileged container"), the unconfined domains, and
+# the runtime's and the kernel's own. A container labelled with one is labelled in name only.
+UNCONFINED_SELINUX_TYPES = frozenset([
+    "spc_t", "unconfined_t", "unconfined_service_t", "container_runtime_t", "docker_t", "kernel_t", "init_t",
+    "initrc_t",
+])
+
+
+def _selinux_type(label):
+    """The type field of an SELinux label (user:role:type:level), or None."""
+    fields = (label or "").split(":")
+    return fields[2] if len(fields) >= 3 else None
+
+
+def _requested_selinux_type(container):
+    """The type a `--security-opt label=type:<type>` asks for (dockerd applies the last one), or None."""
+    requested = None
+    for value in security_opt_values(container, "label"):
+        key, separator, chosen = value.partition(":")
+        if separator and key == "type":
+            requested = chosen
+    return requested
+
+
 @container_rule(
     "5.3", "Ensure that, if applicable, SELinux security options are set", SECTION,
     level=2, scored=True, severity="medium", fix="recreate",
-    reads="inspect .ProcessLabel, .HostConfig.SecurityOpt (label=...); docker info .SecurityOptions (name=selinux)",
-    remediation="Start dockerd with --selinux-enabled and run containers with their SELinux label; "
-                "never `--security-opt label=disable`.",
+    reads="inspect .ProcessLabel, .HostConfig.SecurityOpt (label=...); docker info .SecurityOptions (name=selinux); "
+          "a label of an unconfined type (%s) fails" % ", ".join(sorted(UNCONFINED_SELINUX_TYPES)),
+    remediation="Start dockerd with --selinux-enabled and run containers with their SELinux label (container_t); "
+                "never `--security-opt label=disable` or an unconfined type such as `label=type:spc_t`.",
 )
 def selinux_options(container, state):
-    # Any security option satisfies the shell check (even no-new-privileges); what counts is a label.
+    # Any security option satisfies the shell check (even no-new-privileges); what counts is a label that
+    # confines: spc_t and the unconfined types are labels the policy lets do what root on the host does.
     if "selinux" not in state.security_options():
         return skipped("not applicable: SELinux is not enabled for this daemon (docker info SecurityOptions)")
     # dockerd collects every label option (and a bare `disable`); any `disable` among them turns labelling off.
     if "disable" in security_opt_values(container, "label") or "disable" in container.security_opt:
         return failed("SecurityOpt label=disable")
     label = container.inspect.get("ProcessLabel") or ""
+    requested = _requested_selinux_type(container)
+    label_type = _selinux_type(label) or requested
+    if label_type in UNCONFINED_SELINUX_TYPES:
+        where = "ProcessLabel=%s" % label if label else "SecurityOpt label=type:%s" % requested
+        return failed("%s: %s is an unconfined SELinux type, the policy confines nothing" % (where, label_type))
     if not label:
         return failed("no SELinux ProcessLabel")
     return passed("ProcessLabel=%s" % label)
@@ -126,20 +161,29 @@ def privileged(container, state):
 @container_rule(
     "5.6", "Ensure sensitive host system directories are not mounted on containers", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .Mounts (bind sources equal to or below /, /boot, /dev, /etc, /lib, /proc, /sys, /usr)",
-    remediation="Do not bind-mount host system directories (or anything below them) into containers; "
-                "if one is unavoidable, mount it read-only.",
+    reads="inspect .Mounts: bind sources, and the host directory a named volume of the local driver binds "
+          "(GET /volumes: Options type=none, o=bind, device=<path>), equal to or below /, /boot, /dev, /etc, /lib, "
+          "/proc, /sys, /usr",
+    remediation="Do not bind-mount host system directories (or anything below them) into containers, directly or "
+                "through a named volume bound to one (o=bind,device=...); if one is unavoidable, mount it read-only.",
     fixed_by=("containers_recreate_enabled",),
 )
 def sensitive_host_dirs(container, state):
     # Sub-paths count too (a bind of /etc/ssh exposes /etc's secrets); writable is a failure, read-only a warning.
-    found = mounts_of(container, CIS_SENSITIVE_DIRS)
-    writable = [describe_mount(mount) for mount in found if mount[2]]
+    # A named volume the local driver binds to a host directory is the same bind under another name.
+    found = [(describe_mount(mount), mount[2]) for mount in mounts_of(container, CIS_SENSITIVE_DIRS)]
+    volumes = getattr(state, "volumes", None)
+    for source, destination, writable, name in volume_bind_mounts(container, volumes):
+        if within_directories(source, CIS_SENSITIVE_DIRS):
+            found.append(("%s (volume %s)" % (describe_mount((source, destination, writable)), name), writable))
+    writable = [text for text, rw in found if rw]
     if writable:
         return failed("writable bind mounts of host system directories: %s" % ", ".join(writable))
     if found:
-        return warned("read-only bind mounts of host system directories: %s" % ", ".join(describe_mount(m) for m in found))
-    return passed("no host system directory mounted")
+        return warned("read-only bind mounts of host system directories: %s" % ", ".join(text for text, _rw in found))
+    unread = len(local_volume_mounts(container)) if volumes is None else 0
+    note = " (%d named volumes' host paths not read)" % unread if unread else ""
+    return passed("no host system directory mounted%s" % note)
 
 
 @container_rule(
@@ -159,8 +203,13 @@ def sshd_running(container, state):
     commands = process_commands(container.top)
     sshd = [command for command in commands if _is_sshd(command)]
     if sshd:
-        return failed("sshd processes: %d (%s)" % (len(sshd), sshd[0][:60]))
+        # A command line can carry a token or a password (-o options, a wrapper's arguments): masked before it is
+        # cut short, since a secret cut in two is no longer recognisable.
+        return failed("sshd processes: %d (%s)" % (len(sshd), mask_text(sshd[0])[:SHOWN_COMMAND]))
     return passed("no sshd among %d processes" % len(commands))
+
+
+SHOWN_COMMAND = 60
 
 
 def _is_sshd(command):
@@ -201,16 +250,16 @@ def published_ports(container, state):
 @container_rule(
     "5.10", "Ensure that the host's network namespace is not shared", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .HostConfig.NetworkMode",
-    remediation="Do not use --network host; publish the needed ports from a bridge or user-defined network.",
+    reads="inspect .HostConfig.NetworkMode, followed through `container:<id>` to the donor's (inspected when it is "
+          "not audited)",
+    remediation="Do not use --network host; publish the needed ports from a bridge or user-defined network. A container "
+                "that joins one with --network container:<name> is fixed on that donor.",
     fixed_by=("containers_recreate_enabled", "containers_policy"),
 )
 def host_network(container, state):
-    # In the host's network namespace the container can bind any host port and see all host traffic.
-    mode = container.host_config.get("NetworkMode") or ""
-    if mode == "host":
-        return failed("HostConfig.NetworkMode=host")
-    return passed("HostConfig.NetworkMode=%s" % (mode or "default"))
+    # In the host's network namespace the container can bind any host port and see all host traffic; so can
+    # a container that joins the namespace of one that is there.
+    return _host_namespace(container, state, "NetworkMode", "default")
 
 
 @container_rule(
@@ -295,35 +344,43 @@ def restart_policy(container, state):
     return passed("RestartPolicy=%s" % (name if name != "on-failure" else "on-failure:%d" % retries))
 
 
-def _host_namespace(container, key):
-    mode = container.host_config.get(key) or ""
-    if mode == "host":
-        return failed("HostConfig.%s=host" % key)
-    return passed("HostConfig.%s=%s" % (key, mode or "private"))
+def _host_namespace(container, state, key, unset="private"):
+    """pass/fail for a namespace mode, following `container:` modes to the donor whose namespace it is."""
+    source = namespace_source(container, state, key)
+    evidence = describe_namespace(container, key, source)
+    if source.unresolved is not None:
+        # The namespace is the donor's, and nothing known tells which one that is.
+        return skipped("%s: no container %s is known (removed, or a cycle), so whose namespace it shares cannot be "
+                       "told" % (evidence, source.unresolved[:12]))
+    if source.mode == "host":
+        return failed("%s: in the host's namespace" % evidence if source.donors else evidence)
+    if not source.donors and not source.mode:
+        return passed("HostConfig.%s=%s" % (key, unset))
+    return passed(evidence)
 
 
 @container_rule(
     "5.16", "Ensure that the host's process namespace is not shared", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .HostConfig.PidMode",
-    remediation="Do not use --pid host.",
+    reads="inspect .HostConfig.PidMode, followed through `container:<id>` to the donor's",
+    remediation="Do not use --pid host (on the donor, for a container that joins one with --pid container:<name>).",
     fixed_by=("containers_recreate_enabled",),
 )
 def host_pid(container, state):
     # With the host's PID namespace the container sees, and as root can signal or ptrace, host processes.
-    return _host_namespace(container, "PidMode")
+    return _host_namespace(container, state, "PidMode")
 
 
 @container_rule(
     "5.17", "Ensure that the host's IPC namespace is not shared", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .HostConfig.IpcMode",
-    remediation="Do not use --ipc host.",
+    reads="inspect .HostConfig.IpcMode, followed through `container:<id>` to the donor's",
+    remediation="Do not use --ipc host (on the donor, for a container that joins one with --ipc container:<name>).",
     fixed_by=("containers_recreate_enabled",),
 )
 def host_ipc(container, state):
     # The host's IPC namespace exposes its shared memory segments and semaphores.
-    return _host_namespace(container, "IpcMode")
+    return _host_namespace(container, state, "IpcMode")
 
 
 @container_rule(
@@ -379,35 +436,43 @@ def shared_propagation(container, state):
 )
 def host_uts(container, state):
     # In the host's UTS namespace the container can change the host's hostname.
-    return _host_namespace(container, "UTSMode")
+    return _host_namespace(container, state, "UTSMode")
 
 
 @container_rule(
     "5.22", "Ensure the default seccomp profile is not Disabled", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .HostConfig.SecurityOpt (seccomp=unconfined, or an inline profile's defaultAction and rules), "
-          ".HostConfig.Privileged; docker info .SecurityOptions and the custom profile file it names",
-    remediation="Remove `--security-opt seccomp=unconfined` (and --privileged, which also disables seccomp).",
+    reads="inspect .HostConfig.SecurityOpt (seccomp=unconfined, or an inline profile), .HostConfig.Privileged, "
+          ".CapAdd/.CapDrop; docker info .SecurityOptions, .Architecture, .KernelVersion and the custom profile "
+          "file it names: a profile is compared with the syscalls Docker's default profile refuses",
+    remediation="Remove `--security-opt seccomp=unconfined` (and --privileged, which also disables seccomp); a custom "
+                "profile must refuse what Docker's default refuses (start from Docker's default and allow only what "
+                "the workload needs, through capabilities where the default offers them).",
     fixed_by=("docker_daemon_seccomp_enabled", "containers_recreate_enabled"),
 )
 def seccomp_enabled(container, state):
-    # seccomp blocks the syscalls most kernel escapes need; privileged containers run without it too,
-    # and a profile that lets every syscall through is unconfined under another name. A container's
-    # own profile replaces the daemon-wide one, which decides for the containers without one.
+    # seccomp blocks the syscalls most kernel escapes need; privileged containers run without it too.
+    # A profile is judged by what it refuses, for this container's capabilities on this daemon's
+    # architecture and kernel: one that lets through what Docker's default refuses, where no capability
+    # check of the kernel stops it, is (in part) seccomp disabled. A container's own profile replaces
+    # the daemon-wide one, which decides for the containers without one.
     if container.host_config.get("Privileged"):
         return failed("privileged: runs without seccomp")
     if state.info is not None and "seccomp" not in state.security_options():
         return failed("the daemon applies no seccomp profile (docker info SecurityOptions)")
+    context = seccomp_context(state, container)
     own = security_opt_value(container, "seccomp")
     if own is not None and own not in DAEMON_DEFAULT_SECCOMP:
-        problem = container_seccomp_problem(own)
+        problem, detail = container_seccomp_verdict(own, context)
         if problem:
             return failed(problem)
-        return passed("the container's own seccomp profile (SecurityOpt seccomp=<profile>)")
-    problem = daemon_seccomp_problem(state)
+        return passed("the container's own seccomp profile (SecurityOpt seccomp=<profile>) %s" % detail)
+    problem, detail = daemon_seccomp_verdict(state, context)
     if problem:
         return failed(problem)
     profile = (state.security_options().get("seccomp") or {}).get("profile")
+    if detail:
+        return passed("the daemon's seccomp profile %s %s" % (profile, detail))
     return passed("the daemon's seccomp profile (%s)" % (profile or "default"))
 
 
@@ -429,15 +494,50 @@ def cgroup_parent(container, state):
 @container_rule(
     "5.26", "Ensure that the container is restricted from acquiring additional privileges", SECTION,
     level=1, scored=True, severity="high", fix="recreate",
-    reads="inspect .HostConfig.SecurityOpt (no-new-privileges); daemon no-new-privileges (command line, daemon.json)",
-    remediation="Run with `--security-opt no-new-privileges`, or set `no-new-privileges: true` in daemon.json.",
+    reads="NoNewPrivs in /proc/<State.Pid>/status (the kernel's flag on a running container's init, read on the "
+          "Docker host); else inspect .HostConfig.SecurityOpt (no-new-privileges) and the daemon's no-new-privileges "
+          "(command line, daemon.json)",
+    remediation="Run with `--security-opt no-new-privileges`, or set `no-new-privileges: true` in daemon.json and "
+                "recreate the containers created before it (dockerd copies the default into a container when it "
+                "creates it).",
     fixed_by=("docker_daemon_no_new_privileges", "containers_recreate_enabled"),
 )
 def no_new_privileges(container, state):
-    # Without it, setuid binaries in the image can raise privileges inside the container. dockerd
-    # starts from the daemon-wide default and the container's own option overrides it either way;
+    # Without it, setuid binaries in the image can raise privileges inside the container. The kernel's
+    # flag on the container's init decides where it could be read: dockerd copies the daemon-wide
+    # default into a container only when it creates it, so a container created before the default was
+    # set runs without it although the configuration says otherwise.
+    configured = _configured_no_new_privileges(container, state)
+    flag = (container.init_status or {}).get("NoNewPrivs")
+    if flag == "1":
+        return passed("NoNewPrivs=1 on the container's init (pid %s, the kernel's flag)" % container.pid)
+    if flag == "0":
+        if configured.status == "pass":
+            return failed("NoNewPrivs=0 on the container's init (pid %s, the kernel's flag) although %s: dockerd copies "
+                          "the daemon-wide default into a container when it creates it, so this one, created before, "
+                          "runs without it; recreate it" % (container.pid, configured.evidence),
+                          left_open="created before the daemon-wide no-new-privileges was set: it applies once the "
+                                    "container is recreated (the containers role does with containers_recreate_enabled)")
+        return failed("%s; the kernel agrees: NoNewPrivs=0 on the container's init (pid %s)"
+                      % (configured.evidence, container.pid))
+    why = container.init_status_note or ("its init's status has no NoNewPrivs field (kernel older than 4.10)"
+                                         if container.init_status is not None else "not read")
+    caveat = ""
+    if configured.status == "pass" and not _own_no_new_privileges(container):
+        caveat = "; a container created before the daemon-wide default was set does not have it"
+    return configured._replace(evidence="%s (from the configuration, not the kernel: %s%s)"
+                               % (configured.evidence, why, caveat))
+
+
+def _own_no_new_privileges(container):
+    """The container's own no-new-privileges values, in order (None for a bare option)."""
+    return [value for key, value in security_opts(container) if key == "no-new-privileges"]
+
+
+def _configured_no_new_privileges(container, state):
+    # dockerd starts from the daemon-wide default and the container's own option overrides it either way;
     # it reads the value with Go's ParseBool and refuses the container on text ParseBool refuses.
-    given = [value for key, value in security_opts(container) if key == "no-new-privileges"]
+    given = _own_no_new_privileges(container)
     if given:
         value = given[-1]  # dockerd applies the last one
         setting = True if value is None else go_bool(value)
@@ -508,7 +608,7 @@ def default_bridge(container, state):
     fixed_by=("containers_recreate_enabled",),
 )
 def host_userns(container, state):
-    return _host_namespace(container, "UsernsMode")
+    return _host_namespace(container, state, "UsernsMode")
 
 
 @container_rule(
@@ -543,17 +643,27 @@ manual_rule(
 )
 
 
+NOT_ASKED = "the registry was not asked (the audit reads only this host), so a newer image there is not ruled out"
+
+
+def _registry_copies(image, reference):
+    """RepoDigests of the image in the reference's repository: it came from (or went to) a registry."""
+    wanted = split_repository(reference)
+    return [digest for digest in image.inspect.get("RepoDigests") or [] if split_repository(digest) == wanted]
+
+
 @container_rule(
     "5.28", "Ensure that Docker commands always use the latest version of their image", SECTION,
     level=2, scored=False, severity="low", fix="recreate",
-    reads="inspect .Config.Image (the reference it was run with), and the RepoTags of the image it runs",
+    reads="inspect .Config.Image (the reference it was run with), and the RepoTags and RepoDigests of the image it "
+          "runs; no registry is asked: a tag that moved here fails, an image with a registry copy is info",
     remediation="Recreate the container from its reference's current image (docker compose up -d, or docker run "
                 "again) after pulling or building it; pin references by digest (BW-005) to make updates deliberate.",
 )
 def current_image(container, state):
-    # Tags are unique: when a tag moves to a newer image (a pull, a rebuild), the image the container
-    # runs loses it. So a container whose image no longer carries the tag it was run with runs an
-    # outdated version - decided from the image inspect the audit already has, without a registry.
+    # Tags are unique: when a tag moves to a newer image (a pull, a rebuild), the image the container runs
+    # loses it, so a container whose image no longer carries its tag runs an outdated version - decided here.
+    # Whether the registry holds a newer image than the last pull needs the registry: said, not guessed.
     reference = container.config.get("Image") or ""
     image = state.image_of(container)
     if image is None:
@@ -561,8 +671,11 @@ def current_image(container, state):
     if not reference or reference.startswith("sha256:") or container.image_id.replace("sha256:", "").startswith(reference):
         return info("run by image id (%s): no tag to be newer" % reference[:19])
     if "@" in reference:
-        return passed("run by digest %s" % reference.split("@", 1)[1][:19])
-    if reference_names_image(reference, image.inspect):
-        return passed("%s still names the image it runs" % familiar_reference(reference))
-    return failed("%s now names another image (or none): the container runs an older one (%s)"
-                  % (familiar_reference(reference), container.image_id.replace("sha256:", "")[:12]))
+        return info("run by digest %s, pinned on purpose; %s" % (reference.split("@", 1)[1][:19], NOT_ASKED))
+    if not reference_names_image(reference, image.inspect):
+        return failed("%s now names another image (or none): the container runs an older one (%s)"
+                      % (familiar_reference(reference), container.image_id.replace("sha256:", "")[:12]))
+    if _registry_copies(image, reference):
+        return info("%s still names the image it runs on this host; %s" % (familiar_reference(reference), NOT_ASKED))
+    return passed("%s still names the image it runs, built or imported here: no registry copy to be newer"
+                  % familiar_reference(reference))

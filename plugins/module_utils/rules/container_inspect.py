@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
-import json
+import collections
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.common import references
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import CONTAINER_MODE
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_SOCKET
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import seccomp_profile
 
 # The capabilities Docker grants every container by default (moby's
 # DefaultCapabilities). Adding anything else widens what root in the container can do.
@@ -21,23 +24,9 @@ DEFAULT_CAPABILITIES = frozenset([
 ROOT_USERS = frozenset(["", "0", "root", "0:0", "root:root", "0:root", "root:0"])
 
 
-# Docker Hub's registry names: RepoTags leave them out, with the library/ namespace of official images.
-DOCKER_HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
-
-
-def familiar_reference(reference):
-    """A reference as RepoTags and RepoDigests spell it: 'docker.io/library/nginx' -> 'nginx:latest'."""
-    for hub in DOCKER_HUB_NAMES:
-        for prefix in (hub + "/library/", hub + "/"):
-            if reference.startswith(prefix):
-                reference = reference[len(prefix):]
-                break
-        else:
-            continue
-        break
-    if "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
-        reference += ":latest"
-    return reference
+# Docker Hub's names and the RepoTags spelling of a reference: one table for every reader (common.references).
+DOCKER_HUB_NAMES = references.DOCKER_HUB_NAMES
+familiar_reference = references.familiar_reference
 
 
 def reference_names_image(reference, image_inspect):
@@ -72,6 +61,40 @@ def mounts_of(container, directories):
     # '/' itself is a system directory, but everything is below it: only a bind of '/' counts.
     return [mount for mount in bind_mounts(container)
             if any(mount[0] == "/" if directory == "/" else is_within(mount[0], directory) for directory in directories)]
+
+
+# The local volume driver mounts a volume with mount(2) options: `type=none o=bind device=/etc` makes the named
+# volume a bind of the host's /etc, though inspect .Mounts shows only the volume's _data directory.
+LOCAL_VOLUME_DRIVER = "local"
+BIND_OPTIONS = ("bind", "rbind")
+
+
+def local_volume_mounts(container):
+    """Names of the container's mounts of local-driver named volumes."""
+    return [mount.get("Name") for mount in container.mounts
+            if mount.get("Type") == "volume" and mount.get("Driver") == LOCAL_VOLUME_DRIVER and mount.get("Name")]
+
+
+def volume_bind_mounts(container, volumes):
+    """(host directory, destination, writable, volume name) for each named volume the local driver binds to a
+    host path; volumes is {name: GET /volumes entry}. Writable unless the mount or the bind itself is ro."""
+    found = []
+    for mount in container.mounts:
+        volume = (volumes or {}).get(mount.get("Name")) if mount.get("Type") == "volume" else None
+        if not volume or volume.get("Driver") != LOCAL_VOLUME_DRIVER:
+            continue
+        options = volume.get("Options") or {}
+        flags = [flag.strip() for flag in str(options.get("o") or "").split(",")]
+        device = str(options.get("device") or "")
+        if device.startswith("/") and any(flag in BIND_OPTIONS for flag in flags):
+            writable = bool(mount.get("RW")) and "ro" not in flags
+            found.append((normal_path(device), mount.get("Destination", ""), writable, volume.get("Name")))
+    return found
+
+
+def within_directories(source, directories):
+    """True when a host path is one of directories or below one; '/' counts only as itself (everything is below it)."""
+    return any(source == "/" if directory == "/" else is_within(source, directory) for directory in directories)
 
 
 def describe_mount(mount):
@@ -110,61 +133,128 @@ def security_opt_value(container, name):
 UNCONFINED_SECCOMP = "unconfined"
 # `--security-opt seccomp=builtin` (or an empty value) asks for the daemon's default profile.
 DAEMON_DEFAULT_SECCOMP = ("", "builtin")
-# Actions that let a syscall through (SCMP_ACT_LOG only logs it first).
-PERMISSIVE_SECCOMP_ACTIONS = ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+# Profiles docker info reports for Docker's built-in seccomp profile (older engines: default).
+BUILTIN_SECCOMP = ("default", "builtin")
+
+# Every Linux capability, for `--cap-add ALL` (dockerd's caps.TweakCapabilities).
+ALL_CAPABILITIES = DEFAULT_CAPABILITIES | frozenset([
+    "DAC_READ_SEARCH", "LINUX_IMMUTABLE", "NET_BROADCAST", "NET_ADMIN", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE",
+    "SYS_RAWIO", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+    "SYS_TTY_CONFIG", "LEASE", "AUDIT_CONTROL", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+    "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+])
 
 
-def seccomp_text_problem(text):
-    """Why a seccomp profile's JSON text filters nothing, or None when it blocks something.
-
-    A profile whose defaultAction lets every syscall through and that has no
-    syscall rule with another action is seccomp disabled in all but name. The
-    docker CLI inlines a profile file's JSON into `seccomp=<json>`, and
-    daemon.json's seccomp-profile names a file of the same format.
-    """
-    try:
-        profile = json.loads(text)
-    except ValueError:
-        return "not valid JSON, so dockerd cannot load it"
-    if not isinstance(profile, dict):
-        return "not a JSON object, so dockerd cannot load it"
-    default = profile.get("defaultAction")
-    if not isinstance(default, str) or default not in PERMISSIVE_SECCOMP_ACTIONS:
-        return None
-    rules = profile.get("syscalls") if isinstance(profile.get("syscalls"), list) else []
-    if any(isinstance(rule, dict) and rule.get("action") not in PERMISSIVE_SECCOMP_ACTIONS for rule in rules):
-        return None
-    return ("defaultAction %s and no syscall rule that blocks anything: every syscall is allowed, "
-            "seccomp is disabled in all but name" % default)
+def bounding_capabilities(container):
+    """The capabilities dockerd gives the container, as it computes them (and matches seccomp rules with)."""
+    host_config = container.host_config
+    if host_config.get("Privileged"):
+        return ALL_CAPABILITIES
+    added = set(capability_names(host_config.get("CapAdd")))
+    dropped = set(capability_names(host_config.get("CapDrop")))
+    if "ALL" in added:
+        return frozenset(ALL_CAPABILITIES - dropped)
+    if "ALL" in dropped:
+        return frozenset(added)
+    return frozenset((DEFAULT_CAPABILITIES - dropped) | added)
 
 
-def container_seccomp_problem(value):
-    """Why a container's --security-opt seccomp value disables seccomp, or None (its profile filters, or it
-    asks for the daemon's default)."""
+def seccomp_context(state, container=None):
+    """Whom a profile is judged for: the daemon's architecture and kernel, the container's capabilities
+    (Docker's default ones for the daemon-wide profile itself)."""
+    info = state.info or {}
+    caps = bounding_capabilities(container) if container is not None else DEFAULT_CAPABILITIES
+    return seccomp_profile.SeccompContext(seccomp_profile.go_arch(info.get("Architecture")),
+                                          seccomp_profile.kernel_version(info.get("KernelVersion")), caps)
+
+
+# Judged without docker info: a current kernel, no architecture-bound rule, Docker's default capabilities.
+UNKNOWN_HOST = seccomp_profile.SeccompContext(None, None, DEFAULT_CAPABILITIES)
+
+
+def container_seccomp_verdict(value, context=UNKNOWN_HOST):
+    """(problem, detail) of a container's --security-opt seccomp value: problem says why it is weaker than
+    Docker's default profile (None when it is not), detail what it refuses; both None for the daemon's default."""
     if value == UNCONFINED_SECCOMP:
-        return "SecurityOpt seccomp=%s" % value
+        return "SecurityOpt seccomp=%s" % value, None
     if value in DAEMON_DEFAULT_SECCOMP:
-        return None
-    problem = seccomp_text_problem(value)
+        return None, None
+    judgement = seccomp_profile.judge_text(value, context)
+    problem = seccomp_profile.weakness(judgement)
     # The profile itself is not quoted: it can be kilobytes of JSON.
-    return "SecurityOpt seccomp=<inline profile>: %s" % problem if problem else None
+    if problem:
+        return "SecurityOpt seccomp=<inline profile>: %s" % problem, None
+    return None, seccomp_profile.strength(judgement)
 
 
-def daemon_seccomp_problem(state):
-    """Why the daemon-wide seccomp profile disables seccomp, or None.
+def container_seccomp_problem(value, context=UNKNOWN_HOST):
+    """Why a container's --security-opt seccomp value is weaker than Docker's default profile, or None."""
+    return container_seccomp_verdict(value, context)[0]
+
+
+def daemon_seccomp_verdict(state, context=None):
+    """(problem, detail) of the daemon-wide seccomp profile, like container_seccomp_verdict.
 
     docker info reports `profile=unconfined` for seccomp-profile "unconfined",
-    and the path of a custom profile file, whose text gather reads.
+    and the path of a custom profile file, whose text gather reads; a custom
+    profile the audit could not read is a problem: what it refuses is unknown.
     """
     profile = (state.security_options().get("seccomp") or {}).get("profile", "")
     if profile == UNCONFINED_SECCOMP:
-        return "daemon-wide seccomp profile is unconfined (docker info SecurityOptions)"
+        return "daemon-wide seccomp profile is unconfined (docker info SecurityOptions)", None
+    if profile in BUILTIN_SECCOMP or profile == "":
+        return None, None
     read = state.daemon_seccomp_profile
-    if read is not None and read.path == profile and read.text is not None:
-        problem = seccomp_text_problem(read.text)
-        if problem:
-            return "daemon-wide seccomp profile %s: %s" % (profile, problem)
-    return None
+    if read is None or read.path != profile:
+        return "daemon-wide seccomp profile %s was not read by the audit, so what it refuses is unknown" % profile, None
+    if read.text is None:
+        return ("daemon-wide seccomp profile %s could not be read (%s), so what it refuses is unknown"
+                % (profile, read.error)), None
+    judgement = seccomp_profile.judge_text(read.text, context or seccomp_context(state))
+    problem = seccomp_profile.weakness(judgement)
+    if problem:
+        return "daemon-wide seccomp profile %s: %s" % (profile, problem), None
+    return None, seccomp_profile.strength(judgement)
+
+
+def daemon_seccomp_problem(state, context=None):
+    """Why the daemon-wide seccomp profile is weaker than Docker's default, or None."""
+    return daemon_seccomp_verdict(state, context)[0]
+
+
+# --- namespaces shared with another container ------------------------------------
+
+# mode: the namespace mode that decides (the last donor's, or the container's own); donors: the containers
+# followed, in order; unresolved: the reference no known container answers (or that comes back round), else None.
+NamespaceSource = collections.namedtuple("NamespaceSource", ["mode", "donors", "unresolved"])
+
+
+def namespace_source(container, state, key):
+    """Whose namespace a container is in, for one of NetworkMode, PidMode, IpcMode: `container:<ref>` is followed
+    to the donor (by id, name or id prefix, among audited containers and gathered donors), transitively."""
+    current, donors, seen = container, [], {container.id}
+    while True:
+        reference = current.joined(key)
+        if reference is None:
+            return NamespaceSource(current.host_config.get(key) or "", donors, None)
+        donor = state.container_by_reference(reference)
+        if donor is None or donor.id in seen:
+            return NamespaceSource(None, donors, reference)
+        seen.add(donor.id)
+        donors.append(donor)
+        current = donor
+
+
+def describe_namespace(container, key, source):
+    """Evidence naming every donor followed: 'HostConfig.NetworkMode=container:6a124719c9ab: joins web
+    (6a124719c9ab), whose NetworkMode=host'."""
+    own = str(container.host_config.get(key) or "")
+    if own.startswith(CONTAINER_MODE):
+        own = CONTAINER_MODE + own[len(CONTAINER_MODE):][:12]
+    if not source.donors:
+        return "HostConfig.%s=%s" % (key, own)
+    chain = " -> ".join("%s (%s)" % (donor.name, donor.id[:12]) for donor in source.donors)
+    return "HostConfig.%s=%s: joins %s, whose %s=%s" % (key, own, chain, key, source.mode or "default")
 
 
 def docker_host_socket(docker_host):

@@ -292,3 +292,20 @@ def test_process_checks_serve_the_bulwark_scope_alone():
     assert result["api_calls_by_endpoint"]["top"] == 3
     fetch = [finding for finding in result["findings"] if finding["rule"] == "BW-012"]
     assert [finding["status"] for finding in fetch] == ["pass"] * 3
+
+
+def test_named_local_volumes_are_listed_once_for_5_6(monkeypatch):
+    # A container that mounts a local volume: the volume list (its bind options) is read once, and shared with
+    # the daemon scope's; without such a mount nothing more is called.
+    assert "volumes" not in run_audit(scope=["containers"], client=client_for([]))["api_calls_by_endpoint"]
+    volume_mount = {"Type": "volume", "Name": "shop_db", "Driver": "local", "Destination": "/data", "RW": True,
+                    "Source": "/var/lib/docker/volumes/shop_db/_data"}
+    original = FakeAPI.inspect_container
+
+    def with_volume(self, container_id):
+        data = copy.deepcopy(original(self, container_id))
+        data["Mounts"] = list(data.get("Mounts") or []) + [volume_mount]
+        return data
+    monkeypatch.setattr(FakeAPI, "inspect_container", with_volume)
+    assert run_audit(scope=["containers"], client=client_for([]))["api_calls_by_endpoint"]["volumes"] == 1
+    assert run_audit(scope=["containers", "daemon"], client=client_for([]))["api_calls_by_endpoint"]["volumes"] == 1

@@ -212,7 +212,6 @@ def test_policy_rules_use_the_real_path_of_a_link():
 
 
 def test_policy_rules_for_the_socket_group_of_the_host():
-    audit_state = host_state()
-    audit_state.host.docker_group_name = "dockerusers"
+    audit_state = host_state(group="dockerusers")
     [rule] = policy_rules(audit_state, entries=[entry("docker socket")])
     assert rule["group"] == "dockerusers"

@@ -208,8 +208,8 @@ def test_bw_012_passes_on_the_real_process_list_and_on_downloader_names_in_argum
     ("python3 -m pip install requests", "pip"),
     ("/usr/local/bin/python3.11 -u -mpip install x", "pip"),
     ("/usr/bin/python3 /usr/local/bin/pip3.11 install x", "pip3.11"),
-    ("node /usr/lib/node_modules/npm/bin/npm-cli.js install", "npm"),
-    ("/usr/bin/node /usr/bin/yarn add left-pad", "yarn"),
+    ("node /usr/lib/node_modules/npm/bin/npm-cli.js install", "npm install"),
+    ("/usr/bin/node /usr/bin/yarn add left-pad", "yarn add"),
     ("ruby /usr/bin/gem install rails", "gem"),
 ])
 def test_bw_012_fails_on_the_program_name_of_a_package_manager_or_downloader(command, program):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
 
 from rule_fixtures import container, evidence, extras, findings, image, load, state, status
 
@@ -118,17 +118,7 @@ def test_manual_rules_report_info(rule_id):
     assert status(rule_id, state()) == "info"
 
 
-# --- 4.2: a trusted origin (the registry digest, as BW-006); 4.4: rebuilt recently ---
-
-def test_4_2_decides_the_origin_from_the_registry_digest():
-    trusted = AuditOptions(trusted_registries=["registry.example.com"])
-    pulled = image({"RepoDigests": ["registry.example.com/base/debian@sha256:" + "b" * 64]})
-    assert status("4.2", state(images=[pulled], options=trusted)) == "pass"
-    assert status("4.2", state(images=[image({"RepoDigests": []})], options=trusted)) == "fail"
-    elsewhere = image({"RepoDigests": ["docker.io/library/debian@sha256:" + "c" * 64]})
-    assert status("4.2", state(images=[elsewhere], options=trusted)) == "fail"
-    assert status("4.2", state(images=[pulled])) == "skipped"
-
+# --- 4.4: rebuilt recently (4.2 and the fixed build dates: test_cis4_verdicts.py) ---
 
 def test_4_4_warns_on_an_image_built_long_ago(monkeypatch):
     import datetime
