@@ -99,8 +99,9 @@ class Instance(object):
         return self.run(script, **options)[1]
 
     def put(self, local, remote, mode="0644"):
-        self.run("install -d %s && cat > %s && chmod %s %s" % (shlex.quote(os.path.dirname(remote)), shlex.quote(remote),
-                                                            mode, shlex.quote(remote)), stdin=local)
+        target = shlex.quote(remote)
+        self.run("install -d %s && cat > %s && chmod %s %s" % (shlex.quote(os.path.dirname(remote)), target, mode, target),
+                 stdin=local)
 
 
 def app_containers(instance):

@@ -73,7 +73,9 @@ tag=$(recipe_hash)
 all_built "$tag" || build "$tag"
 tar="$workdir/brownfield-$tag.tar"
 if [ ! -s "$tar" ]; then
-    docker save -o "$tar.partial" $(for service in "${services[@]}"; do echo "$repo/$service:$tag"; done)
+    images=()
+    for service in "${services[@]}"; do images+=("$repo/$service:$tag"); done
+    docker save -o "$tar.partial" "${images[@]}"
     mv "$tar.partial" "$tar"
 fi
 remove_stale "$tag"
