@@ -59,9 +59,10 @@ sanity: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-# scripts/chromium.sh installs Debian's chromium (root only, once) for the browser test of the HTML report.
+# scripts/integration-tools.sh installs Debian's chromium and docker-compose (root only, once) for the browser
+# test of the HTML report and the Compose remediation tests.
 integration: venv
-	@scripts/chromium.sh
+	@scripts/integration-tools.sh
 	$(BIN)/pytest tests/integration -q -m integration
 
 molecule: collection images

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install Debian packages the project's scripts need: the one place that runs
-# apt-get (docker-engine.sh, chromium.sh, ansible-test-sanity.sh, the image and
+# apt-get (docker-engine.sh, integration-tools.sh, ansible-test-sanity.sh, the image and
 # VM image builds all call it).
 #
 #   apt-install.sh [--no-install-recommends] PACKAGE...

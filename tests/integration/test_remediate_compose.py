@@ -39,7 +39,8 @@ RULES = ["5.11", "BW-008", "5.13", "5.26"]
 def _compose(directory, project, *args):
     command = shutil.which("docker-compose")
     if command is None:
-        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+        pytest.skip("docker-compose is not installed (as root on Debian: scripts/integration-tools.sh, or apt-get install "
+                    "docker-compose)")
     completed = subprocess.run([command, "-p", project] + list(args), cwd=str(directory), capture_output=True, text=True,
                                check=False)
     assert completed.returncode == 0, completed.stderr

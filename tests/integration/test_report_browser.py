@@ -4,7 +4,7 @@ fixture results (two hosts, two earlier runs for the trend), and the test reads 
 from the dumped DOM: the visible-row count after the default filter (status fail), the per-severity count, the
 total, the trend points. A screenshot is saved as .cache/report-browser/report.png.
 
-`make integration` installs chromium first (scripts/chromium.sh, root on Debian only); without it this test skips.
+`make integration` installs chromium first (scripts/integration-tools.sh, root on Debian only); without it this test skips.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def earlier_run(directory, when, bias):
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (as root on Debian: scripts/chromium.sh, or apt-get install chromium)")
+        pytest.skip("chromium is not installed (as root on Debian: scripts/integration-tools.sh, or apt-get install chromium)")
     directory = str(tmp_path_factory.mktemp("reports"))
     earlier_run(directory, "2026-11-12T06:00:00Z", -30)  # mean score 20.0
     earlier_run(directory, "2026-11-19T06:00:00Z", -10)  # 40.0
@@ -95,7 +95,7 @@ def test_screenshot(written, dom):
 
 def test_hostile_host_names_and_labels_render_escaped_and_the_script_still_runs(tmp_path):
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (as root on Debian: scripts/chromium.sh, or apt-get install chromium)")
+        pytest.skip("chromium is not installed (as root on Debian: scripts/integration-tools.sh, or apt-get install chromium)")
     results = two_hosts()
     evil = "evil\x1b[2J\u202e<b>x</b>\udcff\x00"
     results[evil] = results.pop("web1")
