@@ -259,7 +259,7 @@ def test_default_swarm_statuses(default_swarm):
     assert "ListenAddr 0.0.0.0:2377 (advertised as 127.0.0.1:2377)" in evidence(default_swarm, "7.2")
     assert evidence(default_swarm, "7.1").startswith("1 manager of 1 node: ")
     assert "expire after 90 days" in evidence(default_swarm, "7.7")
-    assert "1 swarm secret: bw_db_password" in evidence(default_swarm, "7.4")
+    assert "1 swarm secret, by name: bw_db_password" in evidence(default_swarm, "7.4")
 
 
 def test_a_manager_costs_three_list_calls_more(default_swarm):

@@ -115,7 +115,7 @@ def _manager_nodes(swarm):
 
 
 @global_rule(
-    "7.1", "Ensure that the minimum number of manager nodes have been created", SECTION, subject=SUBJECT,
+    "7.1", "Ensure that the minimum number of manager nodes have been created in a swarm", SECTION, subject=SUBJECT,
     level=1, scored=True, severity="medium", fix="manual",
     reads="docker info Swarm.Managers and Swarm.Nodes, docker node ls (role, leader, reachability); on a manager",
     remediation="Run one manager, or the smallest odd number the fault tolerance needs (3 survive the loss of one, "
@@ -145,7 +145,7 @@ def minimum_managers(state):
 
 
 @global_rule(
-    "7.2", "Ensure swarm services are bound to a specific host interface", SECTION, subject=SUBJECT,
+    "7.2", "Ensure that swarm services are bound to a specific host interface", SECTION, subject=SUBJECT,
     level=1, scored=True, severity="medium", fix="manual",
     reads="the manager's listen address (ListenAddr in <DockerRootDir>/swarm/docker-state.json, what dockerd "
           "listens on for the swarm API, port 2377 by default; the Engine API does not return it)",
@@ -170,7 +170,7 @@ def listen_address(state):
 
 
 @global_rule(
-    "7.3", "Ensure all Docker swarm overlay networks are encrypted", SECTION, subject=SUBJECT,
+    "7.3", "Ensure that all Docker swarm overlay networks are encrypted", SECTION, subject=SUBJECT,
     level=1, scored=True, severity="medium", fix="manual",
     reads="docker network ls --filter driver=overlay: Options.encrypted of each overlay network; on a manager",
     remediation="Create overlay networks with --opt encrypted (docker network create --driver overlay --opt encrypted "
@@ -203,7 +203,7 @@ def encrypted_overlays(state):
 
 
 @global_rule(
-    "7.4", "Ensure Docker's secret management commands are used", SECTION, subject=SUBJECT,
+    "7.4", "Ensure that Docker's secret management commands are used for managing secrets in a swarm cluster", SECTION, subject=SUBJECT,
     level=1, scored=False, severity="low", fix="manual",
     reads="docker secret ls (names only; the Engine never returns secret data); on a manager",
     remediation="Give services their secrets with docker secret create and --secret, not environment variables "
@@ -218,12 +218,12 @@ def secrets_used(state):
         return skipped("secret list: %s" % swarm.missing("secrets"))
     names = sorted((secret.get("Spec") or {}).get("Name") or secret.get("ID", "")[:12] for secret in swarm.secrets)
     if names:
-        return passed("%d swarm secret%s: %s" % (len(names), "" if len(names) == 1 else "s", _names(names)))
+        return passed("%d swarm secret%s, by name: %s" % (len(names), "" if len(names) == 1 else "s", _names(names)))
     return info("no swarm secrets: services get theirs some other way (environment, files in images or bind mounts)")
 
 
 @global_rule(
-    "7.5", "Ensure swarm manager is run in auto-lock mode", SECTION, subject=SUBJECT,
+    "7.5", "Ensure that swarm manager is run in auto-lock mode", SECTION, subject=SUBJECT,
     level=1, scored=True, severity="high", fix="manual",
     reads="docker info Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers (Swarm.LocalNodeState=locked: on); on a manager",
     remediation="Turn auto-lock on (docker swarm update --autolock=true) and keep the unlock key outside the managers.",
@@ -247,7 +247,7 @@ def autolock(state):
 
 
 @global_rule(
-    "7.6", "Ensure the auto-lock key is rotated periodically", SECTION, subject=SUBJECT,
+    "7.6", "Ensure that the swarm manager auto-lock key is rotated periodically", SECTION, subject=SUBJECT,
     level=1, scored=False, severity="low", fix="manual",
     reads="docker info Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers; the Engine keeps no date of the "
           "unlock key's rotation; on a manager",
@@ -269,7 +269,7 @@ def autolock_rotation(state):
 
 
 @global_rule(
-    "7.7", "Ensure node certificates are rotated as appropriate", SECTION, subject=SUBJECT,
+    "7.7", "Ensure that node certificates are rotated as appropriate", SECTION, subject=SUBJECT,
     level=1, scored=False, severity="low", fix="manual",
     reads="docker info Swarm.Cluster.Spec.CAConfig.NodeCertExpiry; pass at %d days or less; on a manager"
           % NODE_CERT_EXPIRY_MAX_DAYS,
@@ -301,7 +301,7 @@ def _day(moment):
 
 
 @global_rule(
-    "7.8", "Ensure CA certificates are rotated as appropriate", SECTION, subject=SUBJECT,
+    "7.8", "Ensure that CA certificates are rotated as appropriate", SECTION, subject=SUBJECT,
     level=1, scored=False, severity="low", fix="manual",
     reads="docker info Swarm.Cluster.TLSInfo.TrustRoot (the root CA certificate's notBefore), "
           "RootRotationInProgress, Spec.CAConfig.ForceRotate; pass when issued within %d days; on a manager"
@@ -341,7 +341,7 @@ def ca_rotation(state):
 
 
 @global_rule(
-    "7.9", "Ensure management plane traffic is separated from data plane traffic", SECTION, subject=SUBJECT,
+    "7.9", "Ensure that management plane traffic is separated from data plane traffic", SECTION, subject=SUBJECT,
     level=1, scored=False, severity="low", fix="manual",
     reads="this node's AdvertiseAddr and DataPathAddr (<DockerRootDir>/swarm/docker-state.json; the Engine API "
           "does not return them); on any swarm node",

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import (
     SwarmFacts, pem_validities, split_host_port,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis7_swarm import (
     CA_MAX_AGE_DAYS, NODE_CERT_EXPIRY_MAX_DAYS,
 )
@@ -135,8 +136,15 @@ def test_7_3_every_network_encrypted_passes():
 
 def test_7_4_secrets_used_passes_none_is_info():
     assert status("7.4", swarm_state()) == "pass"
-    assert "1 swarm secret: db_password" in evidence("7.4", swarm_state())
+    assert "1 swarm secret, by name: db_password" in evidence("7.4", swarm_state())
     assert status("7.4", swarm_state(secrets=[])) == "info"
+
+
+def test_7_4_the_names_of_secrets_survive_the_masking_layer():
+    # A secret's name is not a secret: the evidence must not read as "secret: <value>" to the masker that every
+    # module's result passes through (it printed "1 swarm secret: ********").
+    text = evidence("7.4", swarm_state())
+    assert mask_text(text) == text
 
 
 # --- 7.5 and 7.6 auto-lock ----------------------------------------------------------------------
