@@ -108,6 +108,22 @@ def test_each_service_is_held_to_its_own_replacements():
     assert analysis.over_budget(phase) == ["app: 2 failed requests, budget 0", "db: 11 failed requests, budget 10"]
 
 
+def test_a_service_may_also_lose_the_requests_sent_while_its_old_container_stopped():
+    # issue 18: without a container for at most its stop time plus 5 s. The database took 2.2 s to shut
+    # down (kill at 10.0, die at 12.2): 5 more requests for db; web's stop is not db's.
+    events = analysis.parse_events("\n".join([
+        event(10.0, OLD_DB, "kill"), event(10.1, OLD_DB, "kill"), event(12.2, OLD_DB, "die"),
+        event(13.0, "e" * 64, "kill", service="web"), event(13.4, "e" * 64, "die", service="web"),
+        event(20.0, OLD_DB, "kill"), event(30.0, OLD_DB, "die")]))
+    assert analysis.stop_seconds(events, (0.0, 15.0)) == {"db": 2.2, "web": 0.4}
+    phase = {"dockerd_restarts": 0, "failed_by_service": {"db": 15, "app": 1},
+             "stop_seconds": analysis.stop_seconds(events, (0.0, 15.0)),
+             "created": [{"service": "db", "outcome": "rolled_back"}]}
+    assert analysis.budget(phase, "db") == 10 + 5
+    assert analysis.budget(phase, "app") == 0  # nothing of the app replaced: its stop time is no excuse
+    assert analysis.over_budget(phase) == ["app: 1 failed requests, budget 0"]
+
+
 def test_what_a_killed_run_created_is_unfinished_whatever_is_left_of_it():
     events = analysis.parse_events("\n".join([event(1.0, NEW_DB, "create"), event(2.0, FAILED_DB, "create"),
                                               event(3.0, FAILED_DB, "destroy")]))

@@ -112,6 +112,14 @@ def test_at_most_10_failed_requests_per_replaced_or_rolled_back_container(report
     assert over == []
 
 
+def test_after_every_step_but_a_killed_run_the_users_get_answers_again(report):
+    # scenario.wait_for_users: 3 answers in a row within 60 s of the step's end; the failures until then
+    # are the step's (a dockerd restart's DNS outage outlasts systemctl).
+    unanswered = [phase["name"] for phase in report["phases"]
+                  if phase["kind"] != "remediate-killed" and phase.get("users_answered_after") is None]
+    assert unanswered == []
+
+
 def test_phases_that_touch_no_app_container_cost_no_request(report):
     quiet = [users_saw(phase) for phase in phases_of(report, "audit", "workload", "compose") if phase["failed"]]
     assert quiet == []

@@ -5,6 +5,7 @@ writes their results into its JSON report, the verifier asserts on that."""
 
 import collections
 import json
+import math
 
 Request = collections.namedtuple("Request", "scheduled finished result pid detail")
 Event = collections.namedtuple("Event", "time id action name service")
@@ -14,6 +15,8 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 # restart, and per app container replaced or rolled back.
 PER_DOCKERD_RESTART = 3
 PER_REPLACEMENT = 10
+# The request loop's period (request_loop.py): a second of a service's own stop time is two requests.
+REQUEST_PERIOD = 0.5
 
 
 def parse_requests(text):
@@ -131,6 +134,24 @@ def outages(events, running_at_start, window):
     return dict(spans)
 
 
+def stop_seconds(events, window):
+    """Per service, the seconds its containers took to stop in the window: from the first `kill` (the
+    stop signal) to the container's `die`. Users lose requests while a container shuts down whatever
+    replaces it (issue 18: a service may be without a container for its stop time plus 5 s), and a
+    loaded machine makes a database's shutdown take seconds."""
+    services = services_of(events)
+    signalled, seconds = {}, collections.defaultdict(float)
+    for event in events:
+        service = services.get(event.id)
+        if service is None or not window[0] <= event.time < window[1]:
+            continue
+        if event.action == "kill":
+            signalled.setdefault(event.id, event.time)
+        elif event.action == "die" and event.id in signalled:
+            seconds[service] += event.time - signalled.pop(event.id)
+    return dict((service, round(value, 1)) for service, value in seconds.items())
+
+
 def replacements(events, window, final_ids, killed=False):
     """Containers created in the window, by service, with what became of them:
     replaced (still there at the window's end), rolled_back (removed again), interrupted (there,
@@ -171,6 +192,7 @@ def summarize(phases, requests, events, running_at_start, end):
                                               for request in failed)),
             failed_by_service=dict(collections.Counter(failed_service(request) for request in failed)),
             dockerd_restarts=dockerd_restarts(requests, window),
+            stop_seconds=stop_seconds(events, window),
             outages={service: [[round(down - window[0], 1), None if up is None else round(up - down, 1)]
                                for down, up in service_spans] for service, service_spans in spans.items()},
             created=replacements(events, window, final_ids, phase.get("killed", False)),
@@ -182,10 +204,13 @@ def summarize(phases, requests, events, running_at_start, end):
 
 def budget(phase, service=None):
     """Failed requests a phase may cost its users (of one service, or in all): 3 per dockerd restart,
-    10 per app container replaced or rolled back (of that service)."""
+    10 per app container replaced or rolled back (of that service) plus the requests sent while its old
+    container was stopping (its stop time)."""
     changed = sum(1 for entry in phase["created"] if entry["outcome"] in ("replaced", "rolled_back")
                   and service in (None, entry["service"]))
-    return PER_DOCKERD_RESTART * phase["dockerd_restarts"] + PER_REPLACEMENT * changed
+    stopping = sum(seconds for name, seconds in (phase.get("stop_seconds") or {}).items() if service in (None, name))
+    return (PER_DOCKERD_RESTART * phase["dockerd_restarts"] + PER_REPLACEMENT * changed
+            + (int(math.ceil(stopping / REQUEST_PERIOD)) if changed else 0))
 
 
 def over_budget(phase):

@@ -247,8 +247,25 @@ class Runner(object):
                 "tail": output[-3000:]}
 
 
+def wait_for_users(instance, since, in_a_row=3, timeout=60):
+    """Seconds until the users' last `in_a_row` requests, all sent after `since`, answered ok; None when
+    that did not happen within `timeout`. What a step costs the users does not end when its command
+    returns (nginx's DNS cache, the embedded DNS coming back after a dockerd restart): the phase keeps
+    them, so the next one is not charged with them."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lines = instance.out("tail -n %d %s/requests.log" % (in_a_row, LOG_DIR), check=False).splitlines()
+        answered = analysis.parse_requests("\n".join(lines))
+        if len(answered) == in_a_row and all(request.result == "ok" and request.scheduled >= since
+                                             for request in answered):
+            return round(time.time() - since, 1)
+        time.sleep(analysis.REQUEST_PERIOD)
+    return None
+
+
 class Phases(object):
-    """The run's phases: what ran, when, its result, and the app's containers after it."""
+    """The run's phases: what ran, when, its result, and the app's containers after it; each (but a
+    killed run, whose service stays down until the next run) lasts until the users get answers again."""
 
     def __init__(self, instance):
         self.instance = instance
@@ -261,6 +278,8 @@ class Phases(object):
         phase.update(action())
         phase["end"] = time.time()
         phase["seconds"] = round(phase["end"] - phase["start"], 1)
+        if kind != "remediate-killed":
+            phase["users_answered_after"] = wait_for_users(self.instance, phase["end"])
         phase["after"] = app_containers(self.instance)
         phase["leftovers"] = leftovers(self.instance)
         return phase
