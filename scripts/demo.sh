@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: harden a disposable Debian 12 target that runs its own Docker
 # Engine, and show the collection's own audit of it before and after:
-# score, counts per section, and the failing rules by id and title.
+# score, counts per section, the failing rules by id and title with why each
+# is still open, and the rules that do not apply to the target. The demo fails
+# when a rule still fails after hardening without a reason (the summary then
+# has a "no reason given for:" line, report/text.py).
 # KEEP=1 keeps the target (and a dockerd this script started) running.
 set -euo pipefail
 
@@ -47,6 +50,12 @@ for label in before-hardening after-hardening; do
     cat ".cache/demo-report/bulwark-demo-$label.txt"
 done
 grep -A3 '^PLAY RECAP' "$log" | grep bulwark-demo | tail -n 1 | sed 's/^/\nlast run: /'
+unexplained=$(grep -h '^ *no reason given for:' .cache/demo-report/bulwark-demo-after-hardening.txt || true)
+if [ -n "$unexplained" ]; then
+    echo "after hardening, rules still fail without a reason:${unexplained#*:}" >&2
+    exit 1
+fi
+echo "every rule that still fails after hardening says why (and what closes it)"
 # The HTML report of the audit after hardening (its trend shows the audit before it too).
 # Report names start with their UTC time, so the last in name order is the newest.
 html=$(find .cache/demo-report -maxdepth 1 -name 'bulwark-report-*-after-hardening.html' | sort | tail -n 1)

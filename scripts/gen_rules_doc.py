@@ -16,6 +16,8 @@ import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUT = os.path.join(TOP, "docs", "rules.md")
+# Written by hand (where and why our verdicts differ from Docker Bench for Security's); appended verbatim when present.
+DISAGREEMENTS = os.path.join(TOP, "docs", "docker-bench-disagreements.md")
 
 HEADER = """# Rule catalog
 
@@ -26,7 +28,19 @@ when this file is out of date.
 Every rule is evaluated by `bulwark.hardening.container_audit` from one
 pass of gathered state (see `plugins/module_utils/audit/gather.py`).
 
-- **Section**: CIS Docker Benchmark v1.6 section, or BW for bulwark's own rules.
+Rules carry the ids of two versions of the CIS Docker Benchmark: **v1.8.0**
+(2025, the audits' default, `cis_version: "1.8"`) and **v1.6.0** (the
+numbering of Docker Bench for Security, `cis_version: "1.6"`; v1.7.0 has
+the same ids). v1.8.0 inserts 2.7 (devicemapper) and renumbers v1.6's
+2.7-2.18 as 2.8-2.19; every other id is the same. Findings, summaries and
+waivers use the ids of the audit's `cis_version`; role task names and tags
+(`cis_2.9`), `fixed_by` and the roles' READMEs use the v1.6 ids.
+
+- **v1.8 ID**, **v1.6 ID**: the rule's id in each version; an empty cell means
+  that version has no such check (it is not evaluated there). BW ids are the
+  same in both. The title is v1.8's; where v1.6 titles it differently, its
+  title follows.
+- **Section**: CIS Docker Benchmark section, or BW for bulwark's own rules.
 - **Scored**: counts towards the score (`summary.score`: passed / (passed + failed)
   over scored findings; `summary.cis_score`: +1 per scored pass, -1 per scored
   fail). Unscored rules are reported but not counted. `warn`, `info`, `skipped`
@@ -41,7 +55,11 @@ pass of gathered state (see `plugins/module_utils/audit/gather.py`).
 - **Fixed by**: the role variables that fix a failure (see each role's README),
   or why the roles leave the rule open on purpose (*left open*). The audit's
   report carries both (`fixed_by`, `left_open`); Molecule asserts that every
-  rule a role fixes passes on the hardened targets.
+  rule a role fixes passes on the hardened targets. A failing finding of a rule
+  without *left open* here still says why when the roles' defaults leave it
+  (`plugins/module_utils/audit/open_reasons.py`): a `containers_recreate_enabled`
+  fix is off by default, a `manual` fix is a person's, and a container setting
+  no variable names is changed where the container is defined.
 - **Source of truth**: what the rule reads. *manual* rules cannot be decided from
   the data and always report `info`.
 
@@ -70,13 +88,13 @@ INFORM_ONLY = {
 
 
 def docker_bench_coverage(rules):
-    """(decided ids, [(id, rule or None)] not decided) over DOCKER_BENCH_IDS.
+    """(decided ids, [(id, rule or None)] not decided) over DOCKER_BENCH_IDS, which are CIS v1.6 ids.
 
     An id is decided by the collection itself when the catalog has an automated rule for it (kind != manual):
     the audit answers pass or fail from gathered state (INFORM_ONLY rules excepted). A manual rule only reports
     what a person must verify.
     """
-    by_id = dict((rule.id, rule) for rule in rules)
+    by_id = dict((rule.id_in("1.6"), rule) for rule in rules if rule.in_version("1.6"))
     decided = [rule_id for rule_id in DOCKER_BENCH_IDS
                if rule_id in by_id and by_id[rule_id].automated and rule_id not in INFORM_ONLY]
     undecided = [(rule_id, by_id.get(rule_id)) for rule_id in DOCKER_BENCH_IDS if rule_id not in decided]
@@ -93,7 +111,7 @@ def _coverage_lines(rules):
         "sections 1 to 7) are decided by the collection itself: an automated rule answers pass or fail",
         "from gathered state. The %d others, and why:" % len(undecided),
         "",
-        "| ID | Title | Why not decided |",
+        "| v1.6 ID | Title | Why not decided |",
         "|---|---|---|",
     ]
     for rule_id, rule in undecided:
@@ -125,7 +143,28 @@ def _fixed_by(rule):
     return names
 
 
-def render():
+def _version_ids(rule):
+    """(v1.8 id, v1.6 id), '' where that version has no such check."""
+    return tuple(rule.id_in(version) if rule.in_version(version) else "" for version in ("1.8", "1.6"))
+
+
+def _title(rule):
+    """v1.8's title, and v1.6's after it where CIS titled the check differently there."""
+    if rule.in_version("1.6") and rule.title_in("1.6") != rule.title_in("1.8"):
+        return "%s (v1.6: %s)" % (rule.title_in("1.8"), rule.title_in("1.6"))
+    return rule.title_in("1.8")
+
+
+def _disagreements(path):
+    """The hand-written disagreements file, verbatim, or None when there is none."""
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def render(disagreements=DISAGREEMENTS):
     _link_farm()
     from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook  # pylint: disable=import-outside-toplevel
     from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS  # pylint: disable=import-outside-toplevel
@@ -133,22 +172,29 @@ def render():
     rules = rulebook.all_rules()
     automated = [rule for rule in rules if rule.automated]
     lines = [HEADER.rstrip("\n"), ""]
-    lines.append("%d rules: %d automated, %d manual." % (len(rules), len(automated), len(rules) - len(automated)))
+    cis = [rule for rule in rules if rule.section != "bulwark"]
+    lines.append("%d rules: %d automated, %d manual; %d CIS v1.8.0 checks (v1.6.0: %d) and %d of bulwark's own."
+                 % (len(rules), len(automated), len(rules) - len(automated), sum(1 for rule in cis if rule.in_version("1.8")),
+                    sum(1 for rule in cis if rule.in_version("1.6")), len(rules) - len(cis)))
     lines.append("")
     lines.extend(_coverage_lines(rules))
     for scope, (number, title) in SECTIONS.items():
         section_rules = [rule for rule in rules if rule.section == scope]
         lines.append("## %s %s (scope `%s`)" % (number, title, scope))
         lines.append("")
-        lines.append("| ID | Title | Section | Level | Scored | Severity | Fix | Fixed by | Source of truth |")
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("| v1.8 ID | v1.6 ID | Title | Section | Level | Scored | Severity | Fix | Fixed by | Source of truth |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for rule in section_rules:
             reads = rule.reads if rule.automated else "*manual*: " + rule.reads
-            lines.append("| %s |" % " | ".join(_cell(value) for value in (
-                rule.id, rule.title, number, rule.level, "yes" if rule.scored else "no", rule.severity, rule.fix,
+            lines.append("| %s |" % " | ".join(_cell(value) for value in _version_ids(rule) + (
+                _title(rule), number, rule.level, "yes" if rule.scored else "no", rule.severity, rule.fix,
                 _fixed_by(rule), reads)))
         lines.append("")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    appended = _disagreements(disagreements)
+    if appended is not None:
+        text += "\n" + appended
+    return text
 
 
 def main():

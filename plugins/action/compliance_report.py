@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import masked_action
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model
+from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model, text
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path"),
@@ -78,20 +77,18 @@ def collection_version():
 
 
 def host_summary_lines(label, host, results):
-    """The lines audit.yml's per-host debug shows (and the .txt file holds), for one host, as printable text
-    (a host name or evidence cannot move the cursor of whoever reads the file in a terminal). Results whose
-    shape the summary cannot read give no lines (the report shows what it could use of them)."""
-    lines = []
-    for source, title in (("container_audit", "%s of %s" % (label, host)), ("image_audit", "image audit of %s" % host)):
-        result = results.get(source)
-        if not isinstance(result, dict) or not isinstance(result.get("summary"), dict):
-            if source == "container_audit":
-                return []
-            continue
-        try:
-            lines += audit_summary_lines(result, title)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            lines.append("== %s: the result could not be read" % title)
+    """The lines audit.yml shows for one host (and the .txt file holds): report.text.host_lines() of the host's
+    entry, the figures every other output shows, as printable text (a host name or evidence cannot move the cursor
+    of whoever reads the file in a terminal). Without a usable container_audit result there are no lines; results
+    whose shape the lines cannot read give one line saying so."""
+    main = results.get("container_audit")
+    if not isinstance(main, dict) or not isinstance(main.get("summary"), dict) or main.get("failed") or main.get("skipped"):
+        return []
+    heading = "%s of %s" % (label, host)
+    try:
+        lines = text.host_lines(model.host_entry(host, results), heading)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        lines = ["== %s: the result could not be read" % heading]
     return [escape_unprintable(line) for line in lines]
 
 

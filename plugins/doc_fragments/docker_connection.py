@@ -27,7 +27,7 @@ options:
   validate_certs:
     description:
       - Encrypt the connection with TLS and verify the daemon's certificate against O(ca_path).
-        This is what a daemon hardened for CIS 2.7 (C(tlsverify)) expects, together with
+        This is what a daemon hardened for CIS TLS (C(tlsverify); 2.8 in v1.8, 2.7 in v1.6) expects, together with
         O(client_cert) and O(client_key).
       - When the task does not set it, E(DOCKER_TLS_VERIFY) is used if set.
     type: bool

@@ -6,51 +6,28 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS, rule_sort_key
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import ALL_STATUSES, FAIL
+from ansible_collections.bulwark.hardening.plugins.module_utils.report import model, text
 
-SECTION_TITLES = dict(SECTIONS.values())
-
-
-def _counts(by_status):
-    return ", ".join("%d %s" % (by_status.get(status, 0), status) for status in ALL_STATUSES if by_status.get(status))
+SOURCES = model.SOURCES
 
 
-def _failing_rules(findings):
-    """{rule id: (title, targets, left_open)} of failing findings, in rule order."""
-    failing = {}
-    for finding in findings:
-        if finding.get("status") != FAIL:
-            continue
-        title, targets, left_open = failing.get(finding["rule"], (finding.get("title", ""), 0, finding.get("left_open")))
-        failing[finding["rule"]] = (title, targets + 1, left_open)
-    return [(rule_id,) + failing[rule_id] for rule_id in sorted(failing, key=rule_sort_key)]
+def _as_results(value):
+    """{"container_audit": result, "image_audit": result or None} from a registered container_audit result or
+    from such a mapping (audit.yml passes both)."""
+    if isinstance(value, dict) and any(source in value for source in SOURCES) and "summary" not in value:
+        return dict((source, value.get(source)) for source in SOURCES)
+    return {"container_audit": value, "image_audit": None}
 
 
 def audit_summary_lines(result, label="audit"):
-    if not isinstance(result, dict) or "summary" not in result:
-        raise AnsibleFilterError("audit_summary_lines expects a registered container_audit result")
-    summary = result["summary"]
-    score = "%.1f%%" % summary["score"] if summary.get("score") is not None else "n/a"
-    if summary.get("level") is not None:  # the CIS profile audited (results of older modules have none)
-        label = "%s (CIS Level %s profile)" % (label, summary["level"])
-    lines = ["== %s: score %s (cis_score %s); %s" % (label, score, summary.get("cis_score"), _counts(summary["by_status"]))]
-    for section in sorted(summary.get("by_section") or {}, key=lambda key: (key == "BW", key)):
-        lines.append("   %-3s %-36s %s" % (section, SECTION_TITLES.get(section, ""), _counts(summary["by_section"][section])))
-    failing = _failing_rules(result.get("findings") or [])
-    if failing:
-        lines.append("   failing rules:")
-    reasons = {}
-    for rule_id, title, targets, left_open in failing:
-        where = " (%d targets)" % targets if targets > 1 else ""
-        lines.append("   FAIL %-7s %s%s%s" % (rule_id, title, where, " [left open]" if left_open else ""))
-        if left_open:
-            reasons.setdefault(left_open, []).append(rule_id)
-    if reasons:
-        lines.append("   left open on purpose:")
-    for reason, rule_ids in reasons.items():
-        lines.append("     %s: %s" % (", ".join(rule_ids), reason))
-    return lines
+    """A host's audit as lines (report.text.host_lines over report.model.host_entry): the same figures as the
+    report's table, set_stats, JSON, JUnit and HTML, each finding counted once over both audits."""
+    results = _as_results(result)
+    main = results["container_audit"]
+    if not isinstance(main, dict) or not isinstance(main.get("summary"), dict):
+        raise AnsibleFilterError("audit_summary_lines expects a registered container_audit result, or a mapping of "
+                                 "container_audit and image_audit results")
+    return text.host_lines(model.host_entry("host", results), label)
 
 
 def _remediation_headline(summary, check_mode):
@@ -115,16 +92,21 @@ def remediation_summary_lines(result, check_mode=False):
     return lines
 
 
-# Severities in rising order; a threshold of none fails nothing.
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
-THRESHOLDS = ("none",) + SEVERITY_ORDER
+# Severities in rising order; a threshold of none fails nothing (report.model states them).
+SEVERITY_ORDER = model.SEVERITY_ORDER
+THRESHOLDS = model.THRESHOLDS
 
 
 def failing_at_or_above(results, threshold="high"):
-    """'<rule> <target> (<severity>)' for every failing finding (waived ones are not failing) at or above
-    threshold, over audit results (container_audit and image_audit, skipped ones ignored)."""
+    """'<rule> <target> (<severity>)' for every failing finding (waived ones are not failing) at or above threshold.
+
+    Given a mapping {"container_audit": ..., "image_audit": ...} of one host's results, over the findings the
+    host counts (report.model.blocking: a verdict both audits made on one image once); given a result or a list
+    of results (skipped ones ignored), over each result's own findings."""
     if threshold not in THRESHOLDS:
         raise AnsibleFilterError("the severity threshold must be one of %s, not %r" % (", ".join(THRESHOLDS), threshold))
+    if isinstance(results, dict) and any(source in results for source in SOURCES) and "summary" not in results:
+        return model.blocking(model.host_entry("host", _as_results(results)), threshold)
     if threshold == "none":
         return []
     lowest = SEVERITY_ORDER.index(threshold)
@@ -132,7 +114,7 @@ def failing_at_or_above(results, threshold="high"):
     for result in results if isinstance(results, list) else [results]:
         for finding in (result or {}).get("findings") or []:
             severity = finding.get("severity")
-            if finding.get("status") == FAIL and severity in SEVERITY_ORDER and SEVERITY_ORDER.index(severity) >= lowest:
+            if finding.get("status") == "fail" and severity in SEVERITY_ORDER and SEVERITY_ORDER.index(severity) >= lowest:
                 found.append("%s %s (%s)" % (finding["rule"], finding["target"], severity))
     return found
 

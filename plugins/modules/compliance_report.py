@@ -15,7 +15,9 @@ description:
   - Collects the registered results of M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit)
     of every host of the play (from C(hostvars), or from O(results)) and builds one report of the run
     (schema C(bulwark.hardening/compliance-report) version 1, documented in C(docs/report-schema.md)). Each host's
-    entry records the CIS profile level its audit reported (RV(bulwark.hardening.container_audit#module:summary.level)).
+    entry records the CIS profile level and CIS Docker Benchmark version its audit reported
+    (RV(bulwark.hardening.container_audit#module:summary.level)), and every figure of it counts each finding once
+    over both audits - when both judged one image, whose verdict counts is documented there ("One set of numbers").
   - With O(dest), writes into that directory on the controller C(bulwark-report-<UTC time>-<label>.json) (every host,
     every listed finding), C(.xml) (JUnit, one testcase per rule and target, classname C(<host>.<section>)) and C(.html)
     (one self-contained page - summary per host, with the CIS profile it was audited against, and per section, a
@@ -170,11 +172,16 @@ summary:
       type: dict
       sample: {"critical": 1, "high": 4, "medium": 7}
 stats:
-  description: Per-host summary for M(ansible.builtin.set_stats) - status, score, image_score, fail, warn, waived, fail_by_severity.
+  description:
+    - Per-host summary for M(ansible.builtin.set_stats) - status, score, cis_score, image_score, fail, warn, waived,
+      pass, fail_by_severity, and cis_version and level when the audit reported them.
+    - The figures of the reports and of the play's lines, each finding counted once over both audits
+      (C(docs/report-schema.md), "One set of numbers").
   returned: always
   type: dict
-  sample: {"web1": {"status": "audited", "score": 91.2, "image_score": 80.0, "fail": 5, "warn": 1, "waived": 0,
-                    "fail_by_severity": {"high": 2, "medium": 3}}}
+  sample: {"web1": {"status": "audited", "score": 91.2, "cis_score": 57, "image_score": 80.0, "fail": 5, "warn": 1,
+                    "waived": 0, "pass": 62, "fail_by_severity": {"high": 2, "medium": 3}, "cis_version": "1.8",
+                    "level": 2}}
 summary_lines:
   description: A short table, one line per host and one for the run, to print at the end of the play.
   returned: always

@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Audit a Docker host against the CIS Docker Benchmark v1.6 and bulwark's own rules, in one pass."""
+"""Audit a Docker host against the CIS Docker Benchmark (v1.8 or v1.6) and bulwark's own rules, in one pass."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ module: container_audit
 short_description: Audit a Docker host, its daemon, images and containers against the CIS Docker Benchmark in one pass
 version_added: 0.1.0
 description:
-  - Runs every automatable check of the CIS Docker Benchmark v1.6 sections 1 to 7, plus bulwark's
+  - Runs every automatable check of the CIS Docker Benchmark v1.8 (or v1.6, O(cis_version)) sections 1 to 7,
+    plus bulwark's
     own BW rules (secrets in environment, labels and image config, filesystem drift of immutable
     containers, image pinning and registry allowlist, default bridge exposure, capabilities not
     dropped, writable mounts of sensitive host paths, package managers or downloaders running, changed
@@ -112,8 +113,8 @@ options:
     suboptions:
       rule:
         description:
-          - Rule id, for example C(5.11) or C(BW-001). An id the catalog does not have fails the
-            audit before anything is gathered, naming the closest known ids.
+          - Rule id in the numbering of O(cis_version), for example C(5.11) or C(BW-001). An id that version
+            does not have fails the audit before anything is gathered, naming the closest known ids.
           - Quote it in YAML - unquoted, C(5.10) is the number 5.1 and waives rule 5.1.
         type: str
         required: true
@@ -197,13 +198,27 @@ options:
       - The CIS profile to audit against. Profiles are cumulative - V(1) is the Level 1 profile, V(2) the
         Level 1 rules plus the Level 2 ones, that is every rule (bulwark's BW rules carry a level too).
       - Rules above the level are neither evaluated nor reported, and count nowhere in RV(summary) - under
-        V(1), for example, the audit rules of CIS 1.1.3 to 1.1.18, user namespace remapping (2.9), content
-        trust (4.5) and BW-008 are left out. C(docs/rules.md) gives every rule's level.
+        V(1), for example, the audit rules of CIS 1.1.3 to 1.1.18, user namespace remapping (2.10 in v1.8, 2.9
+        in v1.6), content trust (4.5) and BW-008 are left out. C(docs/rules.md) gives every rule's level.
       - O(waivers) are still checked against every rule - a waiver of a rule outside the profile is valid
         and waives nothing.
     type: int
     choices: [1, 2]
     default: 2
+  cis_version:
+    description:
+      - The CIS Docker Benchmark version to audit against - its rule ids in RV(findings), RV(summary) and
+        O(waivers), and its checks.
+      - V(1.8) (v1.8.0, 2025) inserts 2.7 (devicemapper storage driver not used, automated here - C(docker info)
+        .Driver) and renumbers v1.6's 2.7 to 2.18 as 2.8 to 2.19 - TLS is 2.8, user namespaces 2.10, the cgroup parent
+        2.11, and so on. Its 5.6 counts C(/lib64) among the host system directories, and its 1.1.9 is titled
+        after C(docker.sock). Every other id is the same.
+      - V(1.6) (v1.6.0, the numbering of Docker Bench for Security) leaves the devicemapper check out.
+      - Waivers name rules by the ids of this version (under V(1.8), C(2.10) waives user namespaces; under
+        V(1.6), the cgroup parent). C(docs/rules.md) gives both ids of every rule.
+    type: str
+    choices: ["1.6", "1.8"]
+    default: "1.8"
 attributes:
   check_mode:
     support: full
@@ -249,6 +264,13 @@ EXAMPLES = r"""
     level: 1
   register: audit_level_1
 
+- name: In CIS Docker Benchmark v1.6 numbering (2.9 is user namespaces there), for tools that speak v1.6
+  bulwark.hardening.container_audit:
+    cis_version: "1.6"
+    waivers:
+      - rule: "2.9"
+        reason: a host that runs containers started before remapping
+
 - name: Full report (passes too), with the optional per-container and per-image calls
   bulwark.hardening.container_audit:
     report: all
@@ -288,6 +310,17 @@ summary:
       description: Scored passes minus scored failures, as the benchmark tallies.
       type: int
       sample: 340
+    scored:
+      description: The scored passes and failures RV(summary.score) and RV(summary.cis_score) are made of.
+      type: dict
+      sample: {"pass": 380, "fail": 40}
+    by_image:
+      description:
+        - The verdicts of the image rules on each image of the audited containers - per image, each rule id (of
+          RV(summary.cis_version)) with its status. M(bulwark.hardening.compliance_report) counts each finding once with them
+          when M(bulwark.hardening.image_audit) judged the same image (C(docs/report-schema.md)).
+      type: dict
+      sample: {"app:1.2": {"4.6": "fail", "4.2": "info", "BW-003": "pass"}}
     failed_rules:
       description: Ids of rules with at least one failing finding.
       type: list
@@ -297,6 +330,11 @@ summary:
       description: The CIS profile audited (O(level)); every count above is over that profile's rules only.
       type: int
       sample: 2
+    cis_version:
+      description: The CIS Docker Benchmark version audited (O(cis_version)), whose ids RV(summary.failed_rules)
+        and RV(findings[].rule) use.
+      type: str
+      sample: "1.8"
 findings:
   description: One entry per rule and target; only problems unless O(report=all).
   returned: success
@@ -304,11 +342,11 @@ findings:
   elements: dict
   contains:
     rule:
-      description: Rule id (CIS id or BW-xxx).
+      description: Rule id (CIS id in the numbering of O(cis_version), or BW-xxx).
       type: str
       sample: "5.11"
     title:
-      description: Rule title.
+      description: Rule title (CIS's, in O(cis_version)).
       type: str
       sample: Ensure that the memory usage for containers is limited
     section:
@@ -333,7 +371,8 @@ findings:
       type: str
       sample: fail
     severity:
-      description: low, medium, high or critical.
+      description: low, medium, high or critical - the rule's, or lower where the evidence says why (a secret file
+        an OS package of the image ships or makes is low).
       type: str
       sample: medium
     evidence:
@@ -377,6 +416,7 @@ duration_s:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
@@ -404,6 +444,7 @@ ARGUMENT_SPEC = with_connection(dict(
     image_history=dict(type="bool", default=False),
     report=dict(type="str", choices=["problems", "all"], default="problems"),
     level=dict(type="int", choices=[1, 2], default=2),
+    cis_version=dict(type="str", choices=list(CIS_VERSIONS), default=DEFAULT_CIS_VERSION),
 ))
 
 

@@ -276,6 +276,14 @@ options:
     type: int
     choices: [1, 2]
     default: 2
+  cis_version:
+    description:
+      - The CIS Docker Benchmark version audited, as in M(bulwark.hardening.container_audit) - V(1.8) or V(1.6).
+        Container rule ids are the same in both; what differs is 5.6, whose host system directories include
+        C(/lib64) under V(1.8) (under V(1.6), BW-009 judges and fixes a writable C(/lib64) mount).
+    type: str
+    choices: ["1.6", "1.8"]
+    default: "1.8"
 attributes:
   check_mode:
     support: full
@@ -481,11 +489,11 @@ compose:
       description: Why it was not written, or where it was.
       type: str
 summary:
-  description: The CIS profile (level, O(level)) and counts - audited, live, recreated, rolled_back, failed, fixed,
-    still_failing, not_fixed, recovered.
+  description: The CIS profile (level, O(level)), the CIS version (cis_version, O(cis_version)) and counts - audited,
+    live, recreated, rolled_back, failed, fixed, still_failing, not_fixed, recovered.
   returned: success
   type: dict
-  sample: {"level": 2, "audited": 12, "live": 10, "recreated": 1, "rolled_back": 0, "failed": 0, "fixed": 31,
+  sample: {"level": 2, "cis_version": "1.8", "audited": 12, "live": 10, "recreated": 1, "rolled_back": 0, "failed": 0, "fixed": 31,
            "still_failing": 4, "not_fixed": 6, "recovered": 0}
 api_calls:
   description: Docker API calls made.
@@ -502,6 +510,7 @@ duration_s:
 """
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
@@ -548,12 +557,14 @@ ARGUMENT_SPEC = with_connection(dict(
     grace_period=dict(type="int", default=10),
     health_timeout=dict(type="int", default=120),
     level=dict(type="int", choices=[1, 2], default=2),
+    cis_version=dict(type="str", choices=list(CIS_VERSIONS), default=DEFAULT_CIS_VERSION),
     state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
     compose_override_write=dict(type="bool", default=False),
 ))
 
 REMEDIATION_OPTIONS = ("containers", "labels", "include_stopped", "rules", "findings", "policy", "overrides",
-                       "exemptions", "grace_period", "health_timeout", "level", "state_dir", "compose_override_write")
+                       "exemptions", "grace_period", "health_timeout", "level", "cis_version", "state_dir",
+                       "compose_override_write")
 
 
 @masked_main

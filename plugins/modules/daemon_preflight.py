@@ -105,6 +105,14 @@ options:
         registry origin), which the docker CLI then refuses to run, create or pull by name.
     type: bool
     default: false
+  cis_version:
+    description:
+      - The CIS Docker Benchmark version whose ids RV(left_open[].rule) uses, as the audit's
+        O(bulwark.hardening.container_audit#module:cis_version) does. User-namespace remapping is C(2.10) in
+        V(1.8), C(2.9) in V(1.6).
+    type: str
+    choices: ["1.6", "1.8"]
+    default: "1.8"
 extends_documentation_fragment:
   - bulwark.hardening.docker_connection
 attributes:
@@ -175,9 +183,9 @@ left_open:
   elements: dict
   contains:
     rule:
-      description: The CIS id the change serves.
+      description: The CIS id the change serves, in the numbering of O(cis_version).
       type: str
-      sample: "2.9"
+      sample: "2.10"
     setting:
       description: The daemon.json key or environment variable.
       type: str
@@ -269,9 +277,11 @@ daemon:
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, host_state, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     HAS_DOCKER, EngineError, connect, connection_from, guarded, needs_sdk, not_found_class,
@@ -290,6 +300,7 @@ ARGUMENT_SPEC = with_connection(dict(
     drop_in=dict(type="path"),
     content_trust=dict(type="bool", default=False),
     confirm_local_images=dict(type="bool", default=False),
+    cis_version=dict(type="str", choices=list(CIS_VERSIONS), default=DEFAULT_CIS_VERSION),
 ))
 
 
@@ -359,6 +370,12 @@ def masked_command_line_problems(module, result):
     return []
 
 
+def named_in(left_open, cis_version):
+    """left_open with each rule named by its id in CIS version cis_version (the preflight names the canonical, v1.6,
+    id), as the audit names it."""
+    return [dict(entry, rule=rulebook.get(entry["rule"]).id_in(cis_version)) for entry in left_open]
+
+
 @masked_main
 def main():
     module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
@@ -374,6 +391,7 @@ def main():
         written_files=params["written_files"], variables=params["variables"],
         content_trust=params["content_trust"], confirm_local_images=params["confirm_local_images"],
     )
+    result["left_open"] = named_in(result["left_open"], params["cis_version"])
     result["daemon"] = {
         "version": facts.info.get("ServerVersion"), "pid": dockerd_pid, "can_raise_limits": facts.can_raise,
         "userns": any(entry.startswith("name=userns") for entry in facts.info.get("SecurityOptions") or []),

@@ -21,8 +21,9 @@ DOCKER_HOST = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
 NAME = "bulwark-it-cis-level"
 LABEL = "bulwark.it.cis-level"
 LABEL_FILTER = LABEL + "=1"
-# Level 2 rules that every level 2 audit of this host reports (sections 1, 2 and BW).
-LEVEL_2_SEEN = {"1.1.3", "1.1.18", "2.9", "BW-008"}
+# Level 2 rules that every level 2 audit of this host reports (sections 1, 2 and BW), in the ids of CIS v1.8 (the
+# default): user namespaces are 2.10 (v1.6's 2.9; v1.8's 2.9 is the Level 1 ulimit rule).
+LEVEL_2_SEEN = {"1.1.3", "1.1.18", "2.10", "BW-008"}
 
 
 def _remove(api):
@@ -87,6 +88,22 @@ def test_the_container_fails_5_11_at_both_levels_and_bw_008_only_at_level_2(audi
     assert "BW-008" in level_2["summary"]["failed_rules"] and "BW-008" not in level_1["summary"]["failed_rules"]
 
 
+def test_the_cis_version_names_the_rules_and_is_recorded(audits, container):  # pylint: disable=unused-argument
+    v1_8 = audits[1]
+    v1_6 = audit(2, cis_version="1.6", waivers=[{"rule": "2.9", "target": "daemon", "reason": "v1.6 id of userns"}])
+    assert (v1_6["summary"]["cis_version"], v1_8["summary"]["cis_version"]) == ("1.6", "1.8")
+
+    def ids_of(result, title):
+        return [finding["rule"] for finding in result["findings"] if finding["title"] == title]
+    assert ids_of(v1_8, "Enable user namespace support") == ["2.10"]
+    assert ids_of(v1_6, "Enable user namespace support") == ["2.9"]
+    assert ids_of(v1_8, "Ensure devicemapper storage driver is not used") == ["2.7"]  # not evaluated under 1.6
+    assert ids_of(v1_6, "Ensure devicemapper storage driver is not used") == []
+    assert v1_8["summary"]["total"] == v1_6["summary"]["total"] + 1
+    # The waiver names v1.6's id under 1.6: user namespaces are waived, when they fail here.
+    assert all(finding["status"] in ("pass", "waived") for finding in v1_6["findings"] if finding["rule"] == "2.9")
+
+
 def test_a_waiver_of_a_level_2_rule_is_valid_at_level_1(container):  # pylint: disable=unused-argument
     result = audit(1, scope=["containers", "bulwark"], waivers=[{"rule": "BW-008", "target": NAME, "reason": "Level 2 only"}])
     assert "BW-008" not in rules(result) and result["summary"]["by_status"]["waived"] == 0
@@ -116,16 +133,18 @@ def test_remediation_at_level_1_plans_no_level_2_fix(container):  # pylint: disa
 def test_audit_playbook_with_only_the_container_audit_tag_still_reports_and_fails(container, tmp_path):  # pylint: disable=unused-argument
     reports = tmp_path / "reports"
     run = run_playbook("bulwark.hardening.audit", tags=["container_audit"], extra_vars={
-        "bulwark_cis_level": 1, "bulwark_audit_scope": ["containers", "bulwark"], "bulwark_audit_containers": [NAME],
+        "bulwark_cis_level": 1, "bulwark_cis_version": 1.6,  # a YAML number, as an unquoted 1.6 would be
+        "bulwark_audit_scope": ["containers", "bulwark"], "bulwark_audit_containers": [NAME],
         "bulwark_audit_docker_host": DOCKER_HOST, "bulwark_audit_report_dir": str(reports), "bulwark_audit_label": "level one",
         "bulwark_audit_fail_severity": "low"})
     tasks = run.tasks()
     assert "Audit every local image, layers included (scans cached by image id)" not in tasks  # not selected
     assert tasks["Audit the host, its daemon and files, images and containers in one pass"]["summary"]["level"] == 1
+    assert tasks["Audit the host, its daemon and files, images and containers in one pass"]["summary"]["cis_version"] == "1.6"
     assert "Publish the per-host summary for AWX workflows" in tasks
     failed = tasks["Show the compliance of each host, failing it at or above low"]
-    assert failed["msg"][0].startswith("== level one of localhost (CIS Level 1 profile): score")
-    assert failed.get("failed") is True and "5.11 %s" % NAME in failed["msg"][-1] and "BW-008" not in failed["msg"][-1]
+    assert failed["summary_lines"][0].startswith("== level one of localhost (CIS Docker Benchmark v1.6, Level 1 profile): score")
+    assert failed.get("failed") is True and "5.11 %s" % NAME in failed["msg"] and "BW-008" not in failed["msg"]
     assert run.returncode == 2
     written = tasks["Report the compliance of every host (files into bulwark_audit_report_dir when set)"]["files"]
     with open(written["json"]) as handle:
@@ -134,4 +153,4 @@ def test_audit_playbook_with_only_the_container_audit_tag_still_reports_and_fail
     assert (host["name"], host["level"], report["version"]) == ("localhost", 1, 1)
     assert host["findings"] and all(finding["level"] == 1 for finding in host["findings"])
     with open(written["html"]) as handle:
-        assert "CIS Level 1 profile" in handle.read()
+        assert "CIS v1.6 Level 1 profile" in handle.read()

@@ -16,7 +16,7 @@ reconfigured and restarted: a container created before daemon.json's
 no-new-privileges fails 5.26 and one created after passes; with daemon.json
 `group` set, 3.15 passes the socket systemd made (group docker) and
 daemon_files leaves its group alone; a docker.socket drop-in's TCP
-ListenStream fails 2.7.
+ListenStream fails TLS (2.8 in the audit's default CIS v1.8 ids, v1.6's 2.7).
 """
 
 import json
@@ -187,7 +187,7 @@ def test_daemon_files_keeps_the_sockets_group(socket_activated_host):
     assert ":docker " in socket["after"], socket
 
 
-def test_2_7_fails_a_socket_activated_tcp_listener(socket_activated_host):
+def test_tls_fails_a_socket_activated_tcp_listener(socket_activated_host):
     verdicts, _files = socket_activated_host
-    status, evidence = verdicts[("2.7", "daemon")]
+    status, evidence = verdicts[("2.8", "daemon")]  # CIS v1.8's 2.8, v1.6's 2.7: TLS
     assert status == "fail" and "ListenStream=127.0.0.1:2375" in evidence and "without TLS" in evidence, evidence

@@ -1,8 +1,9 @@
-"""CIS 2.7, 3.9-3.14: with TLS on, dockerd listens on TCP with tlsverify,
-the key is 0400 and the certificates 0444, only a client with a
+"""CIS 2.7 (2.8 in v1.8), 3.9-3.14: with TLS on, dockerd listens on TCP with
+tlsverify, the key is 0400 and the certificates 0444, only a client with a
 certificate from the CA gets in, and the collection's audit, connecting
 over that TLS listener through the shared Docker connection options,
-passes 2.7 and 3.9-3.14. Turning TLS off removes the listener again.
+passes TLS (2.8, in the audit's default CIS v1.8 ids) and 3.9-3.14. Turning
+TLS off removes the listener again.
 
 This reconfigures the daemon (listeners move from the unit's -H to
 daemon.json), so it runs last (pytest takes files in name order)."""
@@ -129,12 +130,14 @@ def test_the_drop_in_keeps_every_flag_of_the_effective_execstart_but_h(host, tls
     assert "bulwark.test.operator-flag=kept" in host.check_output("docker info --format '{{json .Labels}}'")
 
 
-def test_the_audit_over_the_tls_listener_passes_2_7_and_3_9_to_3_14(host, tls_enabled):
+def test_the_audit_over_the_tls_listener_passes_tls_and_3_9_to_3_14(host, tls_enabled):
     result = audit_target(host, scope="daemon,files", docker_host=f"tcp://127.0.0.1:{PORT}", validate_certs="true",
                           ca_path=f"{CLIENT}/ca.pem", client_cert=f"{CLIENT}/client.pem", client_key=f"{CLIENT}/client-key.pem")
-    verdicts = dict((finding["rule"], finding["status"]) for finding in result["findings"]
-                    if finding["rule"] in ("2.7", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"))
-    assert verdicts == dict.fromkeys(("2.7", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"), "pass"), result["findings"]
+    # TLS is 2.8 in CIS v1.8, the audit's default (2.7 in v1.6; v1.8's 2.7 is the devicemapper check).
+    tls_rules = ("2.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+    verdicts = dict((finding["rule"], finding["status"]) for finding in result["findings"] if finding["rule"] in tls_rules)
+    assert result["summary"]["cis_version"] == "1.8"
+    assert verdicts == dict.fromkeys(tls_rules, "pass"), result["findings"]
     assert result["api_calls"] >= 1
 
 

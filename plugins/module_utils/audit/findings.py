@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import collections
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, Outcome, rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+    DEFAULT_CIS_VERSION, KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, Outcome, rule_sort_key,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.open_reasons import reason_by_fix
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import ALL_STATUSES, FAIL, INFO, PASS, PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 
@@ -20,18 +23,24 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets i
 class Finding(object):
     """One rule's verdict on one target."""
 
-    __slots__ = ("rule", "target", "status", "evidence", "left_open")
+    __slots__ = ("rule", "target", "status", "evidence", "left_open", "severity", "on_image")
 
-    def __init__(self, rule, target, status, evidence, left_open=None):
+    def __init__(self, rule, target, status, evidence, left_open=None, severity=None, on_image=False):
         self.rule = rule
+        # The target is an image (an image rule, or a container rule's image form), not a container or the host.
+        self.on_image = on_image
         self.target = target
         self.status = status
         self.evidence = evidence
-        # Why the roles leave this failure open on this target; else the rule's own reason, if any.
-        self.left_open = left_open or rule.left_open
+        # Why the roles leave this failure open on this target; else the rule's own reason; else the one its fix
+        # class gives (open_reasons), so a rule the roles' defaults do not close always says why.
+        self.left_open = left_open or rule.left_open or reason_by_fix(rule)
+        # This finding's severity when the evaluation set one (rule.Outcome.severity), else the rule's.
+        self.severity = severity or rule.severity
 
-    def to_dict(self):
-        """The finding as the report shows it; URL credentials in the evidence are masked.
+    def to_dict(self, cis_version=DEFAULT_CIS_VERSION):
+        """The finding as the report shows it, with the rule's id and title in CIS version cis_version; URL
+        credentials in the evidence are masked.
 
         fixed_by (the role variables that fix the rule) is present when a role
         fixes it; left_open (why the roles leave it failing) only on a problem
@@ -40,14 +49,14 @@ class Finding(object):
         """
         rule = self.rule
         shown = {
-            "rule": rule.id,
-            "title": rule.title,
+            "rule": rule.id_in(cis_version),
+            "title": rule.title_in(cis_version),
             "section": rule.section_number,
             "level": rule.level,
             "scored": rule.scored,
             "target": self.target,
             "status": self.status,
-            "severity": rule.severity,
+            "severity": self.severity,
             "evidence": mask_text(self.evidence),
             "remediation": rule.remediation,
             "fix": rule.fix,
@@ -62,16 +71,19 @@ class Finding(object):
 def _global_findings(rule, state):
     result = rule.evaluate(state)
     if isinstance(result, Outcome):
-        return [Finding(rule, rule.subject, result.status, result.evidence, result.left_open)]
-    return [Finding(rule, target, outcome.status, outcome.evidence, outcome.left_open) for target, outcome in result]
+        return [Finding(rule, rule.subject, result.status, result.evidence, result.left_open, result.severity)]
+    return [Finding(rule, target, outcome.status, outcome.evidence, outcome.left_open, outcome.severity)
+            for target, outcome in result]
 
 
 def _each(rule, items, state, function=None):
     findings = []
+    on_image = rule.kind == KIND_IMAGE or function is not None  # an image form's function judges images
     for item in items:
         outcome = (function or rule.evaluate)(item, state)
         if outcome is not None:  # None: the rule does not apply to this item
-            findings.append(Finding(rule, item.name, outcome.status, outcome.evidence, outcome.left_open))
+            findings.append(Finding(rule, item.name, outcome.status, outcome.evidence, outcome.left_open, outcome.severity,
+                                    on_image))
     return findings
 
 
@@ -110,14 +122,18 @@ def evaluate_images(rules, state):
     return findings
 
 
-def summarize(findings):
-    """Counts by status and by section, and the score.
+def summarize(findings, cis_version=DEFAULT_CIS_VERSION):
+    """Counts by status and by section, and the score; failed_rules in the ids of CIS version cis_version,
+    which cis_version records.
 
     score: passed / (passed + failed) over findings of scored rules, as a
     percentage with one decimal (None when nothing scored was decided).
     warn, info, skipped and waived findings are not counted either way:
     they need a person's judgement or were accepted. cis_score is the
     benchmark's own tally over scored rules: +1 per pass, -1 per fail.
+    scored holds those passes and failures, and by_image the verdicts on
+    images (image_verdicts), so that a report over both audits can count
+    each finding once and recompute both scores.
     """
     by_status = collections.OrderedDict((status, 0) for status in ALL_STATUSES)
     by_section = collections.OrderedDict()
@@ -137,5 +153,22 @@ def summarize(findings):
         "by_section": dict((key, dict(value)) for key, value in by_section.items()),
         "score": round(100.0 * scored_pass / decided, 1) if decided else None,
         "cis_score": scored_pass - scored_fail,
-        "failed_rules": sorted(set(f.rule.id for f in findings if f.status == FAIL), key=rule_sort_key),
+        "scored": {"pass": scored_pass, "fail": scored_fail},
+        "by_image": image_verdicts(findings, cis_version),
+        "failed_rules": sorted(set(f.rule.id_in(cis_version) for f in findings if f.status == FAIL), key=rule_sort_key),
+        "cis_version": cis_version,
     }
+
+
+def image_verdicts(findings, cis_version=DEFAULT_CIS_VERSION):
+    """{image: {rule id: status}} of the findings whose target is an image, rule ids in CIS version cis_version.
+
+    container_audit judges the image rules on the images of the containers it audits, image_audit every rule on
+    every image it audits: with both results, the compliance report counts each finding once from these
+    (report.model.host_counts decides which audit's verdict counts).
+    """
+    verdicts = {}
+    for finding in findings:
+        if finding.on_image:
+            verdicts.setdefault(finding.target, {})[finding.rule.id_in(cis_version)] = finding.status
+    return verdicts

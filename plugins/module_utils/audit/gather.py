@@ -333,6 +333,7 @@ def read_host_facts(daemon, scopes):
     is gather's."""
     facts = HostFacts()
     if "host" in scopes:
+        facts.in_container = host_facts.container_manager()
         facts.audit_rules = host_facts.read_audit_rules()
         facts.mountpoints = host_facts.read_mountpoints()
         facts.binaries = dict((name, host_facts.find_binary(name)) for name in STACK_BINARIES)

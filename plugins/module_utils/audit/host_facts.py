@@ -591,6 +591,35 @@ def _run_quietly(argv, run, need_success=False):
     return result.stdout or "", None
 
 
+# --- container or machine ----------------------------------------------------
+
+# Why the kernel's own settings (its audit rules, among them) are not this target's to set or audit when it is a
+# container: the host role's areas skip on it, and the audit reports those rules not applicable, in these words.
+KERNEL_OF_THE_HOST = "the kernel and its audit rules belong to the host that runs it"
+
+
+def container_manager(read=None, exists=None):
+    """The container manager this machine runs under (docker, podman, lxc ...), or None on a VM or real host.
+
+    The signs systemd-detect-virt --container reads, without a process: systemd's answer
+    (/run/systemd/container), PID 1's `container=` variable, podman's /run/.containerenv, Docker's /.dockerenv.
+    The host role (host/environment.py) and the audit (section 1) both ask here.
+    """
+    read = read or read_text
+    exists = exists or os.path.exists
+    name = (read("/run/systemd/container") or "").strip()
+    if name:
+        return name
+    for entry in (read("/proc/1/environ") or "").split("\0"):
+        if entry.startswith("container="):
+            return entry.partition("=")[2] or "unknown"
+    if exists("/run/.containerenv"):
+        return "podman"
+    if exists("/.dockerenv"):
+        return "docker"
+    return None
+
+
 # --- helpers ---------------------------------------------------------------
 
 def read_text(path):

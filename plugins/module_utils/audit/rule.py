@@ -19,6 +19,15 @@ Evaluate functions come in three shapes, chosen by the decorator:
 Manual rules (CIS checks that only a person can decide) have no evaluate
 function and always report ``info`` with what to verify.
 
+CIS versions: a rule has ONE canonical id, its CIS Docker Benchmark v1.6 id
+(role task names, tags, fixed_by and tests use it), and knows its id in every
+version it is part of: the definition names the ids that differ, e.g.
+``ids={"1.8": "2.10"}`` on v1.6's 2.9, so one grep for an id finds its
+definition in either numbering. A rule a version does not have says
+``ids={"1.6": None}``; its canonical id is then ``<v1.8 id>@1.8``. The audit
+run translates at the boundary (findings, summary, waivers): see
+``Rule.id_in``.
+
 Nothing here imports Ansible or the Docker SDK.
 """
 
@@ -56,6 +65,21 @@ SECTIONS = collections.OrderedDict(
     ]
 )
 
+# The CIS Docker Benchmark versions whose ids the audit speaks. v1.7.0 has v1.6.0's ids (one title
+# differs: 1.1.9); v1.8.0 inserts 2.7 (devicemapper) and moves v1.6/v1.7 2.7-2.18 to 2.8-2.19.
+CIS_VERSIONS = ("1.6", "1.8")
+DEFAULT_CIS_VERSION = "1.8"
+# The version whose ids canonical ids are (role task names, tags, fixed_by, tests).
+CANONICAL_CIS_VERSION = "1.6"
+
+
+def check_cis_version(version):
+    """ValueError naming the choices unless version is one of CIS_VERSIONS (a string such as "1.8")."""
+    if version not in CIS_VERSIONS:
+        raise ValueError("cis_version must be one of %s (the CIS Docker Benchmark version whose ids and checks the "
+                         "audit uses), not %r" % (", ".join(CIS_VERSIONS), version))
+
+
 # CIS profile levels. Profiles are cumulative: the Level 2 profile is every
 # Level 1 rule plus the Level 2 ones, so level 2 means every rule.
 LEVELS = (1, 2)
@@ -68,16 +92,21 @@ KIND_MANUAL = "manual"
 
 # left_open: why the roles leave this failure open on this target (a reason the
 # state shows, such as containers a change would hide), beside the rule's own.
-Outcome = collections.namedtuple("Outcome", ["status", "evidence", "left_open"], defaults=(None,))
+# severity: this finding's, when what the state shows makes it less grave than the
+# rule's (a secret file an OS package ships is low); None: the rule's.
+Outcome = collections.namedtuple("Outcome", ["status", "evidence", "left_open", "severity"], defaults=(None, None))
 
 
 def passed(evidence):
     return Outcome(PASS, evidence)
 
 
-def failed(evidence, left_open=None):
-    """A failure; left_open says why the roles leave it open here (on purpose, until what it names changes)."""
-    return Outcome(FAIL, evidence, left_open)
+def failed(evidence, left_open=None, severity=None):
+    """A failure; left_open says why the roles leave it open here (on purpose, until what it names changes);
+    severity, when given, is this failure's instead of the rule's (one of SEVERITIES)."""
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError("severity %r is not one of %s" % (severity, ", ".join(SEVERITIES)))
+    return Outcome(FAIL, evidence, left_open, severity)
 
 
 def warned(evidence):
@@ -97,11 +126,13 @@ class Rule(object):
 
     __slots__ = (
         "id", "title", "section", "level", "scored", "severity", "fix", "reads",
-        "remediation", "kind", "evaluate", "subject", "fixed_by", "left_open", "image_evaluate",
+        "remediation", "kind", "evaluate", "subject", "fixed_by", "left_open", "image_evaluate", "ids", "titles",
     )
 
     def __init__(self, id, title, section, level, scored, severity, fix, reads, remediation,
-                 kind, evaluate=None, subject=None, fixed_by=(), left_open=None):  # pylint: disable=redefined-builtin
+                 kind, evaluate=None, subject=None, fixed_by=(), left_open=None, ids=None,
+                 titles=None):  # pylint: disable=redefined-builtin
+        # The canonical id: the CIS v1.6 id (or "<v1.8 id>@1.8" for a rule v1.6 does not have).
         self.id = id
         self.title = title
         self.section = section
@@ -120,6 +151,10 @@ class Rule(object):
         self.left_open = left_open
         # A container rule's image form, fn(image, state): image_audit evaluates it over every local image.
         self.image_evaluate = None
+        # {CIS version: id in that version, None when that version lacks the rule}, only where it differs from id.
+        self.ids = dict(ids or {})
+        # {CIS version: title in that version}, only where CIS retitled the check.
+        self.titles = dict(titles or {})
         self._validate()
 
     def _validate(self):
@@ -137,8 +172,38 @@ class Rule(object):
             problems.append("empty title, reads or remediation")
         if isinstance(self.fixed_by, str) or not all(isinstance(name, str) for name in self.fixed_by):
             problems.append("fixed_by %r (a tuple of role variable names)" % (self.fixed_by,))
+        problems.extend(self._version_problems())
         if problems:
             raise ValueError("rule %s: bad %s" % (self.id, ", ".join(problems)))
+
+    def _version_problems(self):
+        problems = []
+        unknown = sorted((set(self.ids) | set(self.titles)) - set(CIS_VERSIONS))
+        if unknown:
+            problems.append("CIS versions %s (known: %s)" % (", ".join(unknown), ", ".join(CIS_VERSIONS)))
+        if self.section == "bulwark" and (self.ids or self.titles):
+            problems.append("per-version ids or titles on a bulwark rule (BW ids are the same in every version)")
+        base, at, version = self.id.partition("@")
+        if (self.ids.get(CANONICAL_CIS_VERSION, self.id) is None) != bool(at):
+            problems.append("id: a rule CIS v%s lacks, and only such a rule, has the canonical id <id>@<version>"
+                            % CANONICAL_CIS_VERSION)
+        elif at and self.ids.get(version) != base:
+            problems.append("ids: canonical id %s needs ids[%r] == %r" % (self.id, version, base))
+        return problems
+
+    def in_version(self, version):
+        """Whether CIS version `version` has this check (bulwark's own rules are in every version)."""
+        return self.ids.get(version, self.id) is not None
+
+    def id_in(self, version):
+        """The id this check has in CIS version `version` (KeyError when that version lacks it)."""
+        if not self.in_version(version):
+            raise KeyError("rule %s is not part of CIS Docker Benchmark v%s" % (self.id, version))
+        return self.ids.get(version, self.id)
+
+    def title_in(self, version):
+        """The title CIS gives this check in `version`."""
+        return self.titles.get(version, self.title)
 
     @property
     def automated(self):
@@ -155,8 +220,20 @@ _REGISTRY = collections.OrderedDict()
 def register(rule):
     if rule.id in _REGISTRY:
         raise ValueError("rule %s is defined twice" % rule.id)
+    for version in CIS_VERSIONS:
+        if not rule.in_version(version):
+            continue
+        same = [other.id for other in _REGISTRY.values()
+                if other.in_version(version) and other.id_in(version) == rule.id_in(version)]
+        if same:
+            raise ValueError("rule %s: CIS v%s id %s is also rule %s's" % (rule.id, version, rule.id_in(version), same[0]))
     _REGISTRY[rule.id] = rule
     return rule
+
+
+def registered_rule(rule_id):
+    """The rule whose canonical id is rule_id (KeyError when none is)."""
+    return _REGISTRY[rule_id]
 
 
 def _decorator(kind, rule_id, title, section, subject=None, **meta):
@@ -206,12 +283,15 @@ def manual_rule(rule_id, title, section, level, scored, severity, reads, remedia
 
 
 def rule_sort_key(rule_id):
-    # Numeric ordering for CIS ids (1.1.10 after 1.1.9); BW rules last.
+    # Numeric ordering for CIS ids (1.1.10 after 1.1.9); BW rules last. A canonical "<id>@<version>" sorts
+    # by its id.
     if rule_id.startswith("BW-"):
         return (1, (int(rule_id[3:]),))
-    return (0, tuple(int(part) for part in rule_id.split(".")))
+    return (0, tuple(int(part) for part in rule_id.split("@")[0].split(".")))
 
 
 def registered():
-    """Every registered rule in id order (rulebook.py imports the rule modules)."""
-    return [_REGISTRY[rule_id] for rule_id in sorted(_REGISTRY, key=rule_sort_key)]
+    """Every registered rule in the order of the newest CIS version's ids (every rule is in it; rulebook.py
+    imports the rule modules)."""
+    newest = CIS_VERSIONS[-1]
+    return sorted(_REGISTRY.values(), key=lambda rule: rule_sort_key(rule.id_in(newest)))

@@ -15,7 +15,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gat
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, summarize
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION, SECTIONS, check_cis_version
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
@@ -29,7 +29,8 @@ REPORT_CHOICES = ("problems", "all")
 
 
 class AuditError(Exception):
-    """Bad audit input (unknown scope, malformed or unknown-rule waiver, bad label filter, a level not 1 or 2)."""
+    """Bad audit input (unknown scope, malformed or unknown-rule waiver, bad label filter, a level not 1 or 2,
+    an unknown CIS version)."""
 
 
 def _check_scopes(scopes):
@@ -52,27 +53,40 @@ def check_level(level):
         raise AuditError(str(error))
 
 
-def check_report_and_waivers(report, waivers):
-    """The parsed waivers; AuditError naming the problem for a bad report choice or waiver (both audits take them).
-
-    Waivers are checked against every rule of the catalog, whatever the profile level: a waiver of a
-    Level 2 rule stays valid in a Level 1 audit, where it waives nothing.
-    """
-    if report not in REPORT_CHOICES:
-        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
+def check_version(cis_version):
+    """AuditError unless cis_version is a CIS Docker Benchmark version the audit speaks ("1.6", "1.8")."""
     try:
-        return parse_waivers(waivers, [rule.id for rule in rulebook.all_rules()])
+        check_cis_version(cis_version)
     except ValueError as error:
         raise AuditError(str(error))
 
 
+def check_report_and_waivers(report, waivers, cis_version=DEFAULT_CIS_VERSION):
+    """The parsed waivers; AuditError naming the problem for a bad report choice or waiver (both audits take them).
+
+    Waivers name rules by their ids in CIS version cis_version (under 1.8, "2.10" is user namespaces; under
+    1.6, the cgroup parent) and are checked against every rule of that version, whatever the profile level:
+    a waiver of a Level 2 rule stays valid in a Level 1 audit, where it waives nothing.
+    """
+    if report not in REPORT_CHOICES:
+        raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
+    check_version(cis_version)
+    try:
+        return parse_waivers(waivers, rulebook.ids_in(cis_version))
+    except ValueError as error:
+        raise AuditError("%s (ids of CIS Docker Benchmark v%s, the audit's cis_version)" % (error, cis_version))
+
+
 def run_audit(connection=None, scope=None, include_stopped=False, name_filter=None,
               label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
-              process_checks=False, image_history=False, report="problems", client=None, drift_checks=False, level=2):
+              process_checks=False, image_history=False, report="problems", client=None, drift_checks=False, level=2,
+              cis_version=DEFAULT_CIS_VERSION):
     """Audit and return {summary, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
 
     connection: engine.connection.Connection (default: the local socket). level: the CIS profile, 1 or
     2 (every rule); rules above it are neither evaluated nor reported, and summary.level says which.
+    cis_version: the CIS Docker Benchmark version ("1.6" or "1.8"): the checks it has, its ids in findings,
+    summary and waivers, and summary.cis_version says which.
     Raises AuditError on bad input and engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
@@ -80,24 +94,24 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
     _check_scopes(scopes)
     _check_labels(label_filter or [])
     check_level(level)
-    parsed_waivers = check_report_and_waivers(report, waivers)
+    parsed_waivers = check_report_and_waivers(report, waivers, cis_version)
     connection = connection or connection_from({})
     options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries,
                            trusted_users=trusted_users, process_checks=process_checks, image_history=image_history,
-                           drift_checks=drift_checks)
+                           drift_checks=drift_checks, cis_version=cis_version)
     request = gathering.GatherRequest(scopes, include_stopped=include_stopped, name_filter=name_filter,
                                       label_filter=label_filter, process_checks=process_checks,
                                       image_history=image_history, drift_checks=drift_checks)
     client = client or connect(connection)
     state = gathering.gather(client, request, options)
-    findings = apply_waivers(evaluate(rulebook.rules_for(scopes, level), state), parsed_waivers)
+    findings = apply_waivers(evaluate(rulebook.rules_for(scopes, level, cis_version), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
-    summary = summarize(findings)
+    summary = summarize(findings, cis_version)
     summary["listed"] = len(listed)
     summary["level"] = level
     return {
         "summary": summary,
-        "findings": [finding.to_dict() for finding in listed],
+        "findings": [finding.to_dict(cis_version) for finding in listed],
         "api_calls": client.total,
         "api_calls_by_endpoint": dict(client.calls),
         "containers": len(state.containers),

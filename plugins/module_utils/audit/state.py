@@ -16,6 +16,7 @@ import collections
 import os
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION, registered_rule
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
@@ -36,7 +37,7 @@ class AuditOptions(object):
     """Audit settings that change what rules decide (not what is gathered)."""
 
     def __init__(self, docker_host=DEFAULT_DOCKER_HOST, trusted_registries=None, trusted_users=None,
-                 process_checks=False, image_history=False, drift_checks=False):
+                 process_checks=False, image_history=False, drift_checks=False, cis_version=DEFAULT_CIS_VERSION):
         self.docker_host = docker_host
         self.trusted_registries = list(trusted_registries or [])
         self.trusted_users = None if trusted_users is None else list(trusted_users)
@@ -44,6 +45,13 @@ class AuditOptions(object):
         self.image_history = image_history
         # `docker diff` of every running container (BW-013), not only of immutable ones (BW-004).
         self.drift_checks = drift_checks
+        # The CIS Docker Benchmark version audited: its ids in evidence, and the checks whose text it changed (5.6).
+        self.cis_version = cis_version
+
+    def rule_id(self, rule_id):
+        """The id in the audited CIS version of the rule whose canonical (v1.6) id is rule_id, for evidence that
+        names a rule ("waive 2.11 for this host" under 1.8 is v1.6's 2.10)."""
+        return registered_rule(rule_id).id_in(self.cis_version)
 
 
 class HostFacts(object):
@@ -59,7 +67,9 @@ class HostFacts(object):
     drop-ins, or None when there is none; mountpoints: {mount point: device} or
     None; binaries / units: {name: path or None}; content_trust: where
     DOCKER_CONTENT_TRUST=1 is set; docker_package: host_facts.PackageStatus of
-    the package that installed the running dockerd, or None when not gathered.
+    the package that installed the running dockerd, or None when not gathered; in_container: the container
+    manager the audited machine runs under (host_facts.container_manager: docker, podman, lxc ...), or None on a
+    VM or real host and when not gathered.
 
     File metadata is read on demand and cached, so each rule names the path
     it checks in one place. Tests pass `files` ({path: FileStat}; a missing
@@ -68,8 +78,9 @@ class HostFacts(object):
 
     def __init__(self, audit_rules=None, docker_group_members=None, docker_gid=None, mountpoints=None,
                  binaries=None, units=None, content_trust=None, files=None, docker_group_name=DEFAULT_DOCKER_GROUP,
-                 docker_package=None, socket_unit=None, socket_groups=None):
+                 docker_package=None, socket_unit=None, socket_groups=None, in_container=None):
         self.audit_rules = audit_rules
+        self.in_container = in_container
         self.docker_group_name = docker_group_name
         self.socket_unit = socket_unit
         self.socket_groups = socket_groups or {}

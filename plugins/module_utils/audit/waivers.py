@@ -8,6 +8,10 @@ matches becomes `waived` (evidence keeps the original verdict and gains the
 reason). Once the expiry date has passed, the waiver no longer hides
 anything: the finding becomes `fail`, whatever it was, and its evidence
 says the waiver expired, so a forgotten exception surfaces as a failure.
+
+A waiver names its rule by the id of the CIS version the audit uses
+(cis_version): under 1.8, "2.10" is user namespaces; under 1.6, the cgroup
+parent. parse_waivers translates it to the rule's canonical id once.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ class WaiverError(ValueError):
 
 
 class Waiver(object):
-    __slots__ = ("rule", "target", "reason", "expires")
+    # rule: the id as given (in the audit's CIS version); canonical: the rule's canonical id (audit.rule).
+    __slots__ = ("rule", "target", "reason", "expires", "canonical")
 
     def __init__(self, rule, target="*", reason="", expires=None):
         if not rule:
@@ -36,12 +41,13 @@ class Waiver(object):
             raise WaiverError("waiver target for rule %s must be a string (a glob over finding targets), got %r"
                               % (rule, target))
         self.rule = rule
+        self.canonical = rule
         self.target = target or "*"
         self.reason = reason or "no reason given"
         self.expires = parse_date(expires) if expires else None
 
     def matches(self, finding):
-        return finding.rule.id == self.rule and fnmatch.fnmatchcase(finding.target, self.target)
+        return finding.rule.id == self.canonical and fnmatch.fnmatchcase(finding.target, self.target)
 
     def expired(self, today):
         return self.expires is not None and self.expires < today
@@ -60,14 +66,18 @@ def parse_date(value):
 def parse_waivers(entries, known_rules):
     """Waiver objects from the module's list of dicts (rule, target, reason, expires).
 
-    known_rules: every rule id of the catalog. A waiver naming another id
-    would never match anything, so it is refused with the closest ids.
+    known_rules: every rule id of the catalog, or {id in the audit's CIS version:
+    canonical id} (catalog.ids_in), which translates each waiver's id. A
+    waiver naming another id would never match anything, so it is refused
+    with the closest ids.
     """
     waivers = [Waiver(entry.get("rule"), entry.get("target"), entry.get("reason"), entry.get("expires"))
                for entry in entries or []]
+    canonical = known_rules if isinstance(known_rules, dict) else dict((rule_id, rule_id) for rule_id in known_rules)
     for waiver in waivers:
-        if waiver.rule not in known_rules:
-            raise WaiverError(_unknown_rule(waiver.rule, known_rules))
+        if waiver.rule not in canonical:
+            raise WaiverError(_unknown_rule(waiver.rule, canonical))
+        waiver.canonical = canonical[waiver.rule]
     return waivers
 
 

@@ -66,7 +66,7 @@ def verify_loaded(paths, read_rules):
 def plan(state, path, key, env, run, read_rules=host_facts.read_audit_rules):
     area = AreaPlan("auditd")
     if env.in_container:
-        return area.skip("in a container (%s): the kernel's audit rules belong to the host" % env.in_container)
+        return area.skip("in a container (%s): %s" % (env.in_container, host_facts.KERNEL_OF_THE_HOST))
     if not host_facts.find_binary("auditctl") or not host_facts.find_binary("augenrules"):
         area.missing_packages.append("auditd")
         return area.skip("auditd is not installed")

@@ -42,7 +42,9 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan impo
 # 2: names shown escaped (common.safe_text), LayerScan.incomplete.
 # 3: every layer read from docker save: secret files of every layer with their layer and removal, setuid/setgid
 #    files of the merged view, layer and removal counts.
-FORMAT = 3
+# 4: secret files say which OS package they belong to (package, package_source; package_files, packages_read,
+#    packages_unread): a scan cached before would report a package file critical.
+FORMAT = 4
 DEFAULT_CACHE_DIR = "/var/cache/bulwark/image-audit"
 IMAGE_ID = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
 CACHE_FILE = re.compile(r"^[0-9a-f]{64}\.json$")

@@ -15,7 +15,11 @@ layer is above which usually comes last. So each layer is read on its own
 (read_layer) into a LayerRecord that stays small whatever the layer holds:
 
 - the setuid/setgid files and secret files it holds (images.scan), with
-  their full paths - these are few;
+  their full paths - these are few - and the digests of the secret files'
+  content, to compare with what a package database records;
+- what its package databases say (images.packages.PackageRecord): which
+  packages are installed and, of the files they own, only those that could
+  be secret files;
 - an 8-byte keyed hash of the path of every other entry, in arrays (about
   8 bytes per entry: 400,000 files take 3.2 MB), by what the entry can do
   to the layers below: a directory, anything else (a file, link or device
@@ -25,7 +29,9 @@ layer is above which usually comes last. So each layer is read on its own
 merge() then puts the records in the manifest's order and asks, for each
 kept file of layer i, whether a layer above it deleted it (a whiteout of it
 or of a parent, an opaque parent, a parent replaced by a non-directory) or
-overwrote it (an entry at the same path). The hashes are keyed with a
+overwrote it (an entry at the same path), and which OS package a secret
+file belongs to, after the package databases of the merged view
+(images.packages.PackageView). The hashes are keyed with a
 random key per scan (blake2b), so no image can be made whose paths collide
 with another path on purpose; a collision by chance is 1 in 2^64 per pair.
 """
@@ -33,14 +39,18 @@ with another path on purpose; a collision by chance is 1 in 2^64 per pair.
 from __future__ import annotations
 
 import array
+import base64
 import hashlib
 import os
 import posixpath
 import tarfile
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.packages import (
+    PACKAGE_FILE_SOURCES, PackageRecord, PackageView, database_kind, read_database,
+)
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import (
-    DELETED, MAX_LISTED, MAX_READ, OVERWRITTEN, LayerScan, ScanStopped, candidate, classify, image_path, secret_entry,
-    shown_path,
+    CANDIDATE_HINTS, DELETED, MAX_LISTED, MAX_READ, OVERWRITTEN, LayerScan, ScanStopped, candidate, classify, image_path,
+    secret_entry, shown_name, shown_path,
 )
 
 WHITEOUT = ".wh."
@@ -52,6 +62,8 @@ AUFS_META = ".wh..wh."
 MAX_KEPT = 100000
 MAX_KEPT_CHARS = 16 << 20
 KINDS = ("dirs", "others", "whiteouts", "opaque")
+# Bytes read at a time when a secret file's content is hashed past its first MAX_READ bytes.
+HASH_CHUNK = 64 * 1024
 
 
 class PathHasher(object):
@@ -97,17 +109,20 @@ class Budget(object):
 class LayerRecord(object):
     """What one layer holds, kept small (see the module's docstring).
 
-    setid: [(path, mode bits 0o6000)] of setuid/setgid files; secrets: [(path, kind, length)]; files: regular
+    setid: [(path, mode bits 0o6000)] of setuid/setgid files; secrets: [(path, kind, length, digests)] (digests:
+    md5, SHA-1 and SHA-256 of the whole content, 68 bytes, to compare with a package database); files: regular
     files and hard links; dirs, others, whiteouts (the paths deleted), opaque (the directories made opaque):
-    arrays of path hashes. Paths are image paths (images.scan.image_path), not yet escaped for showing.
+    arrays of path hashes; packages: the package databases it holds (images.packages.PackageRecord), or None.
+    Paths are image paths (images.scan.image_path), not yet escaped for showing.
     """
 
-    __slots__ = ("files", "setid", "secrets") + KINDS
+    __slots__ = ("files", "setid", "secrets", "packages") + KINDS
 
     def __init__(self):
         self.files = 0
         self.setid = []
         self.secrets = []
+        self.packages = None
         for kind in KINDS:
             setattr(self, kind, array.array("Q"))
 
@@ -155,13 +170,43 @@ def _read_entry(layer, member, record, budget, hasher):
     if member.mode & 0o6000:
         budget.keep(path)
         record.setid.append((path, member.mode & 0o6000))
+    database = database_kind(path) if member.isreg() else None
+    if database is not None:
+        if record.packages is None:
+            record.packages = PackageRecord()
+        read_database(record.packages, path, database, layer.extractfile(member), _could_be_secret, hasher, budget.keep,
+                      CANDIDATE_HINTS)
+        return
     if not member.isreg() or member.size == 0 or candidate(path) is None:
         return
     handle = layer.extractfile(member)
-    kind = classify(path, handle.read(MAX_READ)) if handle is not None else None
+    head = handle.read(MAX_READ) if handle is not None else b""
+    kind = classify(path, head) if handle is not None else None
     if kind:
         budget.keep(path)
-        record.secrets.append((path, kind, member.size))
+        record.secrets.append((path, kind, member.size, _digests(head, handle)))
+
+
+def _could_be_secret(path):
+    return candidate(path) is not None
+
+
+def _digests(head, handle):
+    """md5, SHA-1 and SHA-256 (68 bytes) of a file's whole content: head, then the rest of handle."""
+    sums = (hashlib.md5(head), hashlib.sha1(head), hashlib.sha256(head))
+    while True:
+        chunk = handle.read(HASH_CHUNK)
+        if not chunk:
+            break
+        for each in sums:
+            each.update(chunk)
+    return b"".join(each.digest() for each in sums)
+
+
+def _digest_texts(digests):
+    """The forms package databases record: md5 in hex (dpkg), SHA-1 and SHA-256 in base64 (apk's Q1, Q2)."""
+    return {"md5": digests[:16].hex(), "sha1": base64.b64encode(digests[16:36]).decode(),
+            "sha256": base64.b64encode(digests[36:]).decode()}
 
 
 def _parents(path):
@@ -207,7 +252,8 @@ def merge(order, unplaced, hasher):
     distinct = list(dict((id(record), record) for record in order + list(unplaced) if record is not None).values())
     wanted = set()
     for record in distinct:
-        for path in [path for path, _bits in record.setid] + [path for path, _kind, _length in record.secrets]:
+        databases = list(record.packages.files) if record.packages is not None else []
+        for path in [path for path, _bits in record.setid] + [secret[0] for secret in record.secrets] + databases:
             wanted.add(hasher(path))
             wanted.update(hasher(parent) for parent in _parents(path))
     seen_of = dict((id(record), _Seen(record, wanted)) for record in distinct)
@@ -215,10 +261,15 @@ def merge(order, unplaced, hasher):
     fields = {"layers": len(order), "files": sum(record.files for record in distinct),
               "setid_in_layers": sum(len(record.setid) for record in distinct)}
     fields.update(_setid_view(order, seen, hasher))
-    unplaced_secrets = [secret_entry(shown_path(path), kind, length)
-                        for record in unplaced for path, kind, length in record.secrets]
-    secrets = _secret_files(order, seen, hasher) + unplaced_secrets
-    fields.update({"secret_files": secrets[:MAX_LISTED], "secret_count": len(secrets)})
+    view = PackageView(order, lambda path, position: _fate(path, position, seen, hasher) is None, hasher)
+    unplaced_secrets = [secret_entry(shown_path(secret[0]), secret[1], secret[2])
+                        for record in unplaced for secret in record.secrets]
+    secrets = _secret_files(order, seen, hasher, view) + unplaced_secrets
+    # Package files last: a list cut at MAX_LISTED keeps the files the image's authors stored.
+    secrets.sort(key=lambda entry: entry["package_source"] in PACKAGE_FILE_SOURCES)
+    fields.update({"secret_files": secrets[:MAX_LISTED], "secret_count": len(secrets),
+                   "package_files": sum(1 for entry in secrets if entry["package_source"] in PACKAGE_FILE_SOURCES),
+                   "packages_read": sorted(view.read), "packages_unread": view.unread})
     return fields
 
 
@@ -240,14 +291,17 @@ def _setid_view(order, seen, hasher):
     return view
 
 
-def _secret_files(order, seen, hasher):
-    """Secret files of every placed layer, with their layer (from 1 at the base) and what a later layer did."""
+def _secret_files(order, seen, hasher, view):
+    """Secret files of every placed layer, with their layer (from 1 at the base), what a later layer did, and the
+    package they belong to (view: images.packages.PackageView)."""
     found = []
     for position, record in enumerate(order):
-        for path, kind, length in record.secrets if record is not None else ():
+        for path, kind, length, digests in record.secrets if record is not None else ():
             fate = _fate(path, position, seen, hasher)
             removed_in, removal = (fate[0] + 1, fate[1]) if fate is not None and fate[1] is not None else (None, None)
-            found.append(secret_entry(shown_path(path), kind, length, position + 1, removed_in, removal))
+            package, source = view.attribute(path, position, _digest_texts(digests))
+            found.append(secret_entry(shown_path(path), kind, length, position + 1, removed_in, removal,
+                                      shown_name(package) if package is not None else None, source))
     return found
 
 

@@ -35,6 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, check_level, check_report_and_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
@@ -178,21 +179,23 @@ def scan_limits(scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=Non
 
 def run_image_audit(connection=None, images=None, include_dangling=False, layer_scan=True, cache_dir=DEFAULT_CACHE_DIR,
                     check_mode=False, trusted_registries=None, waivers=None, report="problems", client=None, level=2,
-                    scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=None):
+                    scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=None, cis_version=DEFAULT_CIS_VERSION):
     """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
     scan_errors, scans_incomplete, duration_s}.
 
     check_mode: the cache is read but nothing is written or pruned (the audit makes nothing else on the host
     in either mode). level: the CIS profile, 1 or 2 (every rule); rules above it are neither evaluated nor
-    reported. scan_max_*: the caps of one image's scan (images.scan.ScanLimits; None: the default).
+    reported. cis_version: the CIS Docker Benchmark version whose ids findings, summary and waivers use
+    ("1.6" or "1.8"). scan_max_*: the caps of one image's scan (images.scan.ScanLimits; None: the default).
     Raises AuditError on bad input, engine.connection.EngineError when the Docker API is unusable.
     """
     started = time.monotonic()
     check_level(level)
-    parsed_waivers = check_report_and_waivers(report, waivers)
+    parsed_waivers = check_report_and_waivers(report, waivers, cis_version)
     limits = scan_limits(scan_max_entries, scan_max_bytes, scan_max_seconds)
     connection = connection or connection_from({})
-    options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries, image_history=True)
+    options = AuditOptions(docker_host=connection.docker_host, trusted_registries=trusted_registries, image_history=True,
+                           cis_version=cis_version)
     client = client or connect(connection)
     summaries = guarded(client, client.call, "images")
     selected = select_images(summaries, images, include_dangling)
@@ -206,9 +209,9 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         # The list has every local image, whatever was selected: scans of images that are gone are dropped.
         cache.prune([summary["Id"] for summary in summaries])
     state = AuditState(options=options, images=dict((view.id, view) for view in views))
-    findings = apply_waivers(evaluate_images(rulebook.in_profile(rulebook.all_rules(), level), state), parsed_waivers)
+    findings = apply_waivers(evaluate_images(rulebook.in_profile(rulebook.all_rules(), level, cis_version), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
-    summary = summarize(findings)
+    summary = summarize(findings, cis_version)
     summary["listed"] = len(listed)
     summary["level"] = level
     stats = cache.stats(bytes_read)
@@ -216,7 +219,7 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         stats["unusable"] = "layer_scan is off"
     return {
         "summary": summary,
-        "findings": [finding.to_dict() for finding in listed],
+        "findings": [finding.to_dict(cis_version) for finding in listed],
         "api_calls": client.total,
         "api_calls_by_endpoint": dict(client.calls),
         "images": len(views),

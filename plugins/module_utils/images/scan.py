@@ -15,8 +15,12 @@ What is looked for:
   token, .pypirc with a password, .docker/config.json with auths,
   .git-credentials, .netrc with a password (BW-010, 4.10).
 
-Only the path, the kind and the file's length are kept: a secret value
-never leaves classify() (principle 9). Only candidate files are read.
+Only the path, the kind and the file's length are kept, and while the scan
+runs the digests of its content (to compare with a package database): a
+secret value never leaves classify() (principle 9). Only candidate files
+are read. A secret file that belongs to an OS package of the image (shipped
+or made by its install script: images.packages) says which package; the
+rules report such files at low severity.
 
 The result (LayerScan) holds two views of the image. Setuid and setgid
 files are those a container of the image sees: the layers merged, a file
@@ -49,6 +53,7 @@ import time
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable, is_printable
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import find_secrets
+from ansible_collections.bulwark.hardening.plugins.module_utils.images.packages import APK, DPKG, PACKAGE_SOURCES
 
 # Bytes read of a candidate file's content; keys and credential files are far smaller.
 MAX_READ = 64 * 1024
@@ -56,6 +61,8 @@ MAX_READ = 64 * 1024
 MAX_LISTED = 200
 # Characters of a path shown; longer ones keep their start and end (the file name) around "...".
 MAX_PATH_SHOWN = 512
+# Characters of a package name shown (Debian's and Alpine's are far shorter).
+MAX_NAME_SHOWN = 128
 # Default caps of one image's scan (module options scan_max_entries, scan_max_bytes, scan_max_seconds).
 # Memory does not depend on them: they bound the time a hostile or huge image can take.
 DEFAULT_MAX_ENTRIES = 2000000
@@ -107,7 +114,7 @@ SECRET_KINDS = frozenset((KIND_PRIVATE_KEY, KIND_ENV, KIND_AWS, KIND_GCLOUD, KIN
 DELETED = "deleted"
 OVERWRITTEN = "overwritten"
 REMOVALS = (DELETED, OVERWRITTEN)
-SECRET_FIELDS = ("path", "kind", "length", "layer", "removed_in", "removal")
+SECRET_FIELDS = ("path", "kind", "length", "layer", "removed_in", "removal", "package", "package_source")
 
 
 def _count(value):
@@ -122,21 +129,30 @@ def _shown_path(path):
     return isinstance(path, str) and path.startswith("/") and len(path) <= MAX_PATH_SHOWN and is_printable(path)
 
 
-def secret_entry(path, kind, length, layer=None, removed_in=None, removal=None):
+def secret_entry(path, kind, length, layer=None, removed_in=None, removal=None, package=None, package_source=None):
     """One secret file of LayerScan.secret_files: where it is, never what it holds.
 
     layer: the layer it is in, counted from the base (1), or None when the scan could not tell (it stopped
     before the layer order was known); removed_in and removal: the later layer that deleted or overwrote it,
-    and which (DELETED, OVERWRITTEN), or None when it is still there (or the scan could not tell).
+    and which (DELETED, OVERWRITTEN), or None when it is still there (or the scan could not tell). package and
+    package_source: the OS package whose file it is, or at whose path it is, and how (images.packages: SHIPPED,
+    GENERATED - a package file -, REPLACED - not the package's file), or None when no package owns the path.
     """
-    return {"path": path, "kind": kind, "length": length, "layer": layer, "removed_in": removed_in, "removal": removal}
+    return {"path": path, "kind": kind, "length": length, "layer": layer, "removed_in": removed_in, "removal": removal,
+            "package": package, "package_source": package_source}
 
 
 def _valid_secret(entry):
     return (isinstance(entry, dict) and set(entry) == set(SECRET_FIELDS) and _shown_path(entry["path"])
             and entry["kind"] in SECRET_KINDS and _count(entry["length"]) and _layer_number(entry["layer"])
             and _layer_number(entry["removed_in"]) and (entry["removal"] is None) == (entry["removed_in"] is None)
-            and entry["removal"] in (None,) + REMOVALS)
+            and entry["removal"] in (None,) + REMOVALS and _shown_name(entry["package"])
+            and entry["package_source"] in (None,) + PACKAGE_SOURCES
+            and (entry["package"] is None) == (entry["package_source"] is None))
+
+
+def _shown_name(name):
+    return name is None or isinstance(name, str) and 0 < len(name) <= MAX_NAME_SHOWN and is_printable(name)
 
 
 class LayerScan(object):
@@ -145,17 +161,21 @@ class LayerScan(object):
     layers: the image's layers (0 when the scan stopped before it knew). files: regular files read, every layer.
     setuid, setgid (paths, at most MAX_LISTED) and their exact counts: what a container of the image sees.
     setid_in_layers: files with either bit in any layer read; setid_removed: those a later layer deleted or
-    replaced. secret_files (at most MAX_LISTED, see secret_entry) and secret_count: every layer's.
-    incomplete: None for a whole scan, else why it stopped early (a cap, a layer it could not read); setuid and
-    setgid then hold only the files proven in the merged view (every layer above them read), and
-    setid_in_layers says what was seen.
+    replaced. secret_files (at most MAX_LISTED, see secret_entry; package files last) and secret_count: every
+    layer's; package_files: how many of them are package files (images.packages: shipped or generated by an OS
+    package the image has installed). packages_read: the package databases of the merged view that were read
+    ("dpkg", "apk"); packages_unread: why one was not (an RPM database), or None. incomplete: None for a whole
+    scan, else why it stopped early (a cap, a layer it could not read); setuid and setgid then hold only the
+    files proven in the merged view (every layer above them read), and setid_in_layers says what was seen.
     """
 
     __slots__ = ("layers", "files", "setuid", "setgid", "setuid_count", "setgid_count", "setid_in_layers", "setid_removed",
-                 "secret_files", "secret_count", "bytes_read", "incomplete")
+                 "secret_files", "secret_count", "package_files", "packages_read", "packages_unread", "bytes_read",
+                 "incomplete")
 
     def __init__(self, setuid=(), setgid=(), setuid_count=None, setgid_count=None, secret_files=(), files=0,
-                 bytes_read=0, incomplete=None, layers=0, setid_in_layers=None, setid_removed=0, secret_count=None):
+                 bytes_read=0, incomplete=None, layers=0, setid_in_layers=None, setid_removed=0, secret_count=None,
+                 package_files=0, packages_read=(), packages_unread=None):
         self.layers = layers
         self.files = files
         self.setuid = list(setuid)
@@ -168,6 +188,9 @@ class LayerScan(object):
         self.secret_files = [secret_entry(**dict((name, entry[name]) for name in SECRET_FIELDS if name in entry))
                              for entry in secret_files]
         self.secret_count = len(self.secret_files) if secret_count is None else secret_count
+        self.package_files = package_files
+        self.packages_read = list(packages_read)
+        self.packages_unread = packages_unread
         self.bytes_read = bytes_read
         self.incomplete = incomplete
 
@@ -194,11 +217,14 @@ class LayerScan(object):
         if not all(_valid_secret(entry) for entry in data["secret_files"]):
             raise ValueError("bad secret file entry")
         counts = ("layers", "files", "setuid_count", "setgid_count", "setid_in_layers", "setid_removed", "secret_count",
-                  "bytes_read")
+                  "package_files", "bytes_read")
         if not all(_count(data[name]) for name in counts):
             raise ValueError("counts are not integers")
-        if data["incomplete"] is not None and not (isinstance(data["incomplete"], str) and is_printable(data["incomplete"])):
-            raise ValueError("incomplete is not printable text")
+        if not (isinstance(data["packages_read"], list) and set(data["packages_read"]) <= set((DPKG, APK))):
+            raise ValueError("packages_read is not a list of package managers")
+        for name in ("incomplete", "packages_unread"):
+            if data[name] is not None and not (isinstance(data[name], str) and is_printable(data[name])):
+                raise ValueError("%s is not printable text" % name)
         return cls(**data)
 
 
@@ -289,6 +315,13 @@ def _netrc(text):
     return NETRC_PASSWORD.search(text) is not None
 
 
+# Byte strings one of which is in every path candidate() accepts (test_scan checks it against the rules below):
+# package databases list hundreds of thousands of paths, and a chunk of them holding none of these is skipped whole.
+# Few and short, as each is searched for in every chunk: "/." stands for every dot-name (.env*, .azure, .npmrc,
+# .pypirc, .aws, .config, .docker, .git-credentials, .netrc).
+CANDIDATE_HINTS = (b"/.", b".pem", b".key", b".p8", b"id_", b"netrc")
+
+
 def candidate(path):
     """(kind, content check) when path names a possible secret file, else None.
 
@@ -351,6 +384,12 @@ def shown_path(path):
         keep = (MAX_PATH_SHOWN - 3) // 2
         path = path[:keep] + "..." + path[-keep:]
     return path
+
+
+def shown_name(name):
+    """A package name from an image as findings show it: escaped, at most MAX_NAME_SHOWN characters."""
+    name = escape_unprintable(name) or "?"
+    return name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN - 3] + "..."
 
 
 def member_path(name):

@@ -19,9 +19,10 @@ import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import WILDCARDS, endpoint_text
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import EXTRA_SENSITIVE_PATHS
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import bw009_paths
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import (
-    CIS_SENSITIVE_DIRS, UNBOUNDED_RESTART,
+    UNBOUNDED_RESTART, cis_sensitive_dirs,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
     DAEMON_DEFAULT_SECCOMP, container_seccomp_problem, docker_socket_path, security_opts,
@@ -35,9 +36,9 @@ Remedy = collections.namedtuple("Remedy", ["rule", "fix", "sets", "apply"])
 # What remedies read besides inspect data and policy: the container's memory in use (bytes) and
 # process count now (None when unknown or not running), the docker_host whose socket 5.32 looks for, and
 # the TCP sockets its processes listen on ([(address, port)]; None when they could not be read, with
-# why in listening_unknown) for 5.10.
-Context = collections.namedtuple("Context", ["memory_usage", "pids", "docker_host", "listening", "listening_unknown"],
-                                 defaults=((), None))
+# why in listening_unknown) for 5.10, and the CIS version audited (5.6's directories and BW-009's paths follow it).
+Context = collections.namedtuple("Context", ["memory_usage", "pids", "docker_host", "listening", "listening_unknown",
+                                             "cis_version"], defaults=((), None, DEFAULT_CIS_VERSION))
 # A PIDs limit is refused when the container already runs more than this share of it.
 PIDS_HEADROOM = 50
 
@@ -208,18 +209,19 @@ def _read_only_mounts(container, wanted, what):
     return Change(settings)
 
 
-def _cis_system_dir(path):
-    return any(path == "/" if directory == "/" else is_within(path, directory) for directory in CIS_SENSITIVE_DIRS)
+def _cis_system_dir(cis_version):
+    directories = cis_sensitive_dirs(cis_version)
+    return lambda path: any(path == "/" if directory == "/" else is_within(path, directory) for directory in directories)
 
 
 @remedy("5.6", RECREATE, "HostConfig.Binds/Mounts: host system directories mounted read-only")
 def system_dirs_read_only(container, policy, context):
-    return _read_only_mounts(container, _cis_system_dir, "host system directory mount")
+    return _read_only_mounts(container, _cis_system_dir(context.cis_version), "host system directory mount")
 
 
 @remedy("BW-009", RECREATE, "HostConfig.Binds/Mounts: sensitive host paths mounted read-only")
 def sensitive_paths_read_only(container, policy, context):
-    wanted = [normal_path(path) for path in EXTRA_SENSITIVE_PATHS]
+    wanted = bw009_paths(context.cis_version)
     return _read_only_mounts(container, lambda path: path.rsplit("/", 1)[-1] != "docker.sock"
                              and any(is_within(path, directory) for directory in wanted), "sensitive path mount")
 

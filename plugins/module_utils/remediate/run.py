@@ -23,7 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_CONTAINER, rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+    DEFAULT_CIS_VERSION, KIND_CONTAINER, check_cis_version, rule_sort_key,
+)
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
@@ -48,7 +50,8 @@ SET_ASIDE = re.compile(r"-bulwark-(old|new)-[0-9a-f]{12}$")
 
 
 class RemediationError(ValueError):
-    """Bad input: unknown rule ids, a malformed policy, override, exemption or finding, a level not 1 or 2."""
+    """Bad input: unknown rule ids, a malformed policy, override, exemption or finding, a level not 1 or 2, an
+    unknown CIS version."""
 
 
 def container_rule_ids(level=2):
@@ -103,7 +106,7 @@ def current_usage(client, container):
 
 def audit(client, request, options, level=2):
     state = gathering.gather(client, request, options)
-    return state, evaluate(rulebook.rules_for(SCOPES, level), state)
+    return state, evaluate(rulebook.rules_for(SCOPES, level, options.cis_version), state)
 
 
 def failing_by_container(findings, wanted, only=None):
@@ -148,7 +151,7 @@ def make_plans(client, state, failing, policy, docker_host, neighbours=None, jou
     plans = []
     for container, rules, resolved in chosen:
         memory, pids = usage.get(container.id, (None, None))
-        context = Context(memory, pids, docker_host)
+        context = Context(memory, pids, docker_host, cis_version=state.options.cis_version)
         exemption_for = _exemptions_of(policy, container)
         plan = plan_container(container, rules, resolved, context, exemption_for=exemption_for)
         if plan.needs_recreate:
@@ -332,14 +335,21 @@ def _memo(function):
 def run_remediation(connection=None, containers=None, labels=None, include_stopped=False, rules=None,
                     findings=None, policy=None, overrides=None, exemptions=None, grace_period=10,
                     health_timeout=120, check_mode=False, client=None, sleep=time.sleep, level=2,
-                    state_dir=DEFAULT_STATE_DIR, compose_override_write=False, journal=None):
+                    state_dir=DEFAULT_STATE_DIR, compose_override_write=False, journal=None,
+                    cis_version=DEFAULT_CIS_VERSION):
     """Remediate and return the module's result (changed, containers, fixed, still_failing, not_fixed, ...).
 
     level: the CIS profile, 1 or 2 (every rule); rules above it are neither audited, reported nor fixed.
+    cis_version: the CIS Docker Benchmark version audited ("1.6" or "1.8"; container rule ids are the same in
+    both, what 5.6 judges is not: v1.8 adds /lib64).
     state_dir: the root-only directory of the replacement journal and the Compose records.
     No key is named `skipped`: Ansible would show the whole task as skipped."""
     started = time.monotonic()
     wanted = wanted_rules(rules, level)
+    try:
+        check_cis_version(cis_version)
+    except ValueError as error:
+        raise RemediationError(str(error))
     only = failing_pairs(findings) if findings is not None else None
     try:
         resolved_policy = Policy(policy, overrides, exemptions, known_rules=container_rule_ids())
@@ -355,7 +365,7 @@ def run_remediation(connection=None, containers=None, labels=None, include_stopp
     # In check mode nothing is created: a missing directory is a problem only when it cannot be made.
     state_dir_problem = _memo(lambda: private_dir_problem(journal.directory) if check_mode else journal.problem())
     recovered = guarded(client, recover_earlier, client, journal, check_mode)
-    options = AuditOptions(docker_host=connection.docker_host)
+    options = AuditOptions(docker_host=connection.docker_host, cis_version=cis_version)
     request = gathering.GatherRequest(SCOPES, include_stopped=include_stopped, name_filter=containers,
                                       label_filter=labels)
     state, before = audit(client, request, options, level)
@@ -396,6 +406,7 @@ def run_remediation(connection=None, containers=None, labels=None, include_stopp
         "compose": projects,
         "summary": {
             "level": level,
+            "cis_version": cis_version,
             "audited": len(state.containers),
             "live": sum(1 for r in results if r["action"] == LIVE and r["status"] in ("changed", "planned")),
             "recreated": sum(1 for r in results if r["action"] == RECREATE and r["status"] in ("changed", "planned")),

@@ -41,7 +41,7 @@ th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .s-fail{color:#c62828;font-weight:600}.s-warn{color:#ef8f00}.s-waived,.s-skipped{color:#7b7b7b}
 .sev-critical{background:#fde0e0}.sev-high{background:#fff0e0}
 .cards{display:flex;gap:.8rem;flex-wrap:wrap}.card{background:#fff;border:1px solid #ddd;padding:.5rem .8rem;min-width:8rem}
-.card b{display:block;font-size:1.3rem}.missing{color:#c62828}
+.card b{display:block;font-size:1.3rem}.missing{color:#c62828}.explain{color:#555;font-size:.85rem;max-width:60rem}
 .filters{margin:.4rem 0;display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}
 code{font-size:.8rem}
 """
@@ -182,14 +182,39 @@ def trend_chart(points):
     return "".join(parts)
 
 
-def profile(level):
-    """What a host was audited against: "CIS Level 1 profile" (Level 1 rules only) or "CIS Level 2 profile" (every rule)."""
-    return "CIS Level %s profile" % level if level is not None else "not reported"
+def profile(level, cis_version=None):
+    """What a host was audited against: "CIS v1.8 Level 1 profile" (Level 1 rules only) or "CIS v1.8 Level 2 profile"
+    (every rule); without the version when the audit did not report it."""
+    if level is None:
+        return "CIS v%s, level not reported" % cis_version if cis_version else "not reported"
+    return "CIS %sLevel %s profile" % ("v%s " % cis_version if cis_version else "", level)
+
+
+# What each figure the page shows means, next to where it shows it (the hosts table's headers carry it as a tooltip,
+# the paragraph under the table spells it out). Counts are over findings, one rule's verdict on one target, each
+# counted once over both audits.
+EXPLAIN = {
+    "profile": "the CIS Docker Benchmark version and profile level audited: Level 1 the Level 1 rules only, Level 2 every rule",
+    "score": "passed / (passed + failed) over the host's findings of scored rules, in percent, each finding counted "
+             "once over both audits; warn, info, skipped and waived count in neither",
+    "image score": "the same over the image audit's findings the host counts",
+    "cis_score": "the benchmark's own tally over the same findings: +1 per scored pass, -1 per scored fail",
+    "counts": "findings (one rule's verdict on one target) per status, each counted once: when both audits judge one "
+              "image, the image audit's verdict counts for image rules and the container audit's for how a container "
+              "runs it (4.1, BW-005, BW-006); docs/report-schema.md",
+    "mean score": "the mean of the audited hosts' scores",
+}
+
+
+def _explained_header(name, key=None):
+    return '<th title="%s">%s</th>' % (esc(EXPLAIN[key or name]), esc(name))
 
 
 def _hosts_table(report):
-    rows = ['<table id="hosts"><thead><tr><th>host</th><th>profile</th><th>score</th><th>image score</th><th>cis_score</th><th>fail</th>'
-            '<th>warn</th><th>waived</th><th>pass</th><th>critical fails</th><th>high fails</th></tr></thead><tbody>']
+    rows = ['<table id="hosts"><thead><tr><th>host</th>', _explained_header("profile"), _explained_header("score"),
+            _explained_header("image score"), _explained_header("cis_score"), _explained_header("fail", "counts"),
+            _explained_header("warn", "counts"), _explained_header("waived", "counts"), _explained_header("pass", "counts"),
+            '<th>critical fails</th><th>high fails</th></tr></thead><tbody>']
     for host in report["hosts"]:
         if host["status"] != "audited":
             rows.append('<tr data-host="%s"><td>%s</td><td colspan="10" class="missing">not audited: %s</td></tr>'
@@ -199,11 +224,15 @@ def _hosts_table(report):
         rows.append('<tr data-host="%s"><td>%s</td><td class="profile" data-level="%s">%s</td><td class="n">%s</td><td class="n">%s</td>'
                     '<td class="n">%s</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d</td>'
                     '<td class="n">%d</td><td class="n">%d</td></tr>'
-                    % (esc(host["name"]), esc(host["name"]), esc(host.get("level", "")), esc(profile(host.get("level"))),
+                    % (esc(host["name"]), esc(host["name"]), esc(host.get("level", "")),
+                       esc(profile(host.get("level"), host.get("cis_version"))),
                        _score(host["score"]), _score(host["image_score"]), esc(host["cis_score"]),
                        counts["fail"], counts["warn"], counts["waived"], counts["pass"], host["fail_by_severity"].get("critical", 0),
                        host["fail_by_severity"].get("high", 0)))
     rows.append("</tbody></table>")
+    rows.append('<p class="explain" id="explain-hosts"><b>score</b>: %s. <b>image score</b>: %s. <b>cis_score</b>: %s. '
+                '<b>fail, warn, waived, pass</b>: %s.</p>' % (esc(EXPLAIN["score"]), esc(EXPLAIN["image score"]),
+                                                              esc(EXPLAIN["cis_score"]), esc(EXPLAIN["counts"])))
     return "".join(rows)
 
 
@@ -213,7 +242,7 @@ def _sections_table(report):
     if not sections:
         return ""
     rows = ['<table id="sections"><thead><tr><th>section</th>']
-    rows.extend("<th>%s<br>fail / pass</th>" % esc(host["name"]) for host in hosts)
+    rows.extend('<th title="%s">%s<br>fail / pass</th>' % (esc(EXPLAIN["counts"]), esc(host["name"])) for host in hosts)
     rows.append("</tr></thead><tbody>")
     for section in sections:
         rows.append('<tr><td>%s %s</td>' % (esc(section), esc(_section_title(section))))
@@ -230,7 +259,8 @@ def _sections_table(report):
 
 
 def _trend_table(points):
-    rows = ['<table id="trend"><thead><tr><th>#</th><th>run</th><th>label</th><th>score</th><th>fail</th></tr></thead><tbody>']
+    rows = ['<table id="trend"><thead><tr><th>#</th><th>run</th><th>label</th>', _explained_header("score", "mean score"),
+            _explained_header("fail", "counts"), '</tr></thead><tbody>']
     for index, point in enumerate(points):
         rows.append('<tr><td class="n">%d</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td></tr>'
                     % (index + 1, esc(point["generated_at"]), esc(point["label"]), _score(point["score"]), esc(point.get("fail"))))
@@ -262,11 +292,13 @@ def _findings_table(report):
              '<span><b id="visible-count">?</b> of <b id="total-count">?</b> findings shown (by severity: <span id="visible-severity">?</span>)'
              '</span></div>',
              '<table id="findings"><thead><tr><th>host</th><th>section</th><th>rule</th><th>title</th><th>target</th><th>status</th>'
-             '<th>severity</th><th>evidence</th><th>remediation</th><th>fixed by</th></tr></thead><tbody>']
+             '<th>severity</th><th>evidence</th><th>remediation</th><th>fixed by; why still open</th></tr></thead><tbody>']
     for host, finding in pairs:
         fixed = ", ".join(finding.get("fixed_by") or [])
         if finding.get("left_open"):
             fixed = (fixed + "; " if fixed else "") + "left open: " + finding["left_open"]
+        elif finding["status"] == "fail":
+            fixed = (fixed + "; " if fixed else "") + "no reason given"
         severity = finding.get("severity", "")
         parts.append(
             '<tr data-host="%s" data-status="%s" data-severity="%s" data-source="%s" class="sev-%s">'
@@ -280,6 +312,12 @@ def _findings_table(report):
     if not pairs:
         parts.append('<p class="empty">No failing, warning, waived or skipped finding.</p>')
     return "".join(parts)
+
+
+def benchmark(report):
+    """The CIS Docker Benchmark version(s) the audited hosts were audited against, as the page names them."""
+    versions = sorted(set(host["cis_version"] for host in report["hosts"] if host.get("cis_version")))
+    return "CIS Docker Benchmark %s" % ", ".join("v%s" % version for version in versions) if versions else "CIS Docker Benchmark"
 
 
 def _script_hash(script):
@@ -302,15 +340,19 @@ def render_html(report, points):
         "<title>Compliance report: %s (%s)</title>" % (esc(run["label"]), esc(run["generated_at"])),
         "<style>%s</style></head><body>" % CSS,
         "<h1>Compliance report: %s</h1>" % esc(run["label"]),
-        '<p class="meta">run <code>%s</code>, %s UTC%s; CIS Docker Benchmark v1.6 and bulwark rules; bulwark.hardening %s</p>'
-        % (esc(run["id"]), esc(run["generated_at"]), " (check mode)" if run.get("check_mode") else "", esc(run.get("collection_version") or "")),
+        '<p class="meta">run <code>%s</code>, %s UTC%s; %s and bulwark rules; bulwark.hardening %s</p>'
+        % (esc(run["id"]), esc(run["generated_at"]), " (check mode)" if run.get("check_mode") else "", esc(benchmark(report)),
+           esc(run.get("collection_version") or "")),
         '<div class="cards">',
         '<div class="card">mean score<b id="run-score">%s</b></div>' % _score(summary["score"]),
         '<div class="card">hosts audited<b id="run-hosts">%d / %d</b></div>' % (summary["audited"], summary["hosts"]),
         '<div class="card">fail<b id="run-fail" class="s-fail">%d</b></div>' % counts["fail"],
         '<div class="card">warn<b>%d</b></div><div class="card">waived<b>%d</b></div>' % (counts["warn"], counts["waived"]),
         '<div class="card">pass<b>%d</b></div>' % counts["pass"],
-        "</div>", missing,
+        "</div>",
+        '<p class="explain" id="explain-cards"><b>mean score</b>: %s (each host\'s score: %s). <b>fail, warn, waived, '
+        'pass</b> (over every host): %s.</p>' % (esc(EXPLAIN["mean score"]), esc(EXPLAIN["score"]), esc(EXPLAIN["counts"])),
+        missing,
         "<h2>Hosts</h2>", _hosts_table(report),
         "<h2>Sections</h2>", section_chart(report), _sections_table(report),
         "<h2>Trend</h2>", trend_chart(points), _trend_table(points),

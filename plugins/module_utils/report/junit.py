@@ -4,8 +4,10 @@
 """A compliance report as JUnit XML, for CI systems.
 
 One <testsuite> per host and audit (container_audit, image_audit), with
-its score, the run and the CIS profile level the audit reported as
-<properties>, one <testcase> per listed finding: classname
+the host's score and cis_score (each finding counted once over both audits,
+as every report shows them), the run, and the CIS profile level and version
+the audit reported as <properties>, one <testcase> per finding the host
+counts (a verdict both audits made on one image is in one suite): classname
 "<host>.<section>", name "<rule> <target>". fail is a <failure> (message:
 the evidence; text: the remediation and the role variables that fix it),
 skipped and waived are <skipped> with the reason, warn and info pass with
@@ -57,8 +59,7 @@ def _testcase(suite, host, finding):
                 "remediation: %s" % (finding.get("remediation") or "")]
         if finding.get("fixed_by"):
             text.append("fixed by: " + ", ".join("%s" % item for item in finding["fixed_by"]))
-        if finding.get("left_open"):
-            text.append("left open: %s" % finding["left_open"])
+        text.append("left open: %s" % finding["left_open"] if finding.get("left_open") else "left open: no reason given")
         _element(case, "failure", "\n".join(text), message=evidence, type=finding.get("severity") or "fail")
     elif status in ("skipped", "waived"):
         _element(case, "skipped", message="%s: %s" % (status, evidence))
@@ -77,8 +78,9 @@ def render_junit(report):
             suite = _element(root, "testsuite", name="%s %s" % (host["name"], source), hostname=host["name"],
                              timestamp=report["run"]["generated_at"].rstrip("Z"))
             audit = host["audits"].get(source, {})
-            _properties(suite, [("score", (audit.get("summary") or {}).get("score")), ("run", report["run"]["id"]),
-                                ("level", (audit.get("summary") or {}).get("level"))])
+            _properties(suite, [("score", host["score"]), ("cis_score", host["cis_score"]), ("run", report["run"]["id"]),
+                                ("level", (audit.get("summary") or {}).get("level")),
+                                ("cis_version", (audit.get("summary") or {}).get("cis_version"))])
             counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
             if host["status"] != "audited":
                 case = _element(suite, "testcase", classname="%s.audit" % host["name"], name="audit %s" % host["name"], time="0")

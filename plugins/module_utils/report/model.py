@@ -34,8 +34,10 @@ import os
 import re
 import stat
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import LEVELS as CIS_LEVELS
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import clean_data, escape_unprintable, is_printable
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 
 SCHEMA = "bulwark.hardening/compliance-report"
 VERSION = 1
@@ -46,6 +48,9 @@ SOURCES = ("container_audit", "image_audit")
 FINDING_FIELDS = ("rule", "title", "section", "level", "scored", "target", "status", "severity", "evidence",
                   "remediation", "fix", "fixed_by", "left_open")
 AUDIT_FIELDS = ("containers", "images", "duration_s", "api_calls")
+# Severities in rising order, and the thresholds a play fails a host at (none fails nothing).
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+THRESHOLDS = ("none",) + SEVERITY_ORDER
 FILE_PREFIX = "bulwark-report-"
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 # Characters of a slug before its digest: a file name stays far below 255 bytes with a label and a host in it.
@@ -173,7 +178,8 @@ def _finding(source, finding):
 
 
 def _audit_summary(summary):
-    """What the report keeps of an audit's summary, each value of the type the schema says or None."""
+    """What the report keeps of an audit's summary (its own figures, before the host counts each finding once),
+    each value of the type the schema says or None."""
     by_section = summary.get("by_section")
     kept = {
         "total": _as_int(summary.get("total"), 0), "listed": _as_int(summary.get("listed"), 0),
@@ -186,6 +192,9 @@ def _audit_summary(summary):
     level = _level(summary)
     if level is not None:
         kept["level"] = level
+    version = _cis_version(summary)
+    if version is not None:
+        kept["cis_version"] = version
     return kept
 
 
@@ -210,8 +219,133 @@ def _level(summary):
     return level if level in CIS_LEVELS and not isinstance(level, bool) else None
 
 
+def _cis_version(summary):
+    """The CIS Docker Benchmark version an audit's summary reports ("1.6", "1.8"), or None (a result without one)."""
+    version = summary.get("cis_version")
+    return version if version in CIS_VERSIONS else None
+
+
+# --- counting each finding once ---------------------------------------------------------------------------
+# A host's figures are over its findings, each one rule's verdict on one target, counted once. Both audits judge
+# images: container_audit the images of the containers it audits, image_audit every image it audits. When both
+# judged the same image:
+# - the image rules (4.2, 4.4, 4.6-4.10, BW-003, BW-010, BW-011) are image_audit's: it reads the build history and
+#   every layer, container_audit only the image's inspect data (its 4.7-4.10, BW-010 and BW-011 are skipped or
+#   decided from less), so container_audit's findings of them on that image are left out;
+# - 4.1, BW-005 and BW-006 judge how a container runs its image (--user overrides USER; the reference it was
+#   created from is what a recreate pulls), so on an image an audited container runs, container_audit's findings on
+#   the containers count and image_audit's image form of them on that image is left out. On images no audited
+#   container runs, the image form is the only verdict and counts.
+# Every output (the play's lines, the table, set_stats, JSON, JUnit, HTML) reads the host entry build_host() makes.
+
+def _rule_facts(rule_id, cis_version):
+    """(section, scored, has an image form) of a rule by its id in CIS version cis_version; None when the catalog
+    has no such rule (then its verdict is never left out)."""
+    try:
+        rule = rulebook.get_in(rule_id, cis_version)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return rule.section_number, bool(rule.scored), rule.image_evaluate is not None
+
+
+def _image_verdicts(summary):
+    """An audit summary's by_image ({image: {rule: status}}), well-formed entries only; {} when it has none."""
+    by_image = summary.get("by_image") if isinstance(summary, dict) else None
+    if not isinstance(by_image, dict):
+        return {}
+    return dict(("%s" % image, dict(("%s" % rule, status) for rule, status in verdicts.items() if status in STATUSES))
+                for image, verdicts in by_image.items() if isinstance(verdicts, dict))
+
+
+def _scored(summary):
+    """(scored passes, scored failures) of an audit summary, or None when it does not say."""
+    scored = summary.get("scored") if isinstance(summary, dict) else None
+    if not isinstance(scored, dict):
+        return None
+    counts = (_as_int(scored.get("pass"), 0), _as_int(scored.get("fail"), 0))
+    return None if None in counts else counts
+
+
+def left_out(container_summary, image_summary):
+    """{"container_audit": {(image, rule): status}, "image_audit": {(image, rule): status}}: the verdicts each audit
+    made that the host does not count, because the other audit's verdict on the same image counts (see above)."""
+    dropped = {"container_audit": {}, "image_audit": {}}
+    if not isinstance(image_summary, dict) or not isinstance(container_summary, dict):
+        return dropped
+    container_images, image_images = _image_verdicts(container_summary), _image_verdicts(image_summary)
+    version = _cis_version(container_summary) or DEFAULT_CIS_VERSION
+    container_sections = set("%s" % section for section in (container_summary.get("by_section") or {}))
+    for image in sorted(set(container_images) & set(image_images)):
+        for rule_id, status in container_images[image].items():
+            facts = _rule_facts(rule_id, version)
+            if facts is not None and not facts[2]:
+                dropped["container_audit"][(image, rule_id)] = status
+        for rule_id, status in image_images[image].items():
+            facts = _rule_facts(rule_id, _cis_version(image_summary) or version)
+            # container_audit judged the containers that run this image under the rule when it audited its section
+            if facts is not None and facts[2] and facts[0] in container_sections:
+                dropped["image_audit"][(image, rule_id)] = status
+    return dropped
+
+
+def _take_away(counts, status):
+    counts[status] = max(0, counts.get(status, 0) - 1)
+
+
+def _score_of(scored):
+    if scored is None:
+        return None, None
+    passed, failed = scored
+    return (round(100.0 * passed / (passed + failed), 1) if passed + failed else None), passed - failed
+
+
+def host_counts(summaries, dropped):
+    """The host's by_status, by_section, (score, cis_score) and the image audit's (score, cis_score), over the
+    audits' summaries ({source: summary}) without the verdicts dropped (left_out()). A summary that does not say its
+    scored passes and failures (results of older modules) leaves the host with container_audit's own scores."""
+    by_status, by_section = _zero_counts(), {}
+    scored = {}
+    for source in SOURCES:
+        if source not in summaries:
+            continue
+        summary = summaries[source]
+        _add_counts(by_status, summary.get("by_status"))
+        sections = summary.get("by_section")
+        for section, counts in (sections.items() if isinstance(sections, dict) else ()):
+            _add_counts(by_section.setdefault(str(section), _zero_counts()), counts)
+        version = _cis_version(summary) or _cis_version(summaries["container_audit"]) or DEFAULT_CIS_VERSION
+        passed_failed = _scored(summary)
+        for (_image, rule_id), status in dropped.get(source, {}).items():
+            facts = _rule_facts(rule_id, version)
+            if facts is None:
+                continue
+            section, is_scored, _form = facts
+            _take_away(by_status, status)
+            _take_away(by_section.setdefault(section, _zero_counts()), status)
+            if passed_failed is not None and is_scored and status in ("pass", "fail"):
+                passed_failed = (max(0, passed_failed[0] - (status == "pass")), max(0, passed_failed[1] - (status == "fail")))
+        scored[source] = passed_failed
+    known = [scored[source] for source in scored]
+    if known and None not in known:
+        host_score = _score_of((sum(pair[0] for pair in known), sum(pair[1] for pair in known)))
+    else:
+        main = summaries.get("container_audit", {})
+        host_score = (_as_score(main.get("score")), _as_int(main.get("cis_score")))
+    image = summaries.get("image_audit")
+    if image is None:
+        image_score = (None, None)
+    elif scored.get("image_audit") is not None:
+        image_score = _score_of(scored["image_audit"])
+    else:
+        image_score = (_as_score(image.get("score")), _as_int(image.get("cis_score")))
+    return {"by_status": by_status, "by_section": dict((key, by_section[key]) for key in sorted(by_section, key=_section_key)),
+            "score": host_score[0], "cis_score": host_score[1], "image_score": image_score[0]}
+
+
 def build_host(name, results):
-    """One host's entry from {"container_audit": registered result, "image_audit": registered result or None}."""
+    """One host's entry from {"container_audit": registered result, "image_audit": registered result or None}:
+    every figure over its findings counted once (left_out(), host_counts()), the findings both audits listed
+    without those left out."""
     results = results or {}
     audits = {}
     for source in SOURCES:
@@ -222,23 +356,20 @@ def build_host(name, results):
         return {"name": name, "status": "missing", "error": _why_missing(results), "score": None, "cis_score": None,
                 "image_score": None, "by_status": _zero_counts(), "by_section": {}, "fail_by_severity": {}, "audits": {},
                 "findings": []}
-    by_status = _zero_counts()
-    by_section = {}
+    raw = dict((source, audits[source]["summary"]) for source in audits)
+    dropped = left_out(raw["container_audit"], raw.get("image_audit"))
+    counts = host_counts(raw, dropped)
     findings = []
     summaries = {}
     for source in SOURCES:
         if source not in audits:
             continue
         result = audits[source]
-        summary = result["summary"]
-        _add_counts(by_status, summary.get("by_status"))
-        sections = summary.get("by_section")
-        for section, counts in (sections.items() if isinstance(sections, dict) else ()):
-            _add_counts(by_section.setdefault(str(section), _zero_counts()), counts)
         listed = result.get("findings")
-        findings.extend(shown for shown in (_finding(source, finding) for finding in (listed if isinstance(listed, list) else []))
-                        if shown is not None)
-        entry = {"summary": _audit_summary(summary)}
+        for shown in (_finding(source, finding) for finding in (listed if isinstance(listed, list) else [])):
+            if shown is not None and (shown["target"], shown["rule"]) not in dropped[source]:
+                findings.append(shown)
+        entry = {"summary": _audit_summary(raw[source])}
         entry.update((key, result[key]) for key in AUDIT_FIELDS
                      if _number(result.get(key)) and (key == "duration_s" or _as_int(result[key]) is not None))
         summaries[source] = entry
@@ -247,18 +378,39 @@ def build_host(name, results):
         if finding["status"] == "fail":
             severity = finding.get("severity", "unknown")
             fail_by_severity[severity] = fail_by_severity.get(severity, 0) + 1
-    image = summaries.get("image_audit", {}).get("summary", {})
     main = summaries["container_audit"]["summary"]
     host = {
-        "name": name, "status": "audited", "score": main.get("score"), "cis_score": main.get("cis_score"),
-        "image_score": image.get("score"), "by_status": by_status,
-        "by_section": dict((key, by_section[key]) for key in sorted(by_section, key=_section_key)),
+        "name": name, "status": "audited", "score": counts["score"], "cis_score": counts["cis_score"],
+        "image_score": counts["image_score"], "by_status": counts["by_status"], "by_section": counts["by_section"],
         "fail_by_severity": fail_by_severity, "audits": summaries, "findings": findings,
+        # Verdicts each audit made that count as the other audit's (left_out()), so the figures add up.
+        "left_out": dict((source, len(dropped[source])) for source in summaries),
     }
-    # The CIS profile the host was audited against (container_audit's level); absent when its result has none.
+    # The CIS profile and version the host was audited against (container_audit's); absent when its result has none.
     if main.get("level") is not None:
         host["level"] = main["level"]
+    if main.get("cis_version") is not None:
+        host["cis_version"] = main["cis_version"]
     return host
+
+
+def host_entry(name, results):
+    """build_host() over results made printable (what build_report() does for every host): for the per-host
+    verdict and lines of a play, which report on one host at a time."""
+    return build_host(escape_unprintable(name), clean_data(results))
+
+
+def blocking(host, threshold="high"):
+    """'<rule> <target> (<severity>)' of every failing finding (waived ones are not failing) the host counts at or
+    above threshold (low, medium, high, critical; none: nothing). ValueError for another threshold."""
+    if threshold not in THRESHOLDS:
+        raise ValueError("the severity threshold must be one of %s, not %r" % (", ".join(THRESHOLDS), threshold))
+    if threshold == "none":
+        return []
+    lowest = SEVERITY_ORDER.index(threshold)
+    return ["%s %s (%s)" % (finding["rule"], finding["target"], finding["severity"]) for finding in host["findings"]
+            if finding["status"] == "fail" and finding.get("severity") in SEVERITY_ORDER
+            and SEVERITY_ORDER.index(finding["severity"]) >= lowest]
 
 
 def _mean(values):
@@ -398,12 +550,18 @@ def to_json(report):
 
 
 def stats(report):
-    """A small per-host summary for set_stats (AWX workflows): score, image score, counts of fail/warn/waived and
-    failures by severity."""
-    return dict((host["name"], {"status": host["status"], "score": host["score"], "image_score": host["image_score"],
-                                "fail": host["by_status"]["fail"], "warn": host["by_status"]["warn"],
-                                "waived": host["by_status"]["waived"], "fail_by_severity": host["fail_by_severity"]})
-                for host in report["hosts"])
+    """A small per-host summary for set_stats (AWX workflows), the host entry's figures (each finding counted once):
+    score, cis_score, image score, counts of fail/warn/waived/pass, failures by severity, and the CIS version and
+    level when the audit reported them."""
+    entries = {}
+    for host in report["hosts"]:
+        entry = {"status": host["status"], "score": host["score"], "cis_score": host["cis_score"],
+                 "image_score": host["image_score"], "fail": host["by_status"]["fail"], "warn": host["by_status"]["warn"],
+                 "waived": host["by_status"]["waived"], "pass": host["by_status"]["pass"],
+                 "fail_by_severity": host["fail_by_severity"]}
+        entry.update((key, host[key]) for key in ("cis_version", "level") if host.get(key) is not None)
+        entries[host["name"]] = entry
+    return entries
 
 
 def _score(value):

@@ -34,20 +34,36 @@ def check_level(level):
         raise ValueError("level must be one of %s (the CIS profile), not %r" % (", ".join(str(one) for one in catalog.LEVELS), level))
 
 
-def in_profile(rules, level=2):
-    """The rules of the CIS Level `level` profile, in their order. Profiles are cumulative: Level 1 keeps the
-    Level 1 rules, Level 2 (the default) keeps every rule. ValueError for another level."""
+def in_profile(rules, level=2, cis_version=catalog.DEFAULT_CIS_VERSION):
+    """The rules of the CIS Level `level` profile of CIS version `cis_version`, in the order of that version's ids.
+    Profiles are cumulative: Level 1 keeps the Level 1 rules, Level 2 (the default) keeps every rule. A check the
+    version does not have (v1.8's 2.7 under 1.6) is left out. ValueError for another level or version."""
     check_level(level)
-    return [rule for rule in rules if rule.level <= level]
+    catalog.check_cis_version(cis_version)
+    chosen = [rule for rule in rules if rule.level <= level and rule.in_version(cis_version)]
+    return sorted(chosen, key=lambda rule: catalog.rule_sort_key(rule.id_in(cis_version)))
 
 
-def rules_for(scopes, level=2):
-    """Rules of the given sections (module scope values) in the CIS Level `level` profile, in id order."""
-    return in_profile([rule for rule in all_rules() if rule.section in scopes], level)
+def rules_for(scopes, level=2, cis_version=catalog.DEFAULT_CIS_VERSION):
+    """Rules of the given sections (module scope values) in the CIS Level `level` profile of CIS version
+    `cis_version`, in that version's id order."""
+    return in_profile([rule for rule in all_rules() if rule.section in scopes], level, cis_version)
+
+
+def ids_in(cis_version):
+    """{id in CIS version cis_version: canonical id} of every rule that version has (BW rules included)."""
+    catalog.check_cis_version(cis_version)
+    return dict((rule.id_in(cis_version), rule.id) for rule in all_rules() if rule.in_version(cis_version))
 
 
 def get(rule_id):
+    """The rule whose canonical id (its CIS v1.6 id, see audit.rule) is rule_id."""
     for rule in all_rules():
         if rule.id == rule_id:
             return rule
     raise KeyError(rule_id)
+
+
+def get_in(rule_id, cis_version):
+    """The rule whose id in CIS version cis_version is rule_id."""
+    return get(ids_in(cis_version)[rule_id])

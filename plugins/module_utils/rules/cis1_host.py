@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""CIS Docker Benchmark v1.6 section 1: host configuration.
+"""CIS Docker Benchmark section 1: host configuration (the same ids in v1.6 and v1.8).
 
 Reads the host facts gathered once (audit rules from `auditctl -l` or the
 rule files, the docker group, /proc/self/mountinfo) and `docker info`.
@@ -139,7 +139,11 @@ AUDITED_PATHS = (
 
 
 def _audit_outcome(state, paths, must_exist):
-    """pass when every existing path has a watch recording writes; info when none exists."""
+    """pass when every existing path has a watch recording writes; info when none exists; not applicable in a
+    container, where the host role's auditd area skips too (one detection: host_facts.container_manager)."""
+    if state.host.in_container:
+        return skipped("not applicable: in a container (%s): %s; audit that host"
+                       % (state.host.in_container, host_facts.KERNEL_OF_THE_HOST))
     rules = state.host.audit_rules
     if rules is None:
         return skipped("audit rules not gathered")
@@ -176,6 +180,12 @@ def _suppression(path, rule):
 # The host role's auditd area writes these rules from AUDITED_PATHS (host/auditd.py).
 AUDIT_FIXED_BY = ("host_auditd_enabled", "host_auditd_rules_path", "host_auditd_key")
 
+# Titles CIS changed after v1.6 (AUDITED_PATHS has v1.6's): {id: {version: title}}. v1.7 renamed 1.1.9 after the
+# socket itself; the rule audits both the unit file and the socket either way.
+LATER_TITLES = {
+    "1.1.9": {"1.8": "Ensure auditing is configured for Docker files and directories - docker.sock"},
+}
+
 
 def _register_audit_rule(rule_id, title, paths_of, must_exist, what):
     def evaluate(state):
@@ -184,10 +194,11 @@ def _register_audit_rule(rule_id, title, paths_of, must_exist, what):
     register(Rule(
         rule_id, title, SECTION, level=2, scored=True, severity="medium", fix="host",
         reads="a watch recording writes on %s, in `auditctl -l` (loaded rules), else in "
-              "/etc/audit/audit.rules and /etc/audit/rules.d/*.rules" % what,
+              "/etc/audit/audit.rules and /etc/audit/rules.d/*.rules; not applicable (skipped) when the audited machine "
+              "is a container, where the host role's auditd area skips too" % what,
         remediation="Add `-w <path> -k docker` for %s to /etc/audit/rules.d/docker.rules and load it "
                     "(`augenrules --load`)." % what,
-        kind=KIND_GLOBAL, evaluate=evaluate, subject="host", fixed_by=AUDIT_FIXED_BY,
+        kind=KIND_GLOBAL, evaluate=evaluate, subject="host", fixed_by=AUDIT_FIXED_BY, titles=LATER_TITLES.get(rule_id),
     ))
 
 

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""CIS Docker Benchmark v1.6 section 2: Docker daemon configuration.
+"""CIS Docker Benchmark section 2: Docker daemon configuration (v1.6 ids, with their v1.8 ids).
+
+v1.8 inserts 2.7 (devicemapper) and moves v1.6's 2.7-2.18 to 2.8-2.19: each rule
+names its v1.8 id in `ids` (audit.rule explains the canonical id).
 
 Effective state first: `docker info` where it reports the setting (storage
 driver, logging driver, live restore, security options, registries), else
@@ -176,7 +179,36 @@ def storage_driver(state):
 
 
 @_daemon_rule(
-    "2.7", "Ensure TLS authentication for Docker daemon is configured",
+    # New in CIS v1.8 (Manual there, Level 1), between aufs and TLS: v1.6 has no such check, so it is not evaluated
+    # under cis_version 1.6. docker info answers it, so it is automated and scored like 2.6.
+    "2.7@1.8", "Ensure devicemapper storage driver is not used", ids={"1.6": None, "1.8": "2.7"},
+    needs_info=True,
+    level=1, scored=True, severity="medium", fix="daemon",
+    reads="docker info .Driver",
+    remediation='Use overlay2: `"storage-driver": "overlay2"` in daemon.json (export images and volumes first: each '
+                'driver has its own store). Docker Engine 25.0 removed devicemapper.',
+    fixed_by=("docker_daemon_config_enabled", "docker_daemon_extra_settings"),
+)
+def devicemapper_driver(state):
+    # devicemapper is deprecated and gone from Engine 25.0, so it gets no fixes; its default loop-lvm mode keeps
+    # every layer in sparse loopback files, which the devicemapper docs call unfit for production.
+    driver = state.info.get("Driver", "")
+    if driver == "devicemapper":
+        mode = _devicemapper_mode(state.info.get("DriverStatus"))
+        return failed("storage driver devicemapper%s" % mode)
+    return passed("storage driver %s" % driver)
+
+
+def _devicemapper_mode(driver_status):
+    """' (loop-lvm: ...)' when docker info's DriverStatus names loopback data files, else ''."""
+    for name, value in (entry for entry in driver_status or [] if isinstance(entry, (list, tuple)) and len(entry) == 2):
+        if name == "Data loop file":
+            return " (loop-lvm: data in the loopback file %s)" % value
+    return ""
+
+
+@_daemon_rule(
+    "2.7", "Ensure TLS authentication for Docker daemon is configured", ids={"1.8": "2.8"},
     level=1, scored=True, severity="critical", fix="daemon",
     reads="dockerd -H/--host, --tlsverify / daemon.json hosts, tlsverify, tlscacert; for -H fd://, the ListenStream "
           "lines of docker.socket and its drop-ins (TCP listeners systemd opens for dockerd)",
@@ -236,7 +268,7 @@ def _network_listeners(hosts, tls_on):
 
 
 @_daemon_rule(
-    "2.8", "Ensure the default ulimit is configured appropriately",
+    "2.8", "Ensure the default ulimit is configured appropriately", ids={"1.8": "2.9"},
     level=1, scored=False, severity="low", fix="daemon",
     reads="dockerd --default-ulimit / daemon.json default-ulimits",
     remediation='Set `"default-ulimits"` in daemon.json, e.g. {"nofile": {"Name": "nofile", "Soft": 64000, "Hard": 64000}}.',
@@ -250,7 +282,7 @@ def default_ulimits(state):
 
 
 @_daemon_rule(
-    "2.9", "Enable user namespace support",
+    "2.9", "Enable user namespace support", ids={"1.8": "2.10"},
     needs_info=True,
     level=2, scored=True, severity="high", fix="daemon",
     reads="docker info .SecurityOptions (name=userns); dockerd --userns-remap / daemon.json userns-remap",
@@ -275,7 +307,7 @@ def user_namespaces(state):
 
 
 @_daemon_rule(
-    "2.10", "Ensure the default cgroup usage has been confirmed",
+    "2.10", "Ensure the default cgroup usage has been confirmed", ids={"1.8": "2.11"},
     level=2, scored=True, severity="low", fix="daemon",
     reads="dockerd --cgroup-parent / daemon.json cgroup-parent",
     remediation="Remove `cgroup-parent` from daemon.json unless a custom parent is intended.",
@@ -286,12 +318,12 @@ def daemon_cgroup_parent(state):
     # cgroup. The shell check's daemon.json branch never matches (grep -v ''); both places are read here.
     if state.daemon.value("cgroup-parent"):
         return failed(state.daemon.describe("cgroup-parent") + ": containers run under a custom cgroup parent; "
-                      "waive 2.10 for this host if that parent is intended")
+                      "waive %s for this host if that parent is intended" % state.options.rule_id("2.10"))
     return passed(state.daemon.describe("cgroup-parent"))
 
 
 @_daemon_rule(
-    "2.11", "Ensure base device size is not changed until needed",
+    "2.11", "Ensure base device size is not changed until needed", ids={"1.8": "2.12"},
     level=2, scored=True, severity="low", fix="daemon",
     reads="dockerd --storage-opt / daemon.json storage-opts (dm.basesize)",
     remediation="Remove `dm.basesize` from storage-opts unless containers need bigger base devices.",
@@ -302,13 +334,13 @@ def base_device_size(state):
     options = [str(option) for option in state.daemon.value("storage-opts") or []]
     basesize = [option for option in options if option.startswith("dm.basesize")]
     if basesize:
-        return failed("storage-opts %s: the base device size is changed; waive 2.11 for this host if containers "
-                      "need it" % ", ".join(basesize))
+        return failed("storage-opts %s: the base device size is changed; waive %s for this host if containers "
+                      "need it" % (", ".join(basesize), state.options.rule_id("2.11")))
     return passed("dm.basesize not set")
 
 
 @_daemon_rule(
-    "2.12", "Ensure that authorization for Docker client commands is enabled",
+    "2.12", "Ensure that authorization for Docker client commands is enabled", ids={"1.8": "2.13"},
     level=2, scored=True, severity="medium", fix="daemon",
     reads="docker info .Plugins.Authorization; dockerd --authorization-plugin / daemon.json authorization-plugins",
     remediation='Install an authorization plugin and list it in `"authorization-plugins"` in daemon.json.',
@@ -355,12 +387,12 @@ def is_this_host(host):
 
 
 @_daemon_rule(
-    "2.13", "Ensure centralized and remote logging is configured",
+    "2.13", "Ensure centralized and remote logging is configured", ids={"1.8": "2.14"},
     needs_info=True,
     level=2, scored=True, severity="medium", fix="daemon",
     reads="docker info .LoggingDriver and the daemon's log-opts (daemon.json or --log-opt): whether logs leave "
           "the host. journald, and syslog without a remote syslog-address, write to this host's journal or "
-          "syslog and fail alike (a host that forwards them waives 2.13); gelf, fluentd and splunk pass with an "
+          "syslog and fail alike (a host that forwards them waives this rule); gelf, fluentd and splunk pass with an "
           "address off this host; json-file, local and none fail",
     remediation='Send container logs off the host: `"log-driver": "syslog"` with `"log-opts": {"syslog-address": '
                 '"tcp+tls://<log host>:6514"}` (or gelf, fluentd, ... with their remote address).',
@@ -371,9 +403,9 @@ def remote_logging(state):
     # Logs kept only on the host die with it and can be altered by whoever compromised it. What is judged is
     # whether they leave it: a driver writing to a service on this host (journald, syslog to /dev/log, a local
     # fluentd) is local unless that service forwards, which the Engine cannot tell - those fail alike, and a
-    # host that forwards them waives 2.13 (the reason stays on record).
+    # host that forwards them waives the rule (the reason stays on record).
     driver = state.info.get("LoggingDriver", "")
-    forwarded_by_host = "; waive 2.13 for this host if it forwards them off the host"
+    forwarded_by_host = "; waive %s for this host if it forwards them off the host" % state.options.rule_id("2.13")
     if driver in LOCAL_LOG_DRIVERS:
         return failed("logging driver %s keeps logs on this host only" % driver)
     if driver in FORWARDABLE_LOG_DRIVERS:
@@ -397,7 +429,7 @@ def remote_logging(state):
 
 
 @_daemon_rule(
-    "2.14", "Ensure containers are restricted from acquiring new privileges",
+    "2.14", "Ensure containers are restricted from acquiring new privileges", ids={"1.8": "2.15"},
     level=1, scored=True, severity="high", fix="daemon",
     reads="dockerd --no-new-privileges / daemon.json no-new-privileges",
     remediation='Set `"no-new-privileges": true` in daemon.json.',
@@ -411,7 +443,7 @@ def daemon_no_new_privileges(state):
 
 
 @_daemon_rule(
-    "2.15", "Ensure live restore is enabled",
+    "2.15", "Ensure live restore is enabled", ids={"1.8": "2.16"},
     needs_info=True,
     level=1, scored=True, severity="medium", fix="daemon",
     reads="docker info .LiveRestoreEnabled, .Swarm.LocalNodeState",
@@ -424,12 +456,12 @@ def live_restore(state):
         return passed("LiveRestoreEnabled=true")
     if (state.info.get("Swarm") or {}).get("LocalNodeState") == "active":
         return failed("LiveRestoreEnabled=false on an active swarm node: swarm mode does not support live restore; "
-                      "waive 2.15 for this host if it must be a swarm node")
+                      "waive %s for this host if it must be a swarm node" % state.options.rule_id("2.15"))
     return failed("LiveRestoreEnabled=false")
 
 
 @_daemon_rule(
-    "2.16", "Ensure Userland Proxy is Disabled",
+    "2.16", "Ensure Userland Proxy is Disabled", ids={"1.8": "2.17"},
     level=1, scored=True, severity="low", fix="daemon",
     reads="dockerd --userland-proxy / daemon.json userland-proxy",
     remediation='Set `"userland-proxy": false` in daemon.json (hairpin NAT serves published ports instead).',
@@ -443,7 +475,7 @@ def userland_proxy(state):
 
 
 @_daemon_rule(
-    "2.17", "Ensure that a daemon-wide custom seccomp profile is applied if appropriate",
+    "2.17", "Ensure that a daemon-wide custom seccomp profile is applied if appropriate", ids={"1.8": "2.18"},
     needs_info=True,
     level=2, scored=False, severity="low", fix="daemon",
     reads="docker info .SecurityOptions (name=seccomp,profile=...), .Architecture, .KernelVersion; the custom "
@@ -470,7 +502,7 @@ def daemon_seccomp_profile(state):
 
 
 @_daemon_rule(
-    "2.18", "Ensure that experimental features are not implemented in production",
+    "2.18", "Ensure that experimental features are not implemented in production", ids={"1.8": "2.19"},
     needs_info=True,
     level=1, scored=True, severity="medium", fix="daemon",
     reads="docker info .ExperimentalBuild",

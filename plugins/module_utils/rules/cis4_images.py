@@ -26,7 +26,9 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets i
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import history_secrets
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import instruction as history_instruction
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import image_trusted_registry, in_layers, trusted_reference
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import (
+    image_trusted_registry, in_layers, only_package_files, trusted_reference,
+)
 
 SECTION = "images"
 
@@ -57,7 +59,7 @@ def runs_as_root(user):
     remediation="Create a user in the image (useradd + USER in the Dockerfile) or run with --user <uid>:<gid>.",
     fixed_by=("containers_recreate_enabled", "containers_policy"),
     left_open="which user a service can run as depends on its image: name it in containers_policy.user (or an "
-              "override's policy.user) with recreate fixes on",
+              "override's policy.user) with recreate fixes on (containers_recreate_enabled: true)",
 )
 def container_user(container, state):
     # Root in a container is root on the host as soon as anything leaks (a mount, a capability, a kernel bug).
@@ -255,7 +257,7 @@ def _history_commands(image):
 
 
 @image_rule(
-    "4.7", "Ensure update instructions are not used alone in the Dockerfile", SECTION,
+    "4.7", "Ensure update instructions are not used alone in Dockerfiles", SECTION,
     level=1, scored=False, severity="low", fix="manual",
     reads="docker history .CreatedBy (one call per image, only with image_history: true)",
     remediation="Refresh the package index and install in the same RUN (apt-get update && apt-get install ...).",
@@ -403,7 +405,7 @@ def add_instead_of_copy(image, state):
     level=1, scored=False, severity="high", fix="manual",
     reads="what a Dockerfile leaves in the image: .Config.Env and .Config.Labels (as BW-003), docker history "
           ".CreatedBy of ENV/ARG/RUN (as BW-011, needs image_history or image_audit) and secret files in every layer, "
-          "deleted ones included (as BW-010, needs image_audit's layer scan)",
+          "deleted ones included (as BW-010, needs image_audit's layer scan; OS package files alone are low)",
     remediation="Pass secrets at build time with BuildKit secret mounts, never ENV/ARG/COPY; rebuild and rotate "
                 "every exposed secret.",
 )
@@ -423,14 +425,19 @@ def dockerfile_secrets(image, state):
     if files:
         # A file deleted by a later layer was still stored by the build: anyone with the image reads it.
         removed = image.scan.secrets_removed
-        found.append("%d secret files in the layers (BW-010)%s" % (
-            files, ", %d of them deleted or overwritten by a later layer, still in the image" % removed if removed else ""))
+        package_files = getattr(image.scan, "package_files", 0)
+        found.append("%d secret files in the layers (BW-010)%s%s" % (
+            files, ", %d of them deleted or overwritten by a later layer, still in the image" % removed if removed else "",
+            ", %d of them package files of the image's OS packages" % package_files if package_files else ""))
     unread = [what for what, missing in (("history", image.history is None), ("layer files", image.scan is None)) if missing]
     if image.scan is not None and getattr(image.scan, "incomplete", None):
         unread.append("the layer files after the scan stopped (%s)" % image.scan.incomplete)
     not_read = " (not read: %s)" % ", ".join(unread) if unread else ""
     if found:
-        return failed("secrets stored by the build: %s%s" % (", ".join(found), not_read))
+        # OS package files alone are not what a Dockerfile stored: low, as BW-010 says of them.
+        package_only = not config and not history and only_package_files(image.scan)
+        return failed("secrets stored by the build: %s%s" % (", ".join(found), not_read),
+                      severity="low" if package_only else None)
     return passed("no secret in the image's config, history or files%s" % not_read)
 
 

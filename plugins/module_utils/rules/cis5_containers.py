@@ -28,8 +28,18 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_
 
 SECTION = "containers"
 
-# CIS 5.6's list of host system directories.
+# CIS 5.6's list of host system directories, as v1.6 has it; v1.7 (and so v1.8) adds /lib64.
 CIS_SENSITIVE_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr")
+CIS_SENSITIVE_DIRS_BY_VERSION = {"1.6": CIS_SENSITIVE_DIRS, "1.8": CIS_SENSITIVE_DIRS + ("/lib64",)}
+
+
+def cis_sensitive_dirs(cis_version):
+    """5.6's host system directories in CIS version cis_version."""
+    return CIS_SENSITIVE_DIRS_BY_VERSION[cis_version]
+
+
+# The CPU weight a container gets without --cpu-shares (the cgroup default): setting it changes nothing.
+DEFAULT_CPU_SHARES = 1024
 
 # Ports below this number need root to bind on the host.
 FIRST_UNPRIVILEGED_PORT = 1024
@@ -163,7 +173,7 @@ def privileged(container, state):
     level=1, scored=True, severity="high", fix="recreate",
     reads="inspect .Mounts: bind sources, and the host directory a named volume of the local driver binds "
           "(GET /volumes: Options type=none, o=bind, device=<path>), equal to or below /, /boot, /dev, /etc, /lib, "
-          "/proc, /sys, /usr",
+          "/proc, /sys, /usr, and under CIS v1.8 /lib64",
     remediation="Do not bind-mount host system directories (or anything below them) into containers, directly or "
                 "through a named volume bound to one (o=bind,device=...); if one is unavoidable, mount it read-only.",
     fixed_by=("containers_recreate_enabled",),
@@ -171,10 +181,11 @@ def privileged(container, state):
 def sensitive_host_dirs(container, state):
     # Sub-paths count too (a bind of /etc/ssh exposes /etc's secrets); writable is a failure, read-only a warning.
     # A named volume the local driver binds to a host directory is the same bind under another name.
-    found = [(describe_mount(mount), mount[2]) for mount in mounts_of(container, CIS_SENSITIVE_DIRS)]
+    system_dirs = cis_sensitive_dirs(state.options.cis_version)
+    found = [(describe_mount(mount), mount[2]) for mount in mounts_of(container, system_dirs)]
     volumes = getattr(state, "volumes", None)
     for source, destination, writable, name in volume_bind_mounts(container, volumes):
-        if within_directories(source, CIS_SENSITIVE_DIRS):
+        if within_directories(source, system_dirs):
             found.append(("%s (volume %s)" % (describe_mount((source, destination, writable)), name), writable))
     writable = [text for text, rw in found if rw]
     if writable:
@@ -287,11 +298,16 @@ def memory_limit(container, state):
 )
 def cpu_priority(container, state):
     # Without shares or a quota a busy container competes with the host's own services on equal terms.
+    # CpuShares=1024 is the weight every container gets anyway: the CIS audit counts it as no shares set.
     host_config = container.host_config
     settings = ["%s=%s" % (key, host_config.get(key)) for key in ("CpuShares", "NanoCpus", "CpuQuota")
                 if (host_config.get(key) or 0) > 0]
+    settings = [setting for setting in settings if setting != "CpuShares=%d" % DEFAULT_CPU_SHARES]
     if settings:
         return passed(", ".join(settings))
+    if host_config.get("CpuShares") == DEFAULT_CPU_SHARES:
+        return failed("CpuShares=%d is Docker's default weight (the same as none), and no NanoCpus or CpuQuota set"
+                      % DEFAULT_CPU_SHARES)
     return failed("no CpuShares, NanoCpus or CpuQuota set")
 
 
@@ -559,6 +575,8 @@ def _configured_no_new_privileges(container, state):
     level=1, scored=True, severity="low", fix="recreate",
     reads="inspect .State.Health (running) or .Config.Healthcheck",
     remediation="Give the image a HEALTHCHECK or run with --health-cmd.",
+    left_open="what tells a service is healthy is the service's own: no role invents a check; give its image a "
+              "HEALTHCHECK or the container --health-cmd where it is defined",
 )
 def health_checked(container, state):
     # Without a health check, orchestration and restart policies cannot see a hung service.
@@ -587,17 +605,28 @@ def pids_limit(container, state):
 
 
 @container_rule(
-    "5.30", "Ensure that Docker's default bridge 'docker0' is not used", SECTION,
+    "5.30", "Ensure that Docker's default bridge \"docker0\" is not used", SECTION,
     level=2, scored=False, severity="low", fix="recreate",
-    reads="inspect .NetworkSettings.Networks (key 'bridge'), .HostConfig.NetworkMode",
-    remediation="Attach the container to a user-defined network (docker network create) instead of the default bridge.",
+    reads="inspect .NetworkSettings.Networks (key 'bridge'), .HostConfig.NetworkMode, followed through "
+          "`container:<id>` to the donor's",
+    remediation="Attach the container to a user-defined network (docker network create) instead of the default bridge "
+                "(for a container that joins one with --network container:<name>, attach that one).",
+    left_open="another network changes how other containers and clients reach the service: no role moves it; attach "
+              "it to a user-defined network where it is defined (compose file, run command)",
 )
 def default_bridge(container, state):
     # The default bridge has no name-based isolation and, unless icc is off, joins every container to every other.
-    mode = container.host_config.get("NetworkMode") or ""
-    if "bridge" in container.networks or (not container.networks and mode in ("default", "bridge")):
-        return failed("attached to the default bridge network")
-    return passed("networks: %s" % (", ".join(sorted(container.networks)) or mode or "none"))
+    # A container in another's network namespace (--network container:<name>) has that one's interfaces.
+    source = namespace_source(container, state, "NetworkMode")
+    if source.unresolved is not None:
+        return skipped("%s: no container %s is known (removed, or a cycle), so whose networks it uses cannot be told"
+                       % (describe_namespace(container, "NetworkMode", source), source.unresolved[:12]))
+    holder = source.donors[-1] if source.donors else container
+    through = "%s: " % describe_namespace(container, "NetworkMode", source) if source.donors else ""
+    mode = holder.host_config.get("NetworkMode") or ""
+    if "bridge" in holder.networks or (not holder.networks and mode in ("default", "bridge")):
+        return failed("%sattached to the default bridge network" % through)
+    return passed("%snetworks: %s" % (through, ", ".join(sorted(holder.networks)) or mode or "none"))
 
 
 @container_rule(
@@ -653,7 +682,7 @@ def _registry_copies(image, reference):
 
 
 @container_rule(
-    "5.28", "Ensure that Docker commands always use the latest version of their image", SECTION,
+    "5.28", "Ensure that Docker commands always make use of the latest version of their image", SECTION,
     level=2, scored=False, severity="low", fix="recreate",
     reads="inspect .Config.Image (the reference it was run with), and the RepoTags and RepoDigests of the image it "
           "runs; no registry is asked: a tag that moved here fails, an image with a registry copy is info",

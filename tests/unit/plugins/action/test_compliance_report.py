@@ -26,7 +26,7 @@ def test_plain_turns_mappings_and_str_subclasses_into_json_types():
 def test_host_summary_lines_match_the_play_debug():
     lines = host_summary_lines("after hardening", "web1", two_hosts()["web1"])
     assert lines[0].startswith("== after hardening of web1: score 40.0%")
-    assert any(line.startswith("== image audit of web1: score 50.0%") for line in lines)
+    assert lines[1] == "   over container_audit (2 containers) and image_audit (1 image, image score 50.0%)"
     assert host_summary_lines("audit", "gone", {"container_audit": {"failed": True}}) == []
 
 
@@ -40,8 +40,8 @@ def test_host_summary_lines_are_printable_and_survive_results_of_any_shape():
     lines = host_summary_lines("weekly", "web\x1b[2J1\u202e", two_hosts()["web1"])
     assert lines[0].startswith("== weekly of web\\x1b[2J1\\u202e: score 40.0%")
     assert not any("\x1b" in line or "\u202e" in line for line in lines)
-    broken = {"container_audit": {"summary": {"by_status": "x"}}, "image_audit": {"summary": None}}
-    assert host_summary_lines("weekly", "h", broken) == ["== weekly of h: the result could not be read"]
+    broken = {"container_audit": {"summary": {"by_status": "x", "by_image": [1], "scored": "x"}}, "image_audit": {"summary": None}}
+    assert host_summary_lines("weekly", "h", broken)[0] == "== weekly of h: score n/a (cis_score None); no finding"
     assert host_summary_lines("weekly", "h", {"container_audit": "text"}) == []
 
 

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""audit_summary_lines: the score, the sections and the failing rules of a container_audit result."""
+"""audit_summary_lines: the score, the sections, the failing rules with why each is still open, of a container_audit
+result (or of both audits' results, each finding counted once: test_one_set_of_numbers.py)."""
 
 from __future__ import annotations
 
@@ -29,15 +30,17 @@ RESULT = {
 def test_heading_counts_and_sections_in_order():
     lines = audit_summary_lines(RESULT, "after hardening")
     assert lines[0] == "== after hardening: score 62.5% (cis_score 3); 3 fail, 5 pass, 1 info"
-    assert [line.split()[0] for line in lines[1:4]] == ["2", "5", "BW"]
+    assert lines[1] == "   over container_audit (? containers)"
+    assert [line.split()[0] for line in lines[2:5]] == ["2", "5", "BW"]
 
 
 def test_failing_rules_in_rule_order_with_target_counts_and_reasons_once():
     lines = audit_summary_lines(RESULT, "audit")
     failing = lines[lines.index("   failing rules:") + 1:]
     assert failing[0].startswith("   FAIL 2.12") and failing[0].endswith("[left open]")
-    assert failing[2].startswith("   FAIL 5.11") and failing[2].endswith("(2 targets)")
-    assert failing[3:] == ["   left open on purpose:", "     2.12: needs a plugin", "     2.13: needs a log target"]
+    assert failing[2].startswith("   FAIL 5.11") and failing[2].endswith("(2 targets) [no reason given]")
+    assert failing[3:6] == ["   why they still fail:", "     2.12: needs a plugin", "     2.13: needs a log target"]
+    assert failing[6].startswith("   no reason given for: 5.11 (")
 
 
 def test_heading_names_the_cis_profile_when_the_result_has_one():

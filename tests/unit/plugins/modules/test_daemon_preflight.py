@@ -195,10 +195,18 @@ def test_remapping_over_existing_containers_is_left_off_unless_confirmed(host):
     confirmed = run({"userns-remap": "default", "live-restore": True}, confirm_userns=True)
     assert not left.failed
     assert left.result["settings"] == {"live-restore": True}
-    assert left.result["left_open"][0]["rule"] == "2.9"
+    assert left.result["left_open"][0]["rule"] == "2.10"  # user namespaces in CIS v1.8, the default
     assert "4 containers, 15 images, 2 volumes" in left.result["left_open"][0]["reason"]
     assert confirmed.result["settings"] == {"userns-remap": "default", "live-restore": True}
     assert confirmed.result["left_open"] == []
+
+
+def test_left_open_names_the_rule_by_its_id_in_the_cis_version(host):
+    host.info = docker_info()  # containers and images exist: remapping is left open
+    v1_6 = run({"userns-remap": "default", "live-restore": True}, cis_version="1.6")
+    v1_8 = run({"userns-remap": "default", "live-restore": True}, cis_version="1.8")
+    assert [entry["rule"] for entry in v1_6.result["left_open"]] == ["2.9"]
+    assert [entry["rule"] for entry in v1_8.result["left_open"]] == ["2.10"]
 
 
 def test_content_trust_is_left_off_over_local_images_in_use(host):

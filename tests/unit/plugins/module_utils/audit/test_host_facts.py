@@ -296,3 +296,21 @@ def test_read_docker_package_timeout_is_a_note_not_a_crash(tmp_path):
     found = read_docker_package("/usr/sbin/dockerd", run=run, which=lambda name: "/usr/bin/" + name,
                                 apt_cache_dir=str(tmp_path / "apt"))
     assert found.package == "docker.io" and "timed out" in found.note
+
+
+def _reader(files):
+    return files.get
+
+
+def _nothing_exists(_path):
+    return False
+
+
+def test_container_manager_reads_the_signs_systemd_detect_virt_reads():
+    exists = _nothing_exists
+    assert host_facts.container_manager(_reader({"/run/systemd/container": "lxc\n"}), exists) == "lxc"
+    assert host_facts.container_manager(_reader({"/proc/1/environ": "PATH=/bin\0container=podman\0"}), exists) == "podman"
+    assert host_facts.container_manager(_reader({}), lambda path: path == "/run/.containerenv") == "podman"
+    assert host_facts.container_manager(_reader({}), lambda path: path == "/.dockerenv") == "docker"
+    # A VM or a real host: none of them.
+    assert host_facts.container_manager(_reader({"/proc/1/environ": "PATH=/bin\0HOME=/\0"}), exists) is None

@@ -16,8 +16,14 @@ from ansible_collections.bulwark.hardening.plugins.modules import container_audi
 import rule_fixtures
 
 AUDIT_RULES = ["1.1.%d" % number for number in range(3, 19)]  # CIS 1.1.3-1.1.18, every one Level 2
+# Canonical (CIS v1.6) ids; an audit reports them in its cis_version's ids (as_reported).
 LEVEL_2_SAMPLE = AUDIT_RULES + ["2.9", "2.17", "4.5", "BW-008"]
 LEVEL_1_SAMPLE = ["1.1.1", "2.2", "5.11", "5.22", "BW-001"]
+
+
+def as_reported(rule_ids, cis_version="1.8"):
+    """Canonical ids as an audit of cis_version (the default 1.8) names them."""
+    return set(catalog.get(rule_id).id_in(cis_version) for rule_id in rule_ids)
 
 
 class NoEngine(object):
@@ -87,10 +93,10 @@ def test_the_modules_take_level_1_or_2_default_2():
 def test_a_level_1_audit_neither_evaluates_nor_reports_level_2_rules(gathered):
     level_1 = run_audit(level=1, report="all", client=NoEngine())
     level_2 = run_audit(level=2, report="all", client=NoEngine())
-    assert not ids(level_1) & set(LEVEL_2_SAMPLE)
-    assert set(LEVEL_2_SAMPLE) <= ids(level_2)
-    assert set(LEVEL_1_SAMPLE) <= ids(level_1)
-    assert ids(level_2) - ids(level_1) == set(rule.id for rule in catalog.all_rules() if rule.level == 2)
+    assert not ids(level_1) & as_reported(LEVEL_2_SAMPLE)
+    assert as_reported(LEVEL_2_SAMPLE) <= ids(level_2)
+    assert as_reported(LEVEL_1_SAMPLE) <= ids(level_1)
+    assert ids(level_2) - ids(level_1) == set(rule.id_in("1.8") for rule in catalog.all_rules() if rule.level == 2)
     assert all(finding["level"] == 1 for finding in level_1["findings"])
     assert (level_1["summary"]["level"], level_2["summary"]["level"]) == (1, 2)
 
@@ -111,14 +117,15 @@ def test_the_summary_and_score_count_only_the_profiles_rules(gathered):
     assert level_1["by_status"]["fail"] == sum(1 for finding in in_profile if finding["status"] == "fail")
     assert level_1["score"] == round(100.0 * passed / (passed + failed), 1)
     assert level_1["cis_score"] == passed - failed
-    assert "2.9" in everything["summary"]["failed_rules"] and "BW-008" in everything["summary"]["failed_rules"]
-    assert "2.9" not in level_1["failed_rules"] and "BW-008" not in level_1["failed_rules"]
+    # User namespaces: 2.9 in CIS v1.6, 2.10 in v1.8 (the default).
+    assert "2.10" in everything["summary"]["failed_rules"] and "BW-008" in everything["summary"]["failed_rules"]
+    assert "2.10" not in level_1["failed_rules"] and "BW-008" not in level_1["failed_rules"]
     assert "5.11" in level_1["failed_rules"]
 
 
 def test_problems_report_lists_only_the_profiles_rules(gathered):
     result = run_audit(level=1, client=NoEngine())
-    assert result["findings"] and not ids(result) & set(LEVEL_2_SAMPLE)
+    assert result["findings"] and not ids(result) & as_reported(LEVEL_2_SAMPLE)
     assert result["summary"]["listed"] == len(result["findings"])
 
 

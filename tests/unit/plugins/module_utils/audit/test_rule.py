@@ -19,8 +19,10 @@ CIS_IDS = (["1.1.%d" % n for n in range(1, 19)] + ["1.2.1", "1.2.2"] + ["2.%d" %
 
 
 def test_every_cis_check_is_in_the_catalog():
-    ids = [rule.id for rule in rulebook.all_rules()]
+    # Canonical ids are the v1.6 ids (test_cis_versions.py checks v1.8's against the reference list).
+    ids = [rule.id_in("1.6") for rule in rulebook.in_profile(rulebook.all_rules(), 2, "1.6")]
     assert [rule_id for rule_id in ids if not rule_id.startswith("BW-")] == CIS_IDS
+    assert all(rule.id == rule.id_in("1.6") for rule in rulebook.all_rules() if rule.in_version("1.6"))
     assert len(CIS_IDS) == 117
 
 
@@ -46,7 +48,7 @@ def test_every_rule_is_named_in_a_rule_test():
     for path in glob.glob(os.path.join(HERE, "..", "rules", "test_*.py")):
         with open(path, "r", encoding="utf-8") as handle:
             text += handle.read()
-    named = set(re.findall(r'"((?:\d+\.)+\d+|BW-\d{3})"', text))
+    named = set(re.findall(r'"((?:\d+\.)+\d+(?:@\d+\.\d+)?|BW-\d{3})"', text))
     # Section 1 audit rules and section 3 are parametrized from their tables (AUDITED_PATHS, FILE_CHECKS).
     named.update(rule.id for rule in rulebook.all_rules() if re.match(r"^(1\.1\.([3-9]|1\d)|3\.\d+)$", rule.id))
     missing = [rule.id for rule in rulebook.all_rules() if rule.id not in named]

@@ -57,6 +57,22 @@ def test_corrupt_or_foreign_files_are_ignored_and_rewritten(tmp_path, content):
     assert ScanCache(str(tmp_path)).load(IMAGE).to_dict() == SCAN.to_dict()
 
 
+# What the previous version (format 3) cached for an image with Debian's snakeoil key: no package of any secret file.
+FORMAT_3_SNAKEOIL = {"format": 3, "image_id": IMAGE, "scan": {
+    "layers": 2, "files": 120, "setuid": [], "setgid": [], "setuid_count": 0, "setgid_count": 0, "setid_in_layers": 0,
+    "setid_removed": 0, "secret_count": 1, "bytes_read": 40960, "incomplete": None,
+    "secret_files": [{"path": "/etc/ssl/private/ssl-cert-snakeoil.key", "kind": "private key", "length": 1704,
+                      "layer": 2, "removed_in": None, "removal": None}]}}
+
+
+def test_a_scan_cached_before_package_files_were_told_apart_is_scanned_again(tmp_path):
+    # Reused, it would keep reporting the package's key as a critical secret file.
+    (tmp_path / ("a" * 64 + ".json")).write_text(json.dumps(FORMAT_3_SNAKEOIL))
+    os.chmod(str(tmp_path), 0o700)
+    cache = ScanCache(str(tmp_path))
+    assert cache.load(IMAGE) is None and (cache.ignored, cache.hits) == (1, 0)
+
+
 def test_check_mode_reads_but_never_writes_or_prunes(tmp_path):
     directory = str(tmp_path / "c")
     ScanCache(directory).store(IMAGE, SCAN)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.images import scan as scanning
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import (
     CountingStream, LayerScan, ScanLimits, classify, member_path,
 )
@@ -64,6 +65,18 @@ def test_harmless_files_are_not_secrets(path, data):
     assert classify(path, data) is None
 
 
+CANDIDATE_PATHS = [path for path, _data, _kind in SECRET_FILES] + [path for path, _data in HARMLESS_FILES] + [
+    "/k/" + name for name in scanning.KEY_NAMES] + [
+    "/srv/x" + glob[1:] for glob in scanning.KEY_GLOBS] + [
+    "/srv/.env", "/srv/.env.staging_2", "/a/.azure/b/c", "/a/.config/gcloud/x-credentials-y.json", "/h/_netrc"]
+
+
+@pytest.mark.parametrize("path", CANDIDATE_PATHS)
+def test_every_candidate_path_holds_a_hint_that_package_lists_are_skimmed_for(path):
+    if scanning.candidate(path) is not None:
+        assert any(hint in path.encode() for hint in scanning.CANDIDATE_HINTS), path
+
+
 def test_member_paths():
     assert member_path("./etc/passwd") == "/etc/passwd"
     assert member_path("etc/passwd") == "/etc/passwd"
@@ -94,10 +107,10 @@ def test_layer_scan_round_trips_and_rejects_other_shapes():
             LayerScan.from_dict(bad)
 
 
-def test_secret_files_given_without_a_layer_have_none():
+def test_secret_files_given_without_a_layer_or_package_have_none():
     scan = LayerScan(secret_files=[{"path": "/k", "kind": "private key", "length": 3}])
     assert scan.secret_files == [{"path": "/k", "kind": "private key", "length": 3, "layer": None, "removed_in": None,
-                                  "removal": None}]
+                                  "removal": None, "package": None, "package_source": None}]
     assert scan.secret_count == 1 and scan.secrets_removed == 0
 
 

@@ -9,7 +9,11 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
     AuditRules, FileStat, PackageStatus, parse_audit_rules, parse_mountinfo,
 )
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.host import auditd, environment
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis1_host import AUDITED_PATHS
+
+from host_fixtures import host_env
 
 from rule_fixtures import evidence, state, status
 
@@ -146,3 +150,30 @@ def test_1_2_2_decided_by_the_package_manager_where_it_can_tell(package, expecte
     assert status("1.2.2", audit) == expected
     for word in words:
         assert word in evidence("1.2.2", audit)
+
+
+def inside(manager, rules_text=""):
+    """The demo's target as the audit sees it: a container (Docker's), no audit rules loaded or on disk."""
+    facts = host(rules_text)
+    facts.in_container = manager
+    return facts
+
+
+@pytest.mark.parametrize("rule_id", AUDIT_IDS)
+def test_audit_rules_are_not_applicable_inside_a_container_as_the_host_role_skips_auditd_there(rule_id):
+    # The demo's target (a container) failed all 15 before: the host role skips auditd there because the kernel
+    # and its audit rules belong to the host, and the audit now says the same, in the same words.
+    assert status(rule_id, state(host=inside("docker"))) == "skipped"
+    said = evidence(rule_id, state(host=inside("docker")))
+    assert said.startswith("not applicable: in a container (docker)")
+    assert host_facts.KERNEL_OF_THE_HOST in said
+    assert status(rule_id, state(host=inside("podman", FULL_RULES))) == "skipped"
+    # On a VM or a real host (no container manager) they stay evaluated.
+    assert status(rule_id, state(host=inside(None))) == "fail"
+    assert status(rule_id, state(host=inside(None, FULL_RULES))) == "pass"
+
+
+def test_the_host_role_and_the_audit_decide_container_by_one_function():
+    assert environment.container_manager is host_facts.container_manager
+    assert host_facts.KERNEL_OF_THE_HOST in auditd.plan(None, "/etc/audit/rules.d/x.rules", "docker",
+                                                        host_env(in_container="docker"), run=None).skipped

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import FileText
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, FileText
 
 from rule_fixtures import bridge, dockerd_config, evidence, findings, state, status
 
@@ -41,6 +41,7 @@ def test_config_rules(rule_id, good, bad):
 INFO_CASES = [
     ("2.5", None, {"RegistryConfig.InsecureRegistryCIDRs": ["127.0.0.0/8", "10.0.0.0/8"]}),
     ("2.6", None, {"Driver": "aufs"}),
+    ("2.7@1.8", None, {"Driver": "devicemapper"}),  # CIS v1.8's 2.7 (more in audit/test_cis_versions.py)
     ("2.9", {"SecurityOptions": ["name=seccomp,profile=default", "name=userns"]}, None),
     ("2.12", {"Plugins.Authorization": ["opa-docker-authz"]}, None),
     ("2.13", {"LoggingDriver": "awslogs"}, None),  # syslog needs a remote syslog-address: test_host_daemon_verdicts.py
@@ -175,14 +176,19 @@ def test_2_10_cgroup_parent_fails_from_either_place():
     assert status("2.10", state(daemon=dockerd_config(daemon_json='{"cgroup-parent": "/custom"}'))) == "fail"
     audit = state(daemon=dockerd_config(["--cgroup-parent=/custom"]))
     assert status("2.10", audit) == "fail"
-    assert "waive 2.10" in evidence("2.10", audit)
+    # The evidence names the rule as the audited CIS version does: 2.11 in v1.8 (the default), 2.10 in v1.6.
+    assert "waive 2.11 " in evidence("2.10", audit)
+    v1_6 = state(daemon=dockerd_config(["--cgroup-parent=/custom"]), options=AuditOptions(cis_version="1.6"))
+    assert "waive 2.10 " in evidence("2.10", v1_6)
 
 
 def test_2_11_base_device_size_fails():
     assert status("2.11", state(daemon=dockerd_config(daemon_json='{"storage-opts": ["overlay2.size=10G"]}'))) == "pass"
     audit = state(daemon=dockerd_config(["--storage-opt", "dm.basesize=20G"]))
     assert status("2.11", audit) == "fail"
-    assert "waive 2.11" in evidence("2.11", audit)
+    assert "waive 2.12 " in evidence("2.11", audit)
+    v1_6 = state(daemon=dockerd_config(["--storage-opt", "dm.basesize=20G"]), options=AuditOptions(cis_version="1.6"))
+    assert "waive 2.11 " in evidence("2.11", v1_6)
 
 
 def test_2_13_local_and_journald_drivers():
@@ -190,14 +196,18 @@ def test_2_13_local_and_journald_drivers():
     assert status("2.13", state(info_changes={"LoggingDriver": "local"})) == "fail"
     journald = state(info_changes={"LoggingDriver": "journald"})
     assert status("2.13", journald) == "fail"
-    assert "waive 2.13" in evidence("2.13", journald)
+    assert "waive 2.14 " in evidence("2.13", journald)
+    v1_6 = state(info_changes={"LoggingDriver": "journald"}, options=AuditOptions(cis_version="1.6"))
+    assert "waive 2.13 " in evidence("2.13", v1_6)
 
 
 def test_2_15_swarm_node_without_live_restore_fails_and_says_why():
     audit = state(info_changes={"Swarm.LocalNodeState": "active"})
     assert status("2.15", audit) == "fail"
     assert "swarm mode does not support live restore" in evidence("2.15", audit)
-    assert "waive 2.15" in evidence("2.15", audit)
+    assert "waive 2.16 " in evidence("2.15", audit)
+    v1_6 = state(info_changes={"Swarm.LocalNodeState": "active"}, options=AuditOptions(cis_version="1.6"))
+    assert "waive 2.15 " in evidence("2.15", v1_6)
 
 
 def test_2_17_seccomp_profile():
