@@ -173,11 +173,26 @@ MIN_ENTROPY = 3.5
 ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
+# A name's parts (containers, pods, hosts: hC-sbs-021-bind-lib64-rw, k8s_POD_nginx-7d9f8b6c5-x2x9z_default).
+NAME_SEPARATORS = re.compile(r"[-_.]+")
+MAX_MIXED_NAME_PART = 5
+
+
+def _mixes_every_class(text):
+    return any(c.islower() for c in text) and any(c.isupper() for c in text) and any(c.isdigit() for c in text)
+
+
+def _name_like(word):
+    """Whether a word is a name of parts between separators, each part a word or a number, or too short to
+    be random by itself (v4, lib64, myApp): a random token cut by separators has long parts that mix lower,
+    upper and digits."""
+    parts = [part for part in NAME_SEPARATORS.split(word) if part]
+    return len(parts) > 1 and all(len(part) <= MAX_MIXED_NAME_PART or not _mixes_every_class(part) for part in parts)
+
+
 def _random_looking(word):
     core = "".join(ALNUM.findall(word))
-    if len(core) < MIN_RANDOM_CORE:
-        return False
-    if not (any(c.islower() for c in core) and any(c.isupper() for c in core) and any(c.isdigit() for c in core)):
+    if len(core) < MIN_RANDOM_CORE or not _mixes_every_class(core) or _name_like(word):
         return False
     return _case_switches(core) >= MIN_SWITCHES and shannon_entropy(core) >= MIN_ENTROPY
 

@@ -18,6 +18,7 @@ import fnmatch
 import re
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis4_images import runs_as_root
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import DEFAULT_CPU_SHARES
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import capability_names
 
 # Every capability name the kernel knows (without CAP_), for validating cap_add.
@@ -43,7 +44,7 @@ POLICY_FIELDS = {
     "memory": ("size", None),             # 5.11, live
     "memory_swap": ("swap", None),        # 5.11: None = same as memory (no swap); -1 = unlimited swap
     "memory_headroom": ("percent", 80),   # 5.11 refuses a limit the current usage is above this share of
-    "cpu_shares": ("int", None),          # 5.12, live
+    "cpu_shares": ("cpu_shares", None),   # 5.12, live
     "pids_limit": ("int", None),          # 5.29, live
     "restart_retries": ("int", 5),        # 5.15, live: on-failure:<n>
     "restart_from_always": ("bool", False),  # 5.15 also for always/unless-stopped (they stop coming back at boot)
@@ -142,6 +143,14 @@ def _memory(value, where):
     return size
 
 
+def _cpu_shares(value, where):
+    shares = _int(value, where, 1)
+    if shares == DEFAULT_CPU_SHARES:
+        raise PolicyError("%s: 1024 is the default weight every container has, which 5.12 counts as no shares set; "
+                          "give another weight (e.g. 512)" % where)
+    return shares
+
+
 def _swap(value, where):
     if str(value).strip() == "-1":
         return -1
@@ -171,6 +180,7 @@ def _user(value, where):
 CONVERTERS = {
     "size": _memory,
     "swap": _swap,
+    "cpu_shares": _cpu_shares,
     "percent": _percent,
     "int": lambda value, where: _int(value, where, 1),
     "bool": _bool,

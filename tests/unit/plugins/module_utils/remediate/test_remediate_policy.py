@@ -62,6 +62,14 @@ def test_memory_below_6m_is_refused():
     assert clean_policy({"memory": "6m"}) == {"memory": 6 * MIB}
 
 
+def test_cpu_shares_of_1024_is_refused_as_the_default_weight_5_12_fails():
+    # 5.12 counts CpuShares 1024 as no shares set (the weight every container gets): a policy giving it
+    # would report the container fixed and leave it failing.
+    with pytest.raises(PolicyError, match=r"^policy\.cpu_shares: 1024 is the default weight"):
+        clean_policy({"cpu_shares": 1024})
+    assert clean_policy({"cpu_shares": 512}) == {"cpu_shares": 512}
+
+
 # --- validation of fields -----------------------------------------------------
 
 @pytest.mark.parametrize("field, value, message", [
