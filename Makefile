@@ -63,7 +63,7 @@ unit: venv
 # test of the HTML report and the Compose remediation tests.
 integration: venv
 	@scripts/integration-tools.sh
-	$(BIN)/pytest tests/integration -q -m integration
+	$(BIN)/pytest tests/integration -q -m integration --durations=15
 
 molecule: collection images
 	$(BIN)/molecule test -s default
