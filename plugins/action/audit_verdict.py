@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible_collections.bulwark.hardening.plugins.action.compliance_report import plain
+from ansible_collections.bulwark.hardening.plugins.action.compliance_report import checked_arguments, plain
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import masked_action
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 from ansible_collections.bulwark.hardening.plugins.module_utils.report import model, text
@@ -61,13 +59,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("audit_verdict: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
-        problem = model.label_problem(args["label"])
-        if problem:
-            raise AnsibleActionFail("audit_verdict: %s" % problem)
+        args = checked_arguments("audit_verdict", ARGUMENT_SPEC, self._task.args)
         if args["results"] is not None:
             results = dict((source, plain(args["results"].get(source)) if isinstance(args["results"].get(source), Mapping) else None)
                            for source in model.SOURCES)

@@ -92,6 +92,19 @@ def host_summary_lines(label, host, results):
     return [escape_unprintable(line) for line in lines]
 
 
+def checked_arguments(plugin, spec, task_args):
+    """The task's arguments validated against spec, with a label that can name a run (every report action
+    takes one); AnsibleActionFail naming the plugin otherwise."""
+    validation = ArgumentSpecValidator(spec).validate(task_args)
+    if validation.error_messages:
+        raise AnsibleActionFail("%s: %s" % (plugin, "; ".join(validation.error_messages)))
+    args = validation.validated_parameters
+    problem = model.label_problem(args["label"])
+    if problem:
+        raise AnsibleActionFail("%s: %s" % (plugin, problem))
+    return args
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -114,14 +127,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("compliance_report: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
         # Every check before anything is written: a bad label or mode never leaves half a run behind.
-        problem = model.label_problem(args["label"])
-        if problem:
-            raise AnsibleActionFail("compliance_report: %s" % problem)
+        args = checked_arguments("compliance_report", ARGUMENT_SPEC, self._task.args)
         try:
             mode = files.parse_mode(args["mode"])
         except files.ReportError as error:

@@ -420,7 +420,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from, needs_sdk,
+    DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
 )
 
 ARGUMENT_SPEC = with_connection(dict(
@@ -452,12 +452,9 @@ ARGUMENT_SPEC = with_connection(dict(
 def main():
     module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     connection = connection_from(module.params)
-    # The audit only reads: over the Unix socket or plain TCP it needs nothing on the host but Python.
-    if not HAS_DOCKER and needs_sdk(connection):
-        module.fail_json(msg="%s: reading the Engine at %s needs it (TLS or ssh://); over the local Unix socket or "
-                         "plain TCP the audit needs nothing but Python" % (missing_required_lib("docker"),
-                                                                           connection.docker_host),
-                         exception=DOCKER_IMPORT_ERROR)
+    sdk_problem = audit_sdk_problem(connection, missing_required_lib("docker"))
+    if sdk_problem:
+        module.fail_json(msg=sdk_problem, exception=DOCKER_IMPORT_ERROR)
     audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
     try:
         result = run_audit(connection=connection, **audit_options)

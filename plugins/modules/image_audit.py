@@ -376,7 +376,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule impor
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, HAS_DOCKER, OPTION_NAMES, EngineError, connection_from, needs_sdk,
+    DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit
@@ -412,12 +412,9 @@ ARGUMENT_SPEC = with_connection(dict(
 def main():
     module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     connection = connection_from(module.params)
-    # The audit only reads (docker save included): over the Unix socket or plain TCP it needs nothing but Python.
-    if not HAS_DOCKER and needs_sdk(connection):
-        module.fail_json(msg="%s: reading the Engine at %s needs it (TLS or ssh://); over the local Unix socket or "
-                         "plain TCP the audit needs nothing but Python" % (missing_required_lib("docker"),
-                                                                           connection.docker_host),
-                         exception=DOCKER_IMPORT_ERROR)
+    sdk_problem = audit_sdk_problem(connection, missing_required_lib("docker"))
+    if sdk_problem:
+        module.fail_json(msg=sdk_problem, exception=DOCKER_IMPORT_ERROR)
     audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
     try:
         result = run_image_audit(connection=connection, check_mode=module.check_mode, **audit_options)

@@ -246,6 +246,16 @@ def needs_sdk(connection):
     return uses_tls(connection) or FastReader.for_host(connection.docker_host, connection.timeout, _api_error) is None
 
 
+def audit_sdk_problem(connection, missing_sdk_text):
+    """Why a read-only audit cannot read the Engine at this connection without the Docker SDK, or None:
+    over the Unix socket or plain TCP it needs nothing but Python. missing_sdk_text: Ansible's
+    missing_required_lib("docker") (module_utils cannot import it from a module)."""
+    if HAS_DOCKER or not needs_sdk(connection):
+        return None
+    return ("%s: reading the Engine at %s needs it (TLS or ssh://); over the local Unix socket or plain TCP the "
+            "audit needs nothing but Python" % (missing_sdk_text, connection.docker_host))
+
+
 def connect(connection, api_factory=None):
     """A CountingClient, or EngineError naming what is wrong.
 
