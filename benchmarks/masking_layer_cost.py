@@ -1,0 +1,18 @@
+"""What the masking layer (common/masking.py) adds to a large audit result: the recogniser over a
+container_audit-shaped result of 1000 containers x 45 findings. Run by hand from the checkout:
+.venv/bin/python benchmarks/masking_layer_cost.py (after a unit test run has made .cache/pytest-collections)."""
+
+import os
+import sys
+import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '.cache', 'pytest-collections'))
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import masker_for
+findings = []
+for c in range(1000):
+    for r in range(45):
+        findings.append({"rule": "5.%d" % r, "target": "shop-web-%04d" % c, "status": "fail", "severity": "high",
+                         "title": "Ensure that the memory usage for containers is limited", "evidence": "HostConfig.Memory=0 (no limit); image shop/web:1.%d" % c,
+                         "fixed_by": ["containers_policy"], "left_open": None})
+result = {"findings": findings, "summary": {"score": 50.0}}
+m = masker_for([])
+t = time.time(); out = m.data(result); print("findings %d, masking %.2f s" % (len(findings), time.time() - t))
