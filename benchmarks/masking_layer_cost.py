@@ -11,7 +11,8 @@ findings = []
 for c in range(1000):
     for r in range(45):
         findings.append({"rule": "5.%d" % r, "target": "shop-web-%04d" % c, "status": "fail", "severity": "high",
-                         "title": "Ensure that the memory usage for containers is limited", "evidence": "HostConfig.Memory=0 (no limit); image shop/web:1.%d" % c,
+                         "title": "Ensure that the memory usage for containers is limited",
+                         "evidence": "HostConfig.Memory=0 (no limit); image shop/web:1.%d" % c,
                          "fixed_by": ["containers_policy"], "left_open": None})
 result = {"findings": findings, "summary": {"score": 50.0}}
 m = masker_for([])
