@@ -25,8 +25,10 @@ def _python(host, image, code):
 
 
 def _fetch(host, url, tries=15):
-    """busybox wget from the target, retried while the server starts."""
-    return host.run(f"for i in $(seq 1 {tries}); do busybox wget -q -O- {url} && exit 0; sleep 1; done; exit 1")
+    """busybox wget from the target, retried while the server starts. Debian's busybox wget has no timeout
+    of its own (no -T): a connection that is accepted and never answered would hold it for good, so
+    coreutils' timeout ends each try after 20 s."""
+    return host.run(f"for i in $(seq 1 {tries}); do timeout 20 busybox wget -q -O- {url} && exit 0; sleep 1; done; exit 1")
 
 
 @pytest.fixture
