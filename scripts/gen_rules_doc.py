@@ -167,7 +167,7 @@ def _disagreements(path):
 def render(disagreements=DISAGREEMENTS):
     _link_farm()
     from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook  # pylint: disable=import-outside-toplevel
-    from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import SECTIONS  # pylint: disable=import-outside-toplevel
 
     rules = rulebook.all_rules()
     automated = [rule for rule in rules if rule.automated]

@@ -416,7 +416,7 @@ duration_s:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (

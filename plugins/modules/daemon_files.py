@@ -88,7 +88,7 @@ skipped:
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditState
 from ansible_collections.bulwark.hardening.plugins.module_utils.files import docker_files
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import (
     PolicyError, apply_plan, diff_text, needs_change, plan_all, report,

@@ -276,8 +276,8 @@ daemon:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, host_state, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment

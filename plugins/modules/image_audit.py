@@ -372,14 +372,14 @@ duration_s:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run import run_image_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import (
     DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SECONDS,
 )

@@ -169,7 +169,7 @@ changed_paths:
 """
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
-from ansible_collections.bulwark.hardening.plugins.module_utils.common import managed_files
+from ansible_collections.bulwark.hardening.plugins.module_utils.files import managed_files
 
 ARGUMENT_SPEC = dict(
     files=dict(type="list", elements="dict", required=True, options=dict(

@@ -19,7 +19,7 @@ import pytest
 from images import USERLAND_BIND, ensure_userland_image
 from test_container_remediate import LABELS, PREFIX, _api
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import execute
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import ContainerPlan

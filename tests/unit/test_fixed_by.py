@@ -12,7 +12,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import ROLE_FIX_CLASSES, rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import ROLE_FIX_CLASSES, rule_sort_key
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

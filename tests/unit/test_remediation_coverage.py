@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_CONTAINER
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import KIND_CONTAINER
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import MANUAL, REMEDIES
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.modules import container_remediate

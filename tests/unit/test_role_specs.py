@@ -12,7 +12,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import rule_sort_key
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import remedies
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import POLICY_FIELDS
 from ansible_collections.bulwark.hardening.plugins.modules import container_remediate

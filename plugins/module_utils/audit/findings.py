@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import collections
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     DEFAULT_CIS_VERSION, KIND_CONTAINER, KIND_IMAGE, KIND_MANUAL, Outcome, rule_sort_key,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.open_reasons import reason_by_fix
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import ALL_STATUSES, FAIL, INFO, PASS, PROBLEM_STATUSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import ALL_STATUSES, FAIL, INFO, PASS, PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 
 

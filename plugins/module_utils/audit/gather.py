@@ -45,7 +45,7 @@ host scope it also runs two local commands once, with a timeout and in the
 C locale, while the API calls are answered: `dpkg -S <dockerd binary>` and
 `apt-cache policy <its package>` (CIS 1.2.2; local package lists only, no
 network; apt keeps its cache for this in /var/cache/bulwark/apt, never in
-/var/cache/apt: host_facts.apt_cache_options).
+/var/cache/apt: packages.apt_cache_options).
 """
 
 from __future__ import annotations
@@ -55,12 +55,14 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import packages
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import audit_rules
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather_operations
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DEFAULT_DOCKER_SOCKET, api_error_class, guarded, not_found_class,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import (
     DEFAULT_DOCKER_GROUP, NAMESPACE_MODES, AuditState, ContainerView, FileText, HostFacts, ImageView,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import (
@@ -334,7 +336,7 @@ def read_host_facts(daemon, scopes):
     facts = HostFacts()
     if "host" in scopes:
         facts.in_container = host_facts.container_manager()
-        facts.audit_rules = host_facts.read_audit_rules()
+        facts.audit_rules = audit_rules.read_audit_rules()
         facts.mountpoints = host_facts.read_mountpoints()
         facts.binaries = dict((name, host_facts.find_binary(name)) for name in STACK_BINARIES)
         facts.binaries["dockerd"] = dockerd_binary(daemon)
@@ -390,7 +392,7 @@ def gather(client, request, options):
         # reads of 5.26 a tenth of a millisecond per container: they run while the daemon answers the API calls.
         package = inits = None
         if "host" in request.scopes:
-            package = background.submit(host_facts.read_docker_package, dockerd_binary(state.daemon))
+            package = background.submit(packages.read_docker_package, dockerd_binary(state.daemon))
         state.info = guarded(client, client.call, "info")
         if request.needs_containers:
             state.containers = guarded(client, _gather_containers, client, request)

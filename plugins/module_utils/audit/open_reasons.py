@@ -22,7 +22,7 @@ Nothing here imports Ansible.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_IMAGE
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import KIND_IMAGE
 
 # The containers role's switch for fixes that replace a container; off in its defaults.
 RECREATE_SWITCH = "containers_recreate_enabled"

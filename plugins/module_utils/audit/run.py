@@ -13,10 +13,10 @@ import time
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, summarize
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION, SECTIONS, check_cis_version
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION, SECTIONS, check_cis_version
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
 

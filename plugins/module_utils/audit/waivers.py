@@ -20,7 +20,7 @@ import datetime
 import difflib
 import fnmatch
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, WAIVABLE_STATUSES, WAIVED
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, WAIVABLE_STATUSES, WAIVED
 
 
 class WaiverError(ValueError):
@@ -28,7 +28,7 @@ class WaiverError(ValueError):
 
 
 class Waiver(object):
-    # rule: the id as given (in the audit's CIS version); canonical: the rule's canonical id (audit.rule).
+    # rule: the id as given (in the audit's CIS version); canonical: the rule's canonical id (rules.rule).
     __slots__ = ("rule", "target", "reason", "expires", "canonical")
 
     def __init__(self, rule, target="*", reason="", expires=None):

@@ -15,7 +15,7 @@ import os
 import pwd
 import subprocess
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import preflight, systemd_unit
 
 DOCKERD_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import docker_host_socket
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import docker_host_socket
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
 DEFAULT_CONTAINERD_SOCKET = "/run/containerd/containerd.sock"

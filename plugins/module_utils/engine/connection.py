@@ -66,6 +66,13 @@ MAX_POOL_SIZE = 64
 VERSION_RANGE = re.compile(r"(?:Maximum|Minimum) supported API version is ([0-9.]+)")
 
 
+def docker_host_socket(docker_host):
+    """The socket path of a unix:// docker_host as written; the default socket for tcp/ssh hosts."""
+    if docker_host and docker_host.startswith("unix://"):
+        return docker_host[len("unix://"):]
+    return DEFAULT_DOCKER_SOCKET
+
+
 # DOCKER_CERT_PATH names a directory holding these files (the docker CLI's convention).
 CERT_PATH_FILES = (("ca_path", "ca.pem"), ("client_cert", "cert.pem"), ("client_key", "key.pem"))
 OPTION_NAMES = ("docker_host", "tls", "validate_certs", "ca_path", "client_cert", "client_key", "api_version", "timeout")

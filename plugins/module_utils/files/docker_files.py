@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import paths as daemon_paths
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 
@@ -117,8 +116,8 @@ def group_of(entry, state, path=None):
         return entry.group
     for listener in sockets.unix_sockets(sockets.listeners_of(state)):
         if path is not None and listener.address == path:
-            return listener.group or DEFAULT_DOCKER_GROUP
-    return state.host.docker_group_name or DEFAULT_DOCKER_GROUP
+            return listener.group or sockets.DEFAULT_DOCKER_GROUP
+    return state.host.docker_group_name or sockets.DEFAULT_DOCKER_GROUP
 
 
 def targets(entry, state):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import audit_rules
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan, command, python_call
@@ -52,7 +53,7 @@ def render(watched, key):
 def uncovered(rules, paths):
     """The paths no loaded rule records writes to."""
     return [path for path in paths
-            if not any(REQUIRED_AUDIT_PERM in watch.perms for watch in host_facts.covering_watches(rules, path))]
+            if not any(REQUIRED_AUDIT_PERM in watch.perms for watch in audit_rules.covering_watches(rules, path))]
 
 
 def verify_loaded(paths, read_rules):
@@ -63,7 +64,7 @@ def verify_loaded(paths, read_rules):
     return "loaded, but `auditctl -l` lacks %s" % ", ".join(missing) if missing else None
 
 
-def plan(state, path, key, env, run, read_rules=host_facts.read_audit_rules):
+def plan(state, path, key, env, run, read_rules=audit_rules.read_audit_rules):
     area = AreaPlan("auditd")
     if env.in_container:
         return area.skip("in a container (%s): %s" % (env.in_container, host_facts.KERNEL_OF_THE_HOST))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 
 # in_container: the container manager's name (docker, lxc, podman ...) or None;
 # active_units: the units of UNITS that systemd runs now.

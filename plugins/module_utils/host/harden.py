@@ -13,7 +13,7 @@ stops the run with nothing changed.
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditState
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import paths as daemon_paths
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import (
     auditd, basics, docker_group, environment, file_modes, kernel_modules, mounts, ssh, sysctl,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan
 

@@ -27,7 +27,7 @@ import shlex
 import shutil
 import tempfile
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh_access, ssh_keys, ssh_session
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan, HostChangeError, command

@@ -16,7 +16,7 @@ The run says what it left out and why.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan, command, python_call
 

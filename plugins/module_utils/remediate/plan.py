@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import rule_sort_key
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import (
     LIVE, MANUAL, RECREATE, REMEDIES, Skip,
 )

@@ -19,7 +19,7 @@ import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import WILDCARDS, endpoint_text
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import bw009_paths
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import (
     UNBOUNDED_RESTART, cis_sensitive_dirs,

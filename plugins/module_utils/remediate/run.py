@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     DEFAULT_CIS_VERSION, KIND_CONTAINER, check_cis_version, rule_sort_key,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, PASS
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from, guarded, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import private_dir_problem
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import ports as portcheck
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.dependants import dependants_of, dependants_refusal

@@ -19,7 +19,7 @@ import base64
 import hashlib
 import html
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import SECTIONS
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 
 SECTION_TITLES = dict(SECTIONS.values())

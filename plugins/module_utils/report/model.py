@@ -34,8 +34,8 @@ import os
 import re
 import stat
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import LEVELS as CIS_LEVELS
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import LEVELS as CIS_LEVELS
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import clean_data, escape_unprintable, is_printable
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 

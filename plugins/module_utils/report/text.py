@@ -12,7 +12,7 @@ which rules do not apply to this target and why. Nothing here imports Ansible.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import SECTIONS, rule_sort_key
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import SECTIONS, rule_sort_key
 from ansible_collections.bulwark.hardening.plugins.module_utils.report.model import STATUSES
 
 SECTION_TITLES = dict(SECTIONS.values())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import re
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     container_rule, failed, image_form, image_rule, passed, skipped,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.history import describe as describe_history

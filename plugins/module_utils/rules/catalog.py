@@ -9,7 +9,7 @@ reading its import statements, so a dynamic import would leave rules out.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import rule as catalog
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import rule as catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis1_host as rules_host
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis2_daemon as rules_daemon
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis3_files as rules_files
@@ -57,7 +57,7 @@ def ids_in(cis_version):
 
 
 def get(rule_id):
-    """The rule whose canonical id (its CIS v1.6 id, see audit.rule) is rule_id."""
+    """The rule whose canonical id (its CIS v1.6 id, see rules.rule) is rule_id."""
     for rule in all_rules():
         if rule.id == rule_id:
             return rule

@@ -10,8 +10,10 @@ rule files, the docker group, /proc/self/mountinfo) and `docker info`.
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import paths as daemon_paths
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import packages
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import audit_rules
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     failed, global_rule, info, manual_rule, passed, register, Rule, KIND_GLOBAL, skipped, warned,
 )
 
@@ -154,12 +156,12 @@ def _audit_outcome(state, paths, must_exist):
         return failed(rules.error)
     missing, covered, suppressed = [], [], []
     for path in present:
-        watches = [watch for watch in host_facts.covering_watches(rules, path) if REQUIRED_AUDIT_PERM in watch.perms]
+        watches = [watch for watch in audit_rules.covering_watches(rules, path) if REQUIRED_AUDIT_PERM in watch.perms]
         if watches:
             covered.append("%s by `%s`" % (path, watches[0].text))
             continue
         missing.append(path)
-        never = host_facts.suppressing_rule(rules, path)
+        never = audit_rules.suppressing_rule(rules, path)
         if never is not None:
             suppressed.append(_suppression(path, never))
     if missing:
@@ -170,7 +172,7 @@ def _audit_outcome(state, paths, must_exist):
 
 def _suppression(path, rule):
     """Why a never rule (or a pair auditctl -l cannot tell apart) leaves writes to path unrecorded."""
-    if rule.action == host_facts.AMBIGUOUS:
+    if rule.action == audit_rules.AMBIGUOUS:
         return ("`%s` is listed twice by auditctl -l, which prints a never rule with a permission filter as a watch: "
                 "one of the two suppresses writes to %s, and which comes first cannot be told (read the rule files)"
                 % (rule.text, path))
@@ -241,11 +243,11 @@ def docker_version(state):
     if package.note or not package.installed or not package.candidate:
         why = package.note or "apt-cache policy names no installed or candidate version"
         return info("%s, package %s: %s" % (server, package.package, why))
-    if set(package.sources) <= {host_facts.DPKG_STATUS}:
+    if set(package.sources) <= {packages.DPKG_STATUS}:
         return info("%s: apt knows %s only as installed (%s, from %s); run `apt-get update` so the package lists "
                     "can tell whether a newer version exists (or its repository is not configured)"
-                    % (server, package.package, package.installed, host_facts.DPKG_STATUS))
-    if host_facts.compare_debian_versions(package.candidate, package.installed) > 0:
+                    % (server, package.package, package.installed, packages.DPKG_STATUS))
+    if packages.compare_debian_versions(package.candidate, package.installed) > 0:
         return failed("%s %s is installed, %s is available (apt-cache policy, as of the last apt-get update)"
                       % (package.package, package.installed, package.candidate))
     return passed("%s %s is the newest version the configured repositories offer (apt-cache policy, as of the "
@@ -260,6 +262,6 @@ def _installed(package):
 
 def _newer(package):
     if package.installed and package.candidate and \
-            host_facts.compare_debian_versions(package.candidate, package.installed) > 0:
+            packages.compare_debian_versions(package.candidate, package.installed) > 0:
         return " (and %s is available)" % package.candidate
     return ""

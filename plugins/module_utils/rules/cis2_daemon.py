@@ -4,7 +4,7 @@
 """CIS Docker Benchmark section 2: Docker daemon configuration (v1.6 ids, with their v1.8 ids).
 
 v1.8 inserts 2.7 (devicemapper) and moves v1.6's 2.7-2.18 to 2.8-2.19: each rule
-names its v1.8 id in `ids` (audit.rule explains the canonical id).
+names its v1.8 id in `ids` (rules.rule explains the canonical id).
 
 Effective state first: `docker info` where it reports the setting (storage
 driver, logging driver, live restore, security options, registries), else
@@ -14,7 +14,7 @@ daemon.json it reads (dockerd_config.DaemonConfig).
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     failed, global_rule, info, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import bridge as default_bridge

@@ -14,10 +14,10 @@ file, is reported as `info`.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     KIND_GLOBAL, Rule, failed, info, passed, register,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import DEFAULT_DOCKER_GROUP
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES, group_of, targets
 
 SECTION = "files"

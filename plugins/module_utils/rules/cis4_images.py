@@ -19,7 +19,7 @@ import datetime
 import posixpath
 import re
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     container_rule, failed, global_rule, image_form, image_rule, info, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import env_pairs, find_secrets

@@ -11,7 +11,7 @@ runs with process_checks.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     container_rule, failed, global_rule, info, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within

@@ -21,13 +21,13 @@ Statuses, the same shape for both rules:
   secrets in environment and filesystem lie around).
 
 Never fail: sprawl is not an insecure setting a waiver should record, and
-warn is how unscored rules ask for a person's judgement (audit.status).
+warn is how unscored rules ask for a person's judgement (rules.status).
 """
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import DAY, status_age
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import global_rule, info, passed, skipped, warned
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import DAY, status_age
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import global_rule, info, passed, skipped, warned
 
 SECTION = "operations"
 

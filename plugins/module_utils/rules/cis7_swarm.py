@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import (
-    DAY, NODE_LOCKED, SwarmFacts, pem_validities, split_host_port,
-)
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import DAY, NODE_LOCKED, SwarmFacts, pem_validities, split_host_port
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
     failed, global_rule, info, passed, skipped, warned,
 )
 

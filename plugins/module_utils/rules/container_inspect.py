@@ -8,9 +8,9 @@ from __future__ import annotations
 import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import references
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import CONTAINER_MODE
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import CONTAINER_MODE
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_SOCKET
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import docker_host_socket
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import seccomp_profile
 
 # The capabilities Docker grants every container by default (moby's
@@ -255,13 +255,6 @@ def describe_namespace(container, key, source):
         return "HostConfig.%s=%s" % (key, own)
     chain = " -> ".join("%s (%s)" % (donor.name, donor.id[:12]) for donor in source.donors)
     return "HostConfig.%s=%s: joins %s, whose %s=%s" % (key, own, chain, key, source.mode or "default")
-
-
-def docker_host_socket(docker_host):
-    """The socket path of a unix:// docker_host as written; the default socket for tcp/ssh hosts."""
-    if docker_host and docker_host.startswith("unix://"):
-        return docker_host[len("unix://"):]
-    return DEFAULT_DOCKER_SOCKET
 
 
 def docker_socket_path(docker_host):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 
 from rule_fixtures import FIXTURES, load, patched, unit_fixture
 

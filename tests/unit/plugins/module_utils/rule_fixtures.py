@@ -15,13 +15,13 @@ import json
 import os
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import (
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import (
     AuditOptions, AuditState, ContainerView, HostFacts, ImageView,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig, parse_cmdline
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import load_daemon_json
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_rule
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import OperationsFacts, SwarmFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import OperationsFacts, SwarmFacts
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 

@@ -23,7 +23,7 @@ import stat
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather import read_daemon_json
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditState, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.files import docker_files
 from ansible_collections.bulwark.hardening.plugins.modules import daemon_files

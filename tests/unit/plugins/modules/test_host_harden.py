@@ -14,8 +14,9 @@ import stat
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather, host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditState, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment, harden
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.environment import HostEnvironment

@@ -8,7 +8,7 @@ import os
 import pwd
 import stat
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.common import managed_files as library
+from ansible_collections.bulwark.hardening.plugins.module_utils.files import managed_files as library
 from ansible_collections.bulwark.hardening.plugins.modules import managed_files
 from harness import run_module
 

@@ -13,12 +13,13 @@ import collections
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import run
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import AuditRules, FileStat, parse_audit_rules
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION, Rule
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import AuditRules, parse_audit_rules
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION, Rule
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, run_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, connection_from
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run import run_image_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import Context
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog

@@ -14,8 +14,9 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import AuditRules, PackageStatus
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, FileText
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import AuditRules
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.packages import PackageStatus
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, AuditState, FileText
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, EngineError, connection_from
@@ -237,8 +238,8 @@ def test_package_commands_run_once_and_only_for_the_host_scope(monkeypatch):
     def read_docker_package(binary):
         asked.append(binary)
         return PackageStatus("docker.io", "1", "2", ["/var/lib/dpkg/status", "http://deb"], None)
-    monkeypatch.setattr(gather.host_facts, "read_docker_package", read_docker_package)
-    monkeypatch.setattr(gather.host_facts, "read_audit_rules", lambda: AuditRules("auditctl -l", [], None))
+    monkeypatch.setattr(gather.packages, "read_docker_package", read_docker_package)
+    monkeypatch.setattr(gather.audit_rules, "read_audit_rules", lambda: AuditRules("auditctl -l", [], None))
     monkeypatch.setattr(gather, "dockerd_binary", lambda daemon: "/usr/sbin/dockerd")
     state = gather.gather(client_for([]), gather.GatherRequest(["host"]), AuditOptions())
     assert asked == ["/usr/sbin/dockerd"] and state.host.docker_package.candidate == "2"

@@ -16,8 +16,8 @@ import yaml
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import open_reasons
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import KIND_MANUAL
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import KIND_MANUAL
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, PASS
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.sockets import (
     DEFAULT_DOCKER_GROUP, Listener, activated_tcp, daemon_listeners, unix_sockets,
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import DEFAULT_DOCKER_GROUP, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import DEFAULT_DOCKER_GROUP, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import (
     DOCKER_FILES, Target, group_of, policy_rules, targets,

@@ -12,11 +12,10 @@ import os
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
-    AuditRules, FileStat, parse_audit_rules,
-)
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import AuditRules, parse_audit_rules
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import normal_path
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig, parse_cmdline
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import auditd

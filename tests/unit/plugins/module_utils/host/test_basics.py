@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import basics
 
 from host_fixtures import host_env, reader

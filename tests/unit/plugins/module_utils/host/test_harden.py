@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import area as host_area
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import harden

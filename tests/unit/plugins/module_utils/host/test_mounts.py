@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import failed, passed, skipped
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import failed, passed, skipped
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import mounts
 
 from host_fixtures import host_env, reader

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import area as host_area
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import HostChangeError

@@ -18,8 +18,8 @@ import json
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import failed
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import failed
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, AuditState, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.images import layers as layering
 from ansible_collections.bulwark.hardening.plugins.module_utils.images import packages
 from ansible_collections.bulwark.hardening.plugins.module_utils.images import scan as scanning

@@ -16,7 +16,7 @@ Tests start from one of them and change only what they test.
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import Policy
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import Context
 

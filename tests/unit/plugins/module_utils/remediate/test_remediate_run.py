@@ -10,8 +10,8 @@ import pytest
 from docker.errors import APIError
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding, evaluate
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditState
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, PASS, SKIPPED
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditState
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, PASS, SKIPPED
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import run
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.execute import Outcome
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import Journal

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from docker.errors import NotFound
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import safety
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import DISPOSABLE_PATHS
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.safety import (

@@ -22,7 +22,7 @@ from ansible_collections.bulwark.hardening.plugins.action.audit_verdict import v
 from ansible_collections.bulwark.hardening.plugins.action.compliance_report import host_summary_lines
 from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines, failing_at_or_above
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL
 from ansible_collections.bulwark.hardening.plugins.module_utils.report import html, junit, model, text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import split_reference
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import familiar_reference
 

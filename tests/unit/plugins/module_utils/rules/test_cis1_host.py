@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
-    AuditRules, FileStat, PackageStatus, parse_audit_rules, parse_mountinfo,
-)
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat, parse_mountinfo
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import AuditRules, parse_audit_rules
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.packages import PackageStatus
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import auditd, environment
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis1_host import AUDITED_PATHS
 

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, FileText
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, FileText
 
 from rule_fixtures import bridge, dockerd_config, evidence, findings, state, status
 

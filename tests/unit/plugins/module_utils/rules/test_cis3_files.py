@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES
 
 from rule_fixtures import DEBIAN_DOCKER_FILES, DEBIAN_UNITS, DOCKER_GID, evidence, findings, state, status

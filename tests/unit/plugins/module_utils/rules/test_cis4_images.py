@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import HostFacts
 
 from rule_fixtures import container, evidence, extras, findings, image, load, state, status
 

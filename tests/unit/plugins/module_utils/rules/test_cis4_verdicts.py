@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, ImageView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis4_images
 
 from rule_fixtures import evidence, image, load, state, status

@@ -7,7 +7,7 @@ import pytest
 
 import json
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, FileText
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, FileText
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView, ImageView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView, ImageView
 
 from rule_fixtures import evidence, load, state, status
 

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import status_age
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import status_age
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis6_operations import SPRAWL_WARN_ABOVE
 
 from rule_fixtures import evidence, load, operations, state, status

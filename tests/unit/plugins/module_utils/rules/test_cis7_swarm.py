@@ -11,9 +11,7 @@ import copy
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.gather_operations import (
-    SwarmFacts, pem_validities, split_host_port,
-)
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import SwarmFacts, pem_validities, split_host_port
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis7_swarm import (
     CA_MAX_AGE_DAYS, NODE_CERT_EXPIRY_MAX_DAYS,

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ContainerView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 
 from rule_fixtures import evidence, load, state, status
 

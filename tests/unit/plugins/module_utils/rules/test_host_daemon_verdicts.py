@@ -12,11 +12,14 @@ import time
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
-    AuditRules, FileStat, covering_watches, parse_audit_rules, read_audit_rules,
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import packages
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import audit_rules
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import (
+    AuditRules, covering_watches, parse_audit_rules, read_audit_rules,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import HostFacts
 
 from rule_fixtures import dockerd_config, evidence, state, status, unit_fixture
 
@@ -72,7 +75,7 @@ def test_a_never_rule_alone_is_no_watch():
 def test_the_first_matching_rule_decides_and_conditional_never_rules_do_not():
     # A watch before the never rule records; a never rule for some users (auid=0) or one syscall decides nothing.
     after = from_files("-w /etc/docker -p wa -k d\n-a never,exit -F dir=/etc/docker -F perm=wa -k d\n")
-    assert covering_watches(after, "/etc/docker") and host_facts.suppressing_rule(after, "/etc/docker") is None
+    assert covering_watches(after, "/etc/docker") and audit_rules.suppressing_rule(after, "/etc/docker") is None
     conditional = from_files("-a never,exit -F arch=b64 -S openat -F path=/run/containerd -F auid=0 -k d\n"
                              "-a always,exit -F arch=b64 -S all -F path=/run/containerd -F perm=wa -F key=d\n")
     assert covering_watches(conditional, "/run/containerd")
@@ -125,7 +128,7 @@ def test_1_2_2_a_dockerd_replaced_on_disk_is_not_the_installed_version(replaced_
     pid, path = replaced_binary
     running = host_facts.process_binary(pid)
     assert running == path + " (deleted)"  # what the kernel says of it
-    package = host_facts.read_docker_package(running, run=package_tools, which=lambda name: "/usr/bin/" + name,
+    package = packages.read_docker_package(running, run=package_tools, which=lambda name: "/usr/bin/" + name,
                                              apt_cache_dir=str(tmp_path / "apt"))
     assert package.package == "docker.io" and package.replaced
     audit = state(host=HostFacts(docker_package=package))

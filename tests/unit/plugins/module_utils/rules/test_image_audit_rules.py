@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 

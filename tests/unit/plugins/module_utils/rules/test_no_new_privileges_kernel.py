@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import parse_proc_status
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import parse_proc_status
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 
 from false_pass_fixtures import proc_status, real_container

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import AuditRules, FileStat, parse_mountinfo
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, HostFacts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat, parse_mountinfo
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import AuditRules
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import FileText
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import FileText
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import seccomp_profile
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
     DEFAULT_CAPABILITIES, bounding_capabilities, container_seccomp_problem,

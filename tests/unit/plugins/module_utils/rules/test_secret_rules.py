@@ -10,7 +10,7 @@ a build argument). Failing evidence says what kind of secret under which name an
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import ImageView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ImageView
 
 from rule_fixtures import container, evidence, load, state, status
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import FileStat
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, AuditState
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES, policy_rules
 
 from rule_fixtures import dockerd_config, evidence, findings, info, status, unit_fixture

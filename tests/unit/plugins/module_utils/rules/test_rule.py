@@ -8,7 +8,7 @@ import os
 import re
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import FIX_CLASSES, SECTIONS, SEVERITIES, Rule, register
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import FIX_CLASSES, SECTIONS, SEVERITIES, Rule, register
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

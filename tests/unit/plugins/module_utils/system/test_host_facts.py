@@ -10,11 +10,16 @@ import subprocess
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_facts import (
-    AuditRules, PackageStatus, compare_debian_versions, content_trust_sources, covering_watches, docker_group,
-    dpkg_paths, filesystem_of, find_pid, parse_apt_policy, parse_audit_rules, parse_dpkg_search, parse_mountinfo,
-    APT_IN_MEMORY, apt_cache_options, read_audit_rules, read_cmdline, read_docker_package, stat_path,
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import audit_rules
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import (
+    content_trust_sources, docker_group, filesystem_of, find_pid, parse_mountinfo, read_cmdline, stat_path,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import (
+    AuditRules, covering_watches, parse_audit_rules, read_audit_rules,
+)
+from ansible_collections.bulwark.hardening.plugins.module_utils.system.packages import (
+    PackageStatus, compare_debian_versions, dpkg_paths, parse_apt_policy, parse_dpkg_search, APT_IN_MEMORY, apt_cache_options, read_docker_package,
 )
 
 AUDITCTL_OUTPUT = """-w /usr/sbin/dockerd -p rwxa -k docker
@@ -48,11 +53,11 @@ def test_read_audit_rules_prefers_auditctl(monkeypatch):
 def test_read_audit_rules_falls_back_to_files(tmp_path, monkeypatch):
     rule_file = tmp_path / "docker.rules"
     rule_file.write_text("-w /etc/docker -k docker\n")
-    monkeypatch.setattr(host_facts, "AUDIT_RULE_FILES", (str(tmp_path / "*.rules"),))
+    monkeypatch.setattr(audit_rules, "AUDIT_RULE_FILES", (str(tmp_path / "*.rules"),))
     rules = read_audit_rules(which=lambda name: None)
     assert "not verified as loaded: auditctl not installed" in rules.source
     assert [w.path for w in rules.watches] == ["/etc/docker"]
-    monkeypatch.setattr(host_facts, "AUDIT_RULE_FILES", (str(tmp_path / "none/*.rules"),))
+    monkeypatch.setattr(audit_rules, "AUDIT_RULE_FILES", (str(tmp_path / "none/*.rules"),))
     assert read_audit_rules(which=lambda name: None).error.startswith("no audit rules")
 
 

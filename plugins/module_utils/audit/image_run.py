@@ -35,10 +35,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, check_level, check_report_and_waivers
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.state import AuditOptions, AuditState, ImageView
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import PROBLEM_STATUSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, AuditState, ImageView
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     api_error_class, connect, connection_from, guarded, not_found_class,

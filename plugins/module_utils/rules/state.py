@@ -15,8 +15,8 @@ from __future__ import annotations
 import collections
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_facts
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.rule import DEFAULT_CIS_VERSION, registered_rule
+from ansible_collections.bulwark.hardening.plugins.module_utils.system import host_facts
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION, registered_rule
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import sockets
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import DEFAULT_DOCKER_HOST
@@ -57,7 +57,7 @@ class AuditOptions(object):
 class HostFacts(object):
     """Section 1 and 3 facts about the machine dockerd runs on.
 
-    audit_rules: host_facts.AuditRules; docker_group_name: the group of the
+    audit_rules: system.audit_rules.AuditRules; docker_group_name: the group of the
     Docker socket (dockerd.sockets decides: -G/--group or daemon.json `group`
     for a socket dockerd makes, docker.socket's SocketGroup for one systemd
     passes with -H fd://); docker_group_members: that group's member names, or
@@ -66,7 +66,7 @@ class HostFacts(object):
     socket_unit: dockerd.systemd_unit.SocketUnit of docker.socket and its
     drop-ins, or None when there is none; mountpoints: {mount point: device} or
     None; binaries / units: {name: path or None}; content_trust: where
-    DOCKER_CONTENT_TRUST=1 is set; docker_package: host_facts.PackageStatus of
+    DOCKER_CONTENT_TRUST=1 is set; docker_package: system.packages.PackageStatus of
     the package that installed the running dockerd, or None when not gathered; in_container: the container
     manager the audited machine runs under (host_facts.container_manager: docker, podman, lxc ...), or None on a
     VM or real host and when not gathered.
@@ -254,7 +254,7 @@ class AuditState(object):
     info names (SecurityOptions profile=<path>), or None (built-in, unconfined
     or not gathered).
 
-    operations (CIS 6) and swarm (CIS 7): audit.gather_operations.OperationsFacts
+    operations (CIS 6) and swarm (CIS 7): rules.operations_state.OperationsFacts
     and SwarmFacts, or None when their scope was not gathered.
 
     default_bridge: `docker network inspect bridge` (None when not gathered or

@@ -19,7 +19,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, connection_from
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import FORMAT
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.run import run_image_audit, select_images
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run import run_image_audit, select_images
 
 from rule_fixtures import load
 from save_tars import entry, save_of

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import collections
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.status import FAIL, INFO, PASS, SKIPPED, WARN
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, INFO, PASS, SKIPPED, WARN
 
 SEVERITIES = ("low", "medium", "high", "critical")
 

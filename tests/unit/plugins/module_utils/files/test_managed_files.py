@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Unit tests for common.managed_files (and textfiles.write_atomic, which writes its files): real files under tmp_path."""
+"""Unit tests for files.managed_files (and textfiles.write_atomic, which writes its files): real files under tmp_path."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import stat
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.common import managed_files, textfiles
+from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
+from ansible_collections.bulwark.hardening.plugins.module_utils.files import managed_files
 
 # The user running the tests owns what they create: entries name them, so the tests need no root.
 OWNER = pwd.getpwuid(os.getuid()).pw_name
