@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.bulwark.hardening.plugins.action.compliance_report import checked_arguments, plain
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import masked_action
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import model, text
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import checked_arguments, plain
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model, text
 
 ARGUMENT_SPEC = dict(
     label=dict(type="str", default="audit"),

@@ -5,7 +5,7 @@
 
 Runs on the controller only (never connects to a host): reads each play
 host's registered audit results from hostvars (or takes them as O(results)),
-builds the report (plugins/module_utils/report) and, with O(dest), writes the
+builds the report (plugins/plugin_utils/report) and, with O(dest), writes the
 run's JSON, JUnit XML and HTML files and one text summary per host. The
 documentation lives in plugins/modules/compliance_report.py.
 
@@ -24,11 +24,11 @@ import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import masked_action
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model, text
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import checked_arguments, plain
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, model, text
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path"),
@@ -41,21 +41,6 @@ ARGUMENT_SPEC = dict(
     host_summaries=dict(type="bool", default=True),
     mode=dict(type="raw"),
 )
-
-
-def plain(value):
-    """Registered results as plain JSON data (no lazy or tagged containers)."""
-    if isinstance(value, Mapping):
-        return dict((str(key), plain(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return str(value)
 
 
 def collection_version():
@@ -90,19 +75,6 @@ def host_summary_lines(label, host, results):
     except (KeyError, TypeError, ValueError, AttributeError):
         lines = ["== %s: the result could not be read" % heading]
     return [escape_unprintable(line) for line in lines]
-
-
-def checked_arguments(plugin, spec, task_args):
-    """The task's arguments validated against spec, with a label that can name a run (every report action
-    takes one); AnsibleActionFail naming the plugin otherwise."""
-    validation = ArgumentSpecValidator(spec).validate(task_args)
-    if validation.error_messages:
-        raise AnsibleActionFail("%s: %s" % (plugin, "; ".join(validation.error_messages)))
-    args = validation.validated_parameters
-    problem = model.label_problem(args["label"])
-    if problem:
-        raise AnsibleActionFail("%s: %s" % (plugin, problem))
-    return args
 
 
 class ActionModule(ActionBase):

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import model, text
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import severity_rank
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model, text
 
 SOURCES = model.SOURCES
 
@@ -92,8 +93,7 @@ def remediation_summary_lines(result, check_mode=False):
     return lines
 
 
-# Severities in rising order; a threshold of none fails nothing (report.model states them).
-SEVERITY_ORDER = model.SEVERITY_ORDER
+# A severity or none, which fails nothing (report.model derives them from rules.status).
 THRESHOLDS = model.THRESHOLDS
 
 
@@ -109,12 +109,12 @@ def failing_at_or_above(results, threshold="high"):
         return model.blocking(model.host_entry("host", _as_results(results)), threshold)
     if threshold == "none":
         return []
-    lowest = SEVERITY_ORDER.index(threshold)
+    lowest = severity_rank(threshold)
     found = []
     for result in results if isinstance(results, list) else [results]:
         for finding in (result or {}).get("findings") or []:
             severity = finding.get("severity")
-            if finding.get("status") == "fail" and severity in SEVERITY_ORDER and SEVERITY_ORDER.index(severity) >= lowest:
+            if finding.get("status") == "fail" and severity_rank(severity) >= lowest:
                 found.append("%s %s (%s)" % (finding["rule"], finding["target"], severity))
     return found
 

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import Policy, PolicyError
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import REMEDIES
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run import (
     RemediationError, container_rule_ids, wanted_rules,
 )
@@ -30,6 +32,17 @@ def remediation_input_problems(policy, overrides=None, exemptions=None, rules=No
     return problems
 
 
+def remedy_rules(fix_class):
+    """The rule ids container_remediate fixes in this fix class (live or recreate), in catalog order.
+
+    The containers role takes its rule lists from here, so the remedies (remediate/remedies.py, each
+    classed by the catalog) are the one statement of which rule is fixed how.
+    """
+    if fix_class not in ("live", "recreate"):
+        raise ValueError("remedy_rules: expected live or recreate, got %r" % (fix_class,))
+    return [rule.id for rule in catalog.all_rules() if rule.id in REMEDIES and REMEDIES[rule.id].fix == fix_class]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"remediation_input_problems": remediation_input_problems}
+        return {"remediation_input_problems": remediation_input_problems, "remedy_rules": remedy_rules}

@@ -26,10 +26,6 @@ description:
 author:
   - bulwark.hardening contributors (@bulwark)
 options:
-  label:
-    description: What this run is, e.g. C(after hardening); the heading is C(<label> of <host>).
-    type: str
-    default: audit
   fail_severity:
     description:
       - Fail the host when a failing finding is at or above this severity; V(none) fails nothing.
@@ -41,14 +37,6 @@ options:
       - The host's results, a dict with the keys C(container_audit) and C(image_audit) (each a registered result, the
         image audit's may be absent or skipped), instead of reading O(audit_var) and O(image_audit_var).
     type: dict
-  audit_var:
-    description: Name of the variable the host registered M(bulwark.hardening.container_audit)'s result in.
-    type: str
-    default: bulwark_audit
-  image_audit_var:
-    description: Name of the variable the host registered M(bulwark.hardening.image_audit)'s result in (may be skipped).
-    type: str
-    default: bulwark_image_audit
 attributes:
   check_mode:
     support: full
@@ -60,6 +48,8 @@ attributes:
     platforms: posix
     support: full
     description: Runs on the controller.
+extends_documentation_fragment:
+  - bulwark.hardening.audit_options.results
 seealso:
   - module: bulwark.hardening.container_audit
   - module: bulwark.hardening.image_audit

@@ -48,13 +48,6 @@ options:
         writable by group or others (one with the sticky bit, as C(/tmp), may be). An existing directory is given the
         directory mode of O(mode); files others left in it are not read. Checked before anything is written.
     type: path
-  label:
-    description:
-      - What this run is, e.g. C(weekly) or C(after hardening); part of the file names and shown in the reports.
-      - At most 100 characters with at least one letter or digit, and no control character, slash or backslash;
-        checked before anything is written.
-    type: str
-    default: audit
   mode:
     description:
       - Mode of the report files, as an octal string (V("0640")). The owner must read and write; execute and special
@@ -73,14 +66,6 @@ options:
       - "The results per host - a dict of host names to dicts with the keys C(container_audit) and C(image_audit), each a
         registered result - instead of reading O(audit_var) and O(image_audit_var) from C(hostvars)."
     type: dict
-  audit_var:
-    description: Name of the variable each host registered M(bulwark.hardening.container_audit)'s result in.
-    type: str
-    default: bulwark_audit
-  image_audit_var:
-    description: Name of the variable each host registered M(bulwark.hardening.image_audit)'s result in (may be skipped).
-    type: str
-    default: bulwark_image_audit
   history:
     description: Number of runs, this one included, the HTML trend shows.
     type: int
@@ -101,6 +86,8 @@ attributes:
     platforms: posix
     support: full
     description: Runs on the controller.
+extends_documentation_fragment:
+  - bulwark.hardening.audit_options.results
 seealso:
   - module: bulwark.hardening.container_audit
   - module: bulwark.hardening.image_audit

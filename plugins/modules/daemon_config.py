@@ -227,6 +227,7 @@ import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
+from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_data
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import (
     cli_conflicts, describe_conflicts, dockerd_lacks_validate, parse_execstart,
@@ -253,12 +254,9 @@ def fail(module, msg, **details):
 
 
 def read_text(module, path):
-    """The file's text, or None when it does not exist."""
+    """The file's text as it is on disk (line ends kept), or None when it does not exist; fails when unreadable."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except FileNotFoundError:
-        return None
+        return textfiles.read_text(path, newline="")
     except (OSError, UnicodeDecodeError) as error:
         fail(module, "cannot read %s: %s" % (path, to_native(error)))
 

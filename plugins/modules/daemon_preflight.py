@@ -281,7 +281,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule impor
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import brownfield, host_state, preflight
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.options import config_to_merge_into
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     HAS_DOCKER, EngineError, connect, connection_from, guarded, needs_sdk, not_found_class,
@@ -373,7 +373,7 @@ def masked_command_line_problems(module, result):
 def named_in(left_open, cis_version):
     """left_open with each rule named by its id in CIS version cis_version (the preflight names the canonical, v1.6,
     id), as the audit names it."""
-    return [dict(entry, rule=rulebook.get(entry["rule"]).id_in(cis_version)) for entry in left_open]
+    return [dict(entry, rule=catalog.get(entry["rule"]).id_in(cis_version)) for entry in left_open]
 
 
 @masked_main

@@ -130,65 +130,6 @@ options:
         entries and chunks of the stream.
     type: int
     default: 600
-  trusted_registries:
-    description:
-      - Registries (or registry/path prefixes) that images may come from, for rule BW-006, for example
-        C(registry.example.com) or C(docker.io/library). Docker Hub is C(docker.io).
-      - Origin is decided from RepoDigests only, never from a tag. Empty skips BW-006.
-    type: list
-    elements: str
-    default: []
-  waivers:
-    description:
-      - Accepted findings, as in M(bulwark.hardening.container_audit). A C(fail) or C(warn) finding of
-        O(waivers[].rule) whose target (an image name, its first tag or its short id) matches
-        O(waivers[].target) is reported as C(waived); after O(waivers[].expires) it fails again.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      rule:
-        description:
-          - Rule id in the numbering of O(cis_version), for example C(4.6) or C(BW-005). Unknown ids fail the
-            audit before anything is gathered.
-          - Quote it in YAML - unquoted, C(4.10) is the number 4.1.
-        type: str
-        required: true
-      target:
-        description: Shell-style glob over finding targets (image names).
-        type: str
-        default: "*"
-      reason:
-        description: Why the finding is accepted; shown in the evidence.
-        type: str
-        required: true
-      expires:
-        description: Last day the waiver applies, as C(YYYY-MM-DD).
-        type: str
-  report:
-    description:
-      - Which findings RV(findings) lists. V(problems) lists those with status C(fail), C(warn) or
-        C(waived); V(all) lists every finding. The summary counts every finding either way.
-    type: str
-    choices: [problems, all]
-    default: problems
-  level:
-    description:
-      - The CIS profile to audit against, as in M(bulwark.hardening.container_audit) - V(1) the Level 1 rules,
-        V(2) every rule. Rules above the level are neither evaluated nor reported - under V(1) setuid and
-        setgid files (4.8), digest pinning (BW-005) and registry origin (BW-006) are left out.
-      - O(waivers) naming a rule outside the profile stay valid and waive nothing.
-    type: int
-    choices: [1, 2]
-    default: 2
-  cis_version:
-    description:
-      - The CIS Docker Benchmark version whose ids RV(findings), RV(summary) and O(waivers) use, as in
-        M(bulwark.hardening.container_audit) - V(1.8) or V(1.6). The image rules (section 4, BW) have the same
-        ids in both.
-    type: str
-    choices: ["1.6", "1.8"]
-    default: "1.8"
 attributes:
   check_mode:
     support: full
@@ -202,6 +143,7 @@ attributes:
     description: The cache lives on the host the module runs on.
 extends_documentation_fragment:
   - bulwark.hardening.docker_connection
+  - bulwark.hardening.audit_options
 seealso:
   - module: bulwark.hardening.container_audit
 """

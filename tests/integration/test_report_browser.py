@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from report_fixtures import HOSTILE, two_hosts
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, model
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, model
 
 pytestmark = pytest.mark.integration
 

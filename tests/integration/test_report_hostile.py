@@ -19,7 +19,7 @@ import pytest
 
 from adhoc import run_playbook
 from report_fixtures import two_hosts
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import model
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model
 
 pytestmark = pytest.mark.integration
 

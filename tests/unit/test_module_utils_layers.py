@@ -1,6 +1,8 @@
 """module_utils imports go one way (plugins/module_utils/README.md): every import of every file is read
 with ast, and an import of a higher layer, of a sibling package on the same layer, or one that closes a
-cycle fails, naming the file and the import."""
+cycle fails, naming the file and the import. Above them, plugins/plugin_utils is controller side: module_utils
+never imports it (a module runs on the target), and action and filter plugins share code through it, never
+by importing one another."""
 
 import ast
 import os
@@ -11,6 +13,11 @@ import pytest
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_UTILS = os.path.join(TOP, "plugins", "module_utils")
 PREFIX = "ansible_collections.bulwark.hardening.plugins.module_utils."
+PLUGINS_PREFIX = "ansible_collections.bulwark.hardening.plugins."
+PRIVATE = "# Private to the bulwark.hardening collection:"
+# What each kind of plugin code may import of this collection's plugins/ (module_utils: its own layers, above).
+MAY_IMPORT = {"module_utils": {"module_utils"}, "plugin_utils": {"module_utils", "plugin_utils"},
+              "action": {"module_utils", "plugin_utils"}, "filter": {"module_utils", "plugin_utils"}}
 LAYER_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*([a-z_, ]+?)\s*\|\s*$")
 
 
@@ -134,6 +141,46 @@ def test_no_import_cycle(graph):
     assert cycles(graph) == []
 
 
+def plugin_kinds_imported(source):
+    """The plugins/ directories (module_utils, plugin_utils, action, ...) of this collection a file's source imports."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return set(name[len(PLUGINS_PREFIX):].split(".")[0] for name in names if name.startswith(PLUGINS_PREFIX))
+
+
+def test_controller_code_sits_above_module_utils_and_plugins_import_no_plugin():
+    wrong = []
+    for kind, allowed in sorted(MAY_IMPORT.items()):
+        for directory, _subdirectories, files in os.walk(os.path.join(TOP, "plugins", kind)):
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    path = os.path.join(directory, name)
+                    with open(path, encoding="utf-8") as handle:
+                        imported = plugin_kinds_imported(handle.read())
+                    wrong.extend("%s imports plugins/%s" % (os.path.relpath(path, TOP), other) for other in sorted(imported - allowed))
+    assert wrong == []
+
+
+def test_every_shared_file_says_it_is_private():
+    """module_utils and plugin_utils are this collection's own (as community.docker's): the line after the licence
+    says so. Empty package markers carry no header at all."""
+    unmarked = []
+    for kind in ("module_utils", "plugin_utils"):
+        for directory, _subdirectories, files in os.walk(os.path.join(TOP, "plugins", kind)):
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                if name.endswith(".py") and os.path.getsize(path):
+                    with open(path, encoding="utf-8") as handle:
+                        head = handle.read().splitlines()[:4]
+                    if len(head) < 4 or not head[2].startswith("# GNU General Public License") or not head[3].startswith(PRIVATE):
+                        unmarked.append(os.path.relpath(path, TOP))
+    assert unmarked == []
+
+
 # The checker itself, on made-up graphs: it must be able to fail.
 
 def test_an_upward_and_a_sideways_import_are_named():
@@ -155,6 +202,13 @@ def test_a_name_imported_from_a_package_counts_as_its_module():
               "from ansible_collections.bulwark.hardening.plugins.module_utils.alpha.rule import passed\n"
               "from ansible_collections.bulwark.hardening.plugins.module_utils.alpha import CONSTANT\n")
     assert imported_modules(source, modules) == {"alpha.facts", "alpha.rule", "alpha"}
+
+
+def test_an_import_of_another_plugin_is_seen():
+    source = ("from ansible_collections.bulwark.hardening.plugins.action.compliance_report import plain\n"
+              "import ansible_collections.bulwark.hardening.plugins.plugin_utils.report.model\n"
+              "from ansible.plugins.action import ActionBase\n")
+    assert plugin_kinds_imported(source) == {"action", "plugin_utils"}
 
 
 def test_the_readme_table_is_read():

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import KIND_CONTAINER
-from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import MANUAL, REMEDIES
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import MANUAL, REMEDIES, remedy
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.modules import container_remediate
 
@@ -33,8 +34,11 @@ def test_remedies_and_manual_reasons_only_name_fixable_container_rules():
     assert sorted((set(REMEDIES) | set(MANUAL)) - set(FIXABLE)) == []
 
 
-def test_a_remedy_fixes_its_rule_the_way_the_catalog_says():
-    assert [(rule_id, remedy.fix) for rule_id, remedy in REMEDIES.items() if FIXABLE[rule_id].fix != remedy.fix] == []
+def test_a_remedy_takes_its_fix_class_from_the_catalog_and_refuses_a_rule_it_cannot_fix():
+    # 5.11 is a live fix in the catalog alone; 2.2 (a daemon setting) is no container's to fix.
+    assert REMEDIES["5.11"].fix == "live" and REMEDIES["5.13"].fix == "recreate"
+    with pytest.raises(ValueError, match="2.2 is a daemon fix in the catalog"):
+        remedy("2.2", "nothing")
 
 
 def test_the_documentation_lists_each_rule_under_its_class():

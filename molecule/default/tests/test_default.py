@@ -11,18 +11,11 @@ import json
 
 from audit_proof import audit_target
 from conftest import docker_json
-
-
-def test_daemon_runs_under_systemd(host):
-    assert host.service("docker").is_running
-
-
-def test_live_restore_is_enabled(docker_info):
-    assert docker_info["LiveRestoreEnabled"] is True
-
-
-def test_logging_driver_is_local(docker_info):
-    assert docker_info["LoggingDriver"] == "local"
+from daemon_checks import (  # noqa: F401  pylint: disable=unused-import
+    test_dockerd_runs_under_systemd,
+    test_live_restore_is_enabled,
+    test_logging_driver_is_local,
+)
 
 
 def test_user_namespaces_are_left_as_they_were_on_a_host_that_runs_containers(host, docker_info):

@@ -21,6 +21,11 @@ from audit_proof import (  # noqa: E402,F401  pylint: disable=unused-import
     test_rules_left_open_say_why_in_the_report,
     test_the_containers_role_claims_rules_of_the_workload,
 )
+from daemon_checks import (  # noqa: E402,F401  pylint: disable=unused-import
+    test_dockerd_runs_under_systemd,
+    test_live_restore_is_enabled,
+    test_logging_driver_is_local,
+)
 from remediation_checks import (  # noqa: E402,F401  pylint: disable=unused-import
     test_live_fixes_are_in_place,
     test_recreate_fixes_are_in_place,
@@ -47,18 +52,6 @@ probe_container = instance_fixtures.probe_container
 def test_is_a_virtual_machine_not_a_container(host):
     assert host.run("systemd-detect-virt --container").rc != 0
     assert host.check_output("systemd-detect-virt") in ("qemu", "kvm")
-
-
-def test_dockerd_runs_under_systemd(host):
-    assert host.service("docker").is_running
-
-
-def test_live_restore_is_enabled(docker_info):
-    assert docker_info["LiveRestoreEnabled"] is True
-
-
-def test_logging_driver_is_local(docker_info):
-    assert docker_info["LoggingDriver"] == "local"
 
 
 def test_user_namespaces_are_remapped(docker_info):

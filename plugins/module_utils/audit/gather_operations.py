@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """How the facts of CIS sections 6 (security operations) and 7 (swarm) are gathered (rules/operations_state.py
 holds them, and the parsers they need).
 

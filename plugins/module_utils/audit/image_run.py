@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """One image audit: every selected local image, gathered once, every image rule evaluated in memory.
 
 API calls, for I selected images of which M have no cached layer scan:
@@ -48,7 +49,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR, ScanCache
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.save import scan_image
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import ScanLimits
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 # inspect/history requests in flight at once (as gather's INSPECT_WORKERS).
 INSPECT_WORKERS = 4
@@ -209,7 +210,7 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         # The list has every local image, whatever was selected: scans of images that are gone are dropped.
         cache.prune([summary["Id"] for summary in summaries])
     state = AuditState(options=options, images=dict((view.id, view) for view in views))
-    findings = apply_waivers(evaluate_images(rulebook.in_profile(rulebook.all_rules(), level, cis_version), state), parsed_waivers)
+    findings = apply_waivers(evaluate_images(catalog.in_profile(catalog.all_rules(), level, cis_version), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
     summary = summarize(findings, cis_version)
     summary["listed"] = len(listed)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Why a rule can still fail after the roles ran with their defaults, from how the rule is fixed.
 
 A failing finding says why it is still open (findings.Finding.left_open), asking in order: the evaluation (a

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """One audit run: gather once, evaluate every rule in memory, apply waivers, summarize.
 
 The container_audit module is a thin wrapper around run_audit(); the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, summarize
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION, SECTIONS, check_cis_version
@@ -48,7 +49,7 @@ def _check_labels(label_filter):
 def check_level(level):
     """AuditError unless level is a CIS profile level, 1 or 2 (both audits take it)."""
     try:
-        rulebook.check_level(level)
+        catalog.check_level(level)
     except ValueError as error:
         raise AuditError(str(error))
 
@@ -72,7 +73,7 @@ def check_report_and_waivers(report, waivers, cis_version=DEFAULT_CIS_VERSION):
         raise AuditError("report must be one of %s, not %r" % (", ".join(REPORT_CHOICES), report))
     check_version(cis_version)
     try:
-        return parse_waivers(waivers, rulebook.ids_in(cis_version))
+        return parse_waivers(waivers, catalog.ids_in(cis_version))
     except ValueError as error:
         raise AuditError("%s (ids of CIS Docker Benchmark v%s, the audit's cis_version)" % (error, cis_version))
 
@@ -104,7 +105,7 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
                                       image_history=image_history, drift_checks=drift_checks)
     client = client or connect(connection)
     state = gathering.gather(client, request, options)
-    findings = apply_waivers(evaluate(rulebook.rules_for(scopes, level, cis_version), state), parsed_waivers)
+    findings = apply_waivers(evaluate(catalog.rules_for(scopes, level, cis_version), state), parsed_waivers)
     listed = [finding for finding in findings if report == "all" or finding.status in PROBLEM_STATUSES]
     summary = summarize(findings, cis_version)
     summary["listed"] = len(listed)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Waivers: accepted findings, with a reason and an optional expiry date.
 
 A waiver names a rule id and a target glob. A fail or warn finding it
@@ -20,6 +21,7 @@ import datetime
 import difflib
 import fnmatch
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.dates import parse_day
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, WAIVABLE_STATUSES, WAIVED
 
 
@@ -44,23 +46,17 @@ class Waiver(object):
         self.canonical = rule
         self.target = target or "*"
         self.reason = reason or "no reason given"
-        self.expires = parse_date(expires) if expires else None
+        try:
+            # YAML may already have made the date a datetime.date; common.dates reads both.
+            self.expires = parse_day(expires) if expires else None
+        except ValueError:
+            raise WaiverError("waiver expiry %r is not a YYYY-MM-DD date" % (expires,))
 
     def matches(self, finding):
         return finding.rule.id == self.canonical and fnmatch.fnmatchcase(finding.target, self.target)
 
     def expired(self, today):
         return self.expires is not None and self.expires < today
-
-
-def parse_date(value):
-    """A date from YYYY-MM-DD text (YAML may already have made it a date)."""
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.datetime.strptime(str(value), "%Y-%m-%d").date()
-    except ValueError:
-        raise WaiverError("waiver expiry %r is not a YYYY-MM-DD date" % (value,))
 
 
 def parse_waivers(entries, known_rules):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The one masking layer: everything a module or action plugin of this collection prints passes through it.
 
 Every module builds a MaskedModule instead of an AnsibleModule and decorates its main() with

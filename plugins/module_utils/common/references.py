@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Image references and registry names: Docker Hub's aliases, stated once.
 
 Docker Hub answers to several host names, and the Engine writes none of them
@@ -30,10 +31,13 @@ def _has_registry(first):
     return "." in first or ":" in first or first == "localhost"
 
 
-def split_repository(reference):
-    """(registry, repository path) of an image reference, Docker Hub's defaults applied: 'nginx:1' ->
-    ('docker.io', 'library/nginx'); tag and digest dropped."""
-    name = reference.split("@", 1)[0]
+def parse_reference(reference):
+    """(registry, repository path, tag, digest) of an image reference: the one parser every reader goes through.
+
+    The registry is written canonically and Docker Hub's defaults are applied: 'index.docker.io/nginx:1' ->
+    ('docker.io', 'library/nginx', '1', None). tag and digest are None when the reference has none.
+    """
+    name, at, digest = reference.partition("@")
     first, separator, rest = name.partition("/")
     if separator and _has_registry(first):
         registry, path = canonical_registry(first), rest
@@ -41,8 +45,16 @@ def split_repository(reference):
         registry, path = DOCKER_HUB, name
     if registry == DOCKER_HUB and "/" not in path:
         path = OFFICIAL_NAMESPACE + "/" + path
+    tag = None
     if ":" in path.rsplit("/", 1)[-1]:
-        path = path.rsplit(":", 1)[0]
+        path, tag = path.rsplit(":", 1)
+    return registry, path, tag, digest if at else None
+
+
+def split_repository(reference):
+    """(registry, repository path) of an image reference, Docker Hub's defaults applied: 'nginx:1' ->
+    ('docker.io', 'library/nginx'); tag and digest dropped."""
+    registry, path, _tag, _digest = parse_reference(reference)
     return registry, path
 
 
@@ -55,12 +67,12 @@ def canonical_prefix(entry):
 
 def familiar_reference(reference):
     """A reference as RepoTags and RepoDigests spell it: 'docker.io/library/nginx' -> 'nginx:latest'."""
-    first, separator, rest = reference.partition("/")
-    on_hub = not (separator and _has_registry(first))
-    if separator and first.lower() in DOCKER_HUB_NAMES:
-        reference, on_hub = rest, True
-    if on_hub and reference.startswith(OFFICIAL_NAMESPACE + "/") and reference.count("/") == 1:
-        reference = reference[len(OFFICIAL_NAMESPACE) + 1:]
-    if "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
-        reference += ":latest"
-    return reference
+    registry, path, tag, digest = parse_reference(reference)
+    if registry != DOCKER_HUB:
+        path = registry + "/" + path
+    elif path.startswith(OFFICIAL_NAMESPACE + "/") and path.count("/") == 1:
+        # The Engine drops Docker Hub's name, and official images' namespace with it.
+        path = path[len(OFFICIAL_NAMESPACE) + 1:]
+    if tag is None and digest is None:
+        tag = "latest"
+    return path + ("" if tag is None else ":" + tag) + ("" if digest is None else "@" + digest)

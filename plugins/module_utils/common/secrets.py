@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The one secret recogniser: what is a secret, why, and the text with every secret masked.
 
 The audit rules (BW-001, BW-002, BW-003, BW-011, 4.10, the layer scan) ask it whether a name=value is a

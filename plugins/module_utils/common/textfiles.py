@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Whole files a role owns: planned first, written atomically, shown as a diff.
 
 A FileChange says what a file holds now and what it should hold (None:
@@ -43,12 +44,22 @@ class FileChange(object):
         return ("create %s" if self.before is None else "rewrite %s") % self.path
 
 
-def read_text(path):
-    """The file's text, or None when it does not exist."""
+def read_text(path, none_on=(FileNotFoundError,), errors="strict", newline=None):
+    """A UTF-8 file's text; None when reading it fails with one of the none_on exceptions. The one text reader.
+
+    Each caller says what a failure means to it:
+    - none_on: (FileNotFoundError,) (the default) when an absent file is a state like any other and any other
+      failure is an error; (OSError,) when an unreadable file is only an unknown fact (host facts); () when the
+      caller reports every failure itself (sshd's key files, with the reason).
+    - errors: "strict" raises UnicodeDecodeError on bytes that are not UTF-8 (a file about to be rewritten);
+      "replace" reads them as U+FFFD (text that is only parsed or shown).
+    - newline: as open()'s; None reads every line end as "\\n", "" keeps them as they are (a file compared or
+      diffed byte for byte).
+    """
     try:
-        with open(path, "r", encoding="utf-8") as handle:
+        with open(path, "r", encoding="utf-8", errors=errors, newline=newline) as handle:
             return handle.read()
-    except FileNotFoundError:
+    except none_on:
         return None
 
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Read what the daemon's configuration change depends on, from the host dockerd runs on.
 
 The readers are one-liners over /proc, /etc and `systemctl show`; every

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """What dockerd listens on, and who owns each socket file: one answer for the audit and the roles.
 
 dockerd's -H/hosts entries (none: unix:///var/run/docker.sock):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """docker.service as systemd reads it: its ExecStart, its environment, and a drop-in that replaces it;
 docker.socket as systemd reads it: its listeners and the owner and mode of its socket files.
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Prove that the daemon can still start containers: a throwaway container from a throwaway image.
 
 A daemon can start and still refuse every container: default ulimits above

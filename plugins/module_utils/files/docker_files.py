@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The Docker daemon's files of CIS section 3: where each is on this host, who owns it, its maximum mode.
 
 One definition for both sides: the audit's section 3 rules (rules/cis3_files.py)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Ownership and permission policy for files, as plain functions over plain data.
 
 The file_policy module is a thin wrapper around this library. Nothing here
@@ -58,8 +59,12 @@ O_PATH = getattr(os, "O_PATH", 0)
 PATH_ONLY_ERRORS = frozenset([errno.ENXIO, errno.EACCES])
 
 
-class PolicyError(Exception):
-    """A policy cannot be applied as written (bad mode, unknown user, missing file)."""
+class PolicyError(ValueError):
+    """A policy cannot be applied as written or is not usable; the message names what and why.
+
+    The one error of every policy: a file policy (bad mode, unknown user, missing file) and the remediation
+    policy (remediate/policy.py: a value, override or exemption). A ValueError, as bad input is.
+    """
 
 
 def parse_mode(value):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS 1.1.3-1.1.18: auditd watches every file and directory of the Docker stack.
 
 The paths are the ones the audit's section 1 rules check (AUDITED_PATHS in

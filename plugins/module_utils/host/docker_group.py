@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS 1.1.2: only trusted users in the group that reaches the Docker socket.
 
 Membership is root on the host (`docker run -v /:/host`). The group is the

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """nodev, nosuid, noexec on /tmp and /dev/shm; CIS 1.1.1 (Docker's data on its own partition) reported.
 
 Options are only added to a path that is already its own mount: turning a

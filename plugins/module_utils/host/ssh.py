@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """sshd: a drop-in under /etc/ssh/sshd_config.d, after proof that the connecting user keeps access.
 
 sshd takes the first value it reads for most keywords, and Debian's
@@ -220,7 +221,7 @@ UNKNOWN_CLIENT = ("the client address of this SSH session is unknown (no SSH_CON
 def this_machine(client_address=None):
     """The real machine; the session is the one the operator states, else the one the module runs in."""
     session = ssh_session.stated(client_address) if client_address else ssh_session.current()
-    return Machine(session, ssh_access.account_of, ssh_keys.read_text, os.stat)
+    return Machine(session, ssh_access.account_of, ssh_keys.read_key_file, os.stat)
 
 
 def access_problems(account, session, now, after, machine):

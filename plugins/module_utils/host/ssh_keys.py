@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Which of a user's authorized keys sshd would accept under one effective configuration.
 
 The configuration is `sshd -T -C ...` output (parsed): AuthorizedKeysFile
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import calendar
 import collections
+import functools
 import os
 import re
 import stat as stat_module
 import time
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh_patterns
 
 # key_type and blob identify a key (the same key in two files is one key); where: "path line N".
@@ -223,12 +226,11 @@ def scan_file(path, account, client_address, effective, now, read, stat):
     return usable, refused
 
 
-def read_text(path):
-    with open(path, "rb") as handle:
-        return handle.read().decode("utf-8", "replace")
+# A key file as sshd reads it: every failure to read it raises (scan_file names the reason), stray bytes are replaced.
+read_key_file = functools.partial(textfiles.read_text, none_on=(), errors="replace", newline="")
 
 
-def scan(account, client_address, effective, now=None, read=read_text, stat=os.stat):
+def scan(account, client_address, effective, now=None, read=read_key_file, stat=os.stat):
     """KeyScan of the account's keys under an effective configuration (sshd -T -C output, parsed)."""
     if effective_value(effective, "pubkeyauthentication", default="yes").lower() != "yes":
         return KeyScan({}, ["PubkeyAuthentication no"])

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """sshd's patterns, as sshd_config(5) and authorized_keys' from= define them.
 
 A pattern has `*` (any run of characters) and `?` (one character) and

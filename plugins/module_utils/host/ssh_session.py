@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The SSH session the module runs in, as sshd sees it: the client's address and port, its own.
 
 sshd puts them in SSH_CONNECTION ("client port server port"; SSH_CLIENT has

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Kernel and network settings: one file under /etc/sysctl.d, applied live in one step.
 
 Generic hardening guides turn forwarding and user namespaces off; on a

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Read an image as `docker save` streams it: every layer, nothing created, nothing written.
 
 GET /images/{id}/get is a read: the Engine answers with a tar of the

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """What the layer scan looks for in an image's files, and what it keeps: the result type, the caps, the stream.
 
 images.save reads an image as `docker save` streams it (every layer tar

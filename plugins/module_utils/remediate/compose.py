@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Compose projects: the fixes container_remediate applied, as a docker-compose.override.yml that keeps them.
 
 Compose recreates a service from its files whenever its configuration changes (and on `docker compose

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Containers that depend on another one, which a replacement of that one would cut off.
 
 A container joined with `--network container:X` (or `--ipc`, `--pid`) lives in X's namespace: when X is

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The journal of replacements in progress: what an interrupted run leaves, recorded so the next run can finish or undo it.
 
 The Engine cannot add a label to an existing container, so the facts a recovery needs (the original

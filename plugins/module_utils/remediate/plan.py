@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Plan the fixes of one container: which failing rules are fixed, how, and what is left why.
 
 Pure: reads inspect data, the container's failing rule ids and its policy,

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The remediation policy: what values fixes set, per container.
 
 A policy is a plain dict of the POLICY_FIELDS. The module takes defaults,
@@ -17,6 +18,8 @@ import datetime
 import fnmatch
 import re
 
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.dates import parse_day
+from ansible_collections.bulwark.hardening.plugins.module_utils.files.policy import PolicyError
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis4_images import runs_as_root
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import DEFAULT_CPU_SHARES
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import capability_names
@@ -62,8 +65,9 @@ SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 MIN_MEMORY = 6 * 1024 ** 2  # dockerd refuses a memory limit below 6 MiB
 
 
-class PolicyError(ValueError):
-    """A policy value, override or exemption is not usable; the message names it."""
+def policy_value(policy, name):
+    """A policy field's value, or its default above when the policy leaves it out (one default per field)."""
+    return policy.get(name, POLICY_FIELDS[name][1])
 
 
 def parse_size(value, where):
@@ -287,7 +291,7 @@ class Policy(object):
         expires = entry.get("expires")
         if expires is not None:
             try:
-                expires = datetime.datetime.strptime(str(expires), "%Y-%m-%d").date()
+                expires = parse_day(expires)
             except ValueError:
                 raise PolicyError("%s.expires: expected YYYY-MM-DD, got %r" % (where, expires))
         name = entry.get("name")

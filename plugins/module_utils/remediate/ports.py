@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Where a container answers: its published TCP ports and, on the host network, the ports its processes listen on.
 
 Before a replacement, the endpoints the old container answers on are probed; the replacement must

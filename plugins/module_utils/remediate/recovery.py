@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Finish or undo the replacements an interrupted run left, from its journal, before anything is planned.
 
 Each journal entry (journal.py) names the step its run had recorded when it stopped:

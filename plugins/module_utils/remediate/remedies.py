@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """How container_remediate fixes each rule it can fix: one function per rule id.
 
 A remedy reads the failing container's inspect data and its policy and
@@ -18,7 +19,9 @@ from __future__ import annotations
 import collections
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within, normal_path
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import policy_value
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import WILDCARDS, endpoint_text
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import bw009_paths
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import (
@@ -32,7 +35,9 @@ LIVE = "live"
 RECREATE = "recreate"
 MIB = 1024 ** 2
 
-Remedy = collections.namedtuple("Remedy", ["rule", "fix", "sets", "apply"])
+# fix: the rule's fix class in the catalog (live or recreate), never restated here; reads_usage: the policy key
+# whose fix needs the container's current usage (one stats call, only when that key is set), or None.
+Remedy = collections.namedtuple("Remedy", ["rule", "fix", "sets", "apply", "reads_usage"], defaults=(None,))
 # What remedies read besides inspect data and policy: the container's memory in use (bytes) and
 # process count now (None when unknown or not running), the docker_host whose socket 5.32 looks for, and
 # the TCP sockets its processes listen on ([(address, port)]; None when they could not be read, with
@@ -82,11 +87,23 @@ MANUAL = collections.OrderedDict([
 ])
 
 
-def remedy(rule_id, fix, sets):
+def remedy(rule_id, sets, reads_usage=None):
+    """Register a rule's remedy. Its fix class is the one the catalog gives the rule (rules/cis5_containers.py,
+    rules/bulwark.py); a rule the catalog does not class live or recreate has no remedy here."""
+    fix = catalog.get(rule_id).fix
+    if fix not in (LIVE, RECREATE):
+        raise ValueError("rule %s is a %s fix in the catalog: container_remediate cannot fix it" % (rule_id, fix))
+
     def register(function):
-        REMEDIES[rule_id] = Remedy(rule_id, fix, sets, function)
+        REMEDIES[rule_id] = Remedy(rule_id, fix, sets, function, reads_usage)
         return function
     return register
+
+
+def needs_usage(rule_ids, policy):
+    """Whether fixing these rules needs the container's current usage: a remedy that reads it, with its key set."""
+    keys = [REMEDIES[rule_id].reads_usage for rule_id in rule_ids if rule_id in REMEDIES]
+    return any(key is not None and policy.get(key) is not None for key in keys)
 
 
 def host_config(container):
@@ -95,12 +112,12 @@ def host_config(container):
 
 # --- live: the Engine's container update, no restart -----------------------
 
-@remedy("5.11", LIVE, "HostConfig.Memory and MemorySwap (policy memory, memory_swap)")
+@remedy("5.11", "HostConfig.Memory and MemorySwap (policy memory, memory_swap)", reads_usage="memory")
 def limit_memory(container, policy, context):
     limit = policy.get("memory")
     if limit is None:
         return Skip("no memory limit in the policy (policy.memory)")
-    headroom = policy.get("memory_headroom", 80)
+    headroom = policy_value(policy, "memory_headroom")
     usage = context.memory_usage
     if usage is not None and usage > limit * headroom // 100:
         # A limit below what the service already uses gets it OOM-killed at once: an outage nobody chose.
@@ -117,14 +134,14 @@ def limit_memory(container, policy, context):
     return Change([("HostConfig", "Memory", limit), ("HostConfig", "MemorySwap", swap)])
 
 
-@remedy("5.12", LIVE, "HostConfig.CpuShares (policy cpu_shares)")
+@remedy("5.12", "HostConfig.CpuShares (policy cpu_shares)")
 def set_cpu_shares(container, policy, context):
     if policy.get("cpu_shares") is None:
         return Skip("no CPU shares in the policy (policy.cpu_shares)")
     return Change([("HostConfig", "CpuShares", policy["cpu_shares"])])
 
 
-@remedy("5.15", LIVE, "HostConfig.RestartPolicy on-failure:<policy restart_retries>")
+@remedy("5.15", "HostConfig.RestartPolicy on-failure:<policy restart_retries>")
 def bound_restarts(container, policy, context):
     current = host_config(container).get("RestartPolicy") or {}
     if host_config(container).get("AutoRemove"):
@@ -134,11 +151,11 @@ def bound_restarts(container, policy, context):
         # always/unless-stopped service would leave it down after the next boot.
         return Skip("RestartPolicy=%s: on-failure would not start it again after a reboot; set "
                     "policy.restart_from_always to switch it anyway" % current.get("Name"))
-    bounded = {"Name": "on-failure", "MaximumRetryCount": policy.get("restart_retries", 5)}
+    bounded = {"Name": "on-failure", "MaximumRetryCount": policy_value(policy, "restart_retries")}
     return Change([("HostConfig", "RestartPolicy", bounded)])
 
 
-@remedy("5.29", LIVE, "HostConfig.PidsLimit (policy pids_limit)")
+@remedy("5.29", "HostConfig.PidsLimit (policy pids_limit)", reads_usage="pids_limit")
 def limit_pids(container, policy, context):
     limit = policy.get("pids_limit")
     if limit is None:
@@ -160,7 +177,7 @@ remedy("5.4", RECREATE, "HostConfig.CapDrop ALL, CapAdd (policy cap_add)")(_drop
 remedy("BW-008", RECREATE, "HostConfig.CapDrop ALL, CapAdd (policy cap_add)")(_drop_all_capabilities)
 
 
-@remedy("5.5", RECREATE, "HostConfig.Privileged false (Docker's masked and read-only paths back)")
+@remedy("5.5", "HostConfig.Privileged false (Docker's masked and read-only paths back)")
 def unprivileged(container, policy, context):
     # A privileged container's inspect lists no masked paths: unset, dockerd applies its defaults again.
     return Change([("HostConfig", "Privileged", False), ("HostConfig", "MaskedPaths", None),
@@ -214,19 +231,19 @@ def _cis_system_dir(cis_version):
     return lambda path: any(path == "/" if directory == "/" else is_within(path, directory) for directory in directories)
 
 
-@remedy("5.6", RECREATE, "HostConfig.Binds/Mounts: host system directories mounted read-only")
+@remedy("5.6", "HostConfig.Binds/Mounts: host system directories mounted read-only")
 def system_dirs_read_only(container, policy, context):
     return _read_only_mounts(container, _cis_system_dir(context.cis_version), "host system directory mount")
 
 
-@remedy("BW-009", RECREATE, "HostConfig.Binds/Mounts: sensitive host paths mounted read-only")
+@remedy("BW-009", "HostConfig.Binds/Mounts: sensitive host paths mounted read-only")
 def sensitive_paths_read_only(container, policy, context):
     wanted = bw009_paths(context.cis_version)
     return _read_only_mounts(container, lambda path: path.rsplit("/", 1)[-1] != "docker.sock"
                              and any(is_within(path, directory) for directory in wanted), "sensitive path mount")
 
 
-@remedy("5.10", RECREATE, "HostConfig.NetworkMode: policy network instead of host, with the ports it listens on published")
+@remedy("5.10", "HostConfig.NetworkMode: policy network instead of host, with the ports it listens on published")
 def leave_host_network(container, policy, context):
     if _joins_another(container, "NetworkMode"):
         return _joins_another(container, "NetworkMode")
@@ -282,7 +299,7 @@ remedy("5.21", RECREATE, "HostConfig.UTSMode private")(_private_namespace("UTSMo
 remedy("5.31", RECREATE, "HostConfig.UsernsMode: the daemon's remapping")(_private_namespace("UsernsMode", ""))
 
 
-@remedy("5.13", RECREATE, "HostConfig.ReadonlyRootfs true, Tmpfs for policy tmpfs paths")
+@remedy("5.13", "HostConfig.ReadonlyRootfs true, Tmpfs for policy tmpfs paths")
 def read_only_root(container, policy, context):
     config = host_config(container)
     mounted = set(_parse_bind(bind)[1] for bind in config.get("Binds") or [])
@@ -300,13 +317,13 @@ def _security_opts_without(container, unwanted):
                                                    security_opts(container)) if not unwanted(key, value)]
 
 
-@remedy("5.26", RECREATE, "HostConfig.SecurityOpt no-new-privileges:true")
+@remedy("5.26", "HostConfig.SecurityOpt no-new-privileges:true")
 def no_new_privileges(container, policy, context):
     kept = _security_opts_without(container, lambda key, value: key == "no-new-privileges")
     return Change([("HostConfig", "SecurityOpt", kept + ["no-new-privileges:true"])])
 
 
-@remedy("5.2", RECREATE, "HostConfig.SecurityOpt without apparmor=unconfined (the default profile applies)")
+@remedy("5.2", "HostConfig.SecurityOpt without apparmor=unconfined (the default profile applies)")
 def default_apparmor(container, policy, context):
     if host_config(container).get("Privileged"):
         return Skip("privileged: no AppArmor profile applies until 5.5 is fixed")
@@ -314,7 +331,7 @@ def default_apparmor(container, policy, context):
     return Change([("HostConfig", "SecurityOpt", kept or None)])
 
 
-@remedy("5.22", RECREATE, "HostConfig.SecurityOpt without a seccomp option that disables it")
+@remedy("5.22", "HostConfig.SecurityOpt without a seccomp option that disables it")
 def default_seccomp(container, policy, context):
     config = host_config(container)
     if config.get("Privileged"):
@@ -326,7 +343,7 @@ def default_seccomp(container, policy, context):
     return Change([("HostConfig", "SecurityOpt", kept or None)])
 
 
-@remedy("5.32", RECREATE, "HostConfig.Binds/Mounts without the Docker socket")
+@remedy("5.32", "HostConfig.Binds/Mounts without the Docker socket")
 def no_docker_socket(container, policy, context):
     socket = docker_socket_path(context.docker_host)
     config = host_config(container)
@@ -350,7 +367,7 @@ def no_docker_socket(container, policy, context):
     return Change(settings)
 
 
-@remedy("4.1", RECREATE, "Config.User (policy user)")
+@remedy("4.1", "Config.User (policy user)")
 def run_as_policy_user(container, policy, context):
     if not policy.get("user"):
         return Skip("no user to run it as in the policy (policy.user)")

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """One remediation run: recover, audit the targets, plan, fix, audit them again, report the difference.
 
 The container_remediate module is a thin wrapper around run_remediation().
@@ -37,8 +38,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan i
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import endpoint_text, is_local
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.recovery import recorded_ids, recover
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import Policy, PolicyError
-from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import LIVE, RECREATE, Context
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import LIVE, RECREATE, Context, needs_usage
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 # The sections with container rules: 4.1 (the container's user) is in images.
 SCOPES = ("images", "containers", "bulwark")
@@ -56,7 +57,7 @@ class RemediationError(ValueError):
 
 def container_rule_ids(level=2):
     """Ids of the container rules of the CIS Level `level` profile (2: every one)."""
-    return [rule.id for rule in rulebook.rules_for(SCOPES, level) if rule.kind == KIND_CONTAINER]
+    return [rule.id for rule in catalog.rules_for(SCOPES, level) if rule.kind == KIND_CONTAINER]
 
 
 def wanted_rules(rules, level=2):
@@ -106,7 +107,7 @@ def current_usage(client, container):
 
 def audit(client, request, options, level=2):
     state = gathering.gather(client, request, options)
-    return state, evaluate(rulebook.rules_for(SCOPES, level, options.cis_version), state)
+    return state, evaluate(catalog.rules_for(SCOPES, level, options.cis_version), state)
 
 
 def failing_by_container(findings, wanted, only=None):
@@ -120,8 +121,7 @@ def failing_by_container(findings, wanted, only=None):
 
 def _needs_usage(container, failing, policy):
     """Only the limits that could starve a running service need its usage (one stats call)."""
-    return container.running and (("5.11" in failing and policy.get("memory") is not None)
-                                  or ("5.29" in failing and policy.get("pids_limit") is not None))
+    return container.running and needs_usage(failing, policy)
 
 
 def usage_of(client, containers):

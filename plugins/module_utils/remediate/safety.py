@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Before a replacement: what it would lose, cut off or stop answering, read from the Engine and this host.
 
 Only for containers a recreate is planned for, never for the others (live fixes need none of it):

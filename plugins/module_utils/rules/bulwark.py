@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """bulwark's own rules (BW-xxx): risks the CIS benchmark does not name, or names too loosely.
 
 Same sources as section 4 and 5 (one inspect per container and per image),
@@ -154,15 +155,10 @@ def image_pinned(container, state):
     return failed("Config.Image=%s is a mutable tag" % reference)
 
 
-def split_reference(reference):
-    """(registry, repository path) of an image reference, with Docker Hub's defaults applied."""
-    return references.split_repository(reference)
-
-
 def trusted_reference(reference, allowlist):
     """True when the reference's registry and repository are in allowlist (registry[/path prefix] entries)."""
     # Entries and references go through one alias table: `index.docker.io/library` is `docker.io/library`.
-    registry, path = split_reference(reference)
+    registry, path = references.split_repository(reference)
     full = registry + "/" + path
     entries = [references.canonical_prefix(entry) for entry in allowlist if entry.strip()]
     return any(full == entry or full.startswith(entry + "/") for entry in entries)
@@ -170,8 +166,9 @@ def trusted_reference(reference, allowlist):
 
 def _same_digest_reference(reference, repo_digest):
     """True when a digest reference names the same repository and manifest digest as a RepoDigest."""
-    digest, other = reference.partition("@")[2], repo_digest.partition("@")[2]
-    return bool(digest) and digest == other and split_reference(reference) == split_reference(repo_digest)
+    registry, path, _tag, digest = references.parse_reference(reference)
+    other_registry, other_path, _other_tag, other_digest = references.parse_reference(repo_digest)
+    return bool(digest) and (registry, path, digest) == (other_registry, other_path, other_digest)
 
 
 def registry_origins(container, image):
@@ -190,7 +187,7 @@ def registry_origins(container, image):
 
 
 def _repositories(names):
-    return ", ".join(sorted(set("%s/%s" % split_reference(name) for name in names)))
+    return ", ".join(sorted(set("%s/%s" % references.split_repository(name) for name in names)))
 
 
 @container_rule(

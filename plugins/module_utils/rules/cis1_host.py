@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS Docker Benchmark section 1: host configuration (the same ids in v1.6 and v1.8).
 
 Reads the host facts gathered once (audit rules from `auditctl -l` or the

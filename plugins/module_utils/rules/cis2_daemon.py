@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS Docker Benchmark section 2: Docker daemon configuration (v1.6 ids, with their v1.8 ids).
 
 v1.8 inserts 2.7 (devicemapper) and moves v1.6's 2.7-2.18 to 2.8-2.19: each rule

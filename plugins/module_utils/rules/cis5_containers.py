@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS Docker Benchmark v1.6 section 5: container runtime.
 
 Every per-container rule reads the one `docker inspect` result gathered for
@@ -15,12 +16,12 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule impor
     container_rule, failed, global_rule, info, manual_rule, passed, skipped, warned,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths import is_within
-from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import split_repository
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import familiar_reference, split_repository
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.flags import go_bool
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import (
     DAEMON_DEFAULT_SECCOMP, DEFAULT_CAPABILITIES, bind_mounts, capability_names, container_seccomp_verdict,
-    daemon_seccomp_verdict, describe_mount, describe_namespace, docker_socket_path, familiar_reference,
+    daemon_seccomp_verdict, describe_mount, describe_namespace, docker_socket_path,
     local_volume_mounts, mounts_of, namespace_source,
     process_commands, reference_names_image, seccomp_context, security_opt_value, security_opt_values, security_opts,
     volume_bind_mounts, within_directories,

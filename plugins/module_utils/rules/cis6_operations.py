@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS Docker Benchmark v1.6 section 6: Docker security operations.
 
 Both checks are unscored housekeeping: CIS asks for a person to keep the

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """CIS Docker Benchmark v1.6 section 7: Docker Swarm configuration.
 
 Decided from docker info's Swarm block (node state, role, and on managers
@@ -28,6 +29,7 @@ warn or report info with the facts (see each rule's comment for its threshold).
 from __future__ import annotations
 
 import datetime
+import functools
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import DAY, NODE_LOCKED, SwarmFacts, pem_validities, split_host_port
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import (
@@ -77,6 +79,18 @@ def _gate(state, manager=True):
     return swarm, None
 
 
+def on_swarm_node(manager=True):
+    """A section 7 rule decided on an active, unlocked swarm node (a manager unless manager=False): the rule
+    function takes that node's SwarmFacts; on any other node the rule is skipped, saying why (_gate)."""
+    def wrap(evaluate):
+        @functools.wraps(evaluate)
+        def gated(state):
+            swarm, outcome = _gate(state, manager)
+            return outcome if outcome else evaluate(swarm)
+        return gated
+    return wrap
+
+
 def _cluster(swarm):
     if swarm.cluster is None:
         return skipped("cluster spec: %s" % swarm.missing("cluster"))
@@ -119,13 +133,11 @@ def _manager_nodes(swarm):
     remediation="Run one manager, or the smallest odd number the fault tolerance needs (3 survive the loss of one, "
                 "5 of two), never more than 7: docker node demote <node>.",
 )
-def minimum_managers(state):
+@on_swarm_node()
+def minimum_managers(swarm):
     # Every manager holds the raft store (secrets included) and can change the swarm's security settings, so each
     # one is attack surface. An even count adds none of that fault tolerance (quorum is a majority: 2 managers
     # survive no loss, like 1; 4 survive one, like 3); more than 7 slows raft down (Docker's own limit).
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     names = _manager_nodes(swarm)
     managers = swarm.swarm.get("Managers") or (len(names) if names else 0)
     if not managers:
@@ -150,12 +162,10 @@ def minimum_managers(state):
     remediation="Bind the management plane to the management interface: docker swarm init (or join) "
                 "--listen-addr <ip>:2377 --advertise-addr <ip>; an existing node has to leave and join again.",
 )
-def listen_address(state):
+@on_swarm_node()
+def listen_address(swarm):
     # The shell check reads `ss -lnt` for 2377, which misses a non-default port and mixes up daemons. The listen
     # address dockerd was given is the management plane's effective binding (verified against ss).
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     if swarm.node_config is None:
         return skipped("listen address unknown: %s" % swarm.node_config_error)
     listen = swarm.node_config.get("ListenAddr") or ""
@@ -174,13 +184,11 @@ def listen_address(state):
     remediation="Create overlay networks with --opt encrypted (docker network create --driver overlay --opt encrypted "
                 "<name>); an existing network is recreated, the ingress network with --ingress.",
 )
-def encrypted_overlays(state):
+@on_swarm_node()
+def encrypted_overlays(swarm):
     # Overlay traffic between nodes is VXLAN, in clear text unless the network is encrypted (IPsec). The option's
     # presence is what the overlay driver tests, whatever its value. One finding per network, the ingress
     # (routing mesh) network included, as CIS and Docker Bench count it.
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     if swarm.networks is None:
         return skipped("overlay networks: %s" % swarm.missing("networks"))
     overlays = sorted((network for network in swarm.networks if network.get("Driver") == "overlay"),
@@ -207,11 +215,9 @@ def encrypted_overlays(state):
     remediation="Give services their secrets with docker secret create and --secret, not environment variables "
                 "or files in images.",
 )
-def secrets_used(state):
+@on_swarm_node()
+def secrets_used(swarm):
     # No swarm secret does not prove that secrets sit in environment variables (BW-001 looks there), hence info.
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     if swarm.secrets is None:
         return skipped("secret list: %s" % swarm.missing("secrets"))
     names = sorted((secret.get("Spec") or {}).get("Name") or secret.get("ID", "")[:12] for secret in swarm.secrets)
@@ -228,7 +234,8 @@ def secrets_used(state):
 )
 def autolock(state):
     # Without auto-lock the key that decrypts the raft log (every secret, the CA key) lies on each manager's disk
-    # next to it. A manager that is locked right now proves auto-lock is on.
+    # next to it. A manager that is locked right now proves auto-lock is on: the one rule decided on a locked
+    # node, so it opens the gate itself.
     swarm = swarm_facts(state)
     if swarm is not None and swarm.node_state == NODE_LOCKED:
         return passed("the manager is locked (Swarm.LocalNodeState=locked): auto-lock is on")
@@ -251,12 +258,10 @@ def autolock(state):
           "unlock key's rotation; on a manager",
     remediation="Rotate the unlock key on a schedule (docker swarm unlock-key --rotate) and store the new one safely.",
 )
-def autolock_rotation(state):
+@on_swarm_node()
+def autolock_rotation(swarm):
     # A CIS NOTE: nothing in the Engine's data dates the last rotation (the cluster's UpdatedAt moves with every
     # 12-hourly network key rotation too), so this reports the facts for a person.
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     missing = _cluster(swarm)
     if missing:
         return missing
@@ -273,14 +278,12 @@ def autolock_rotation(state):
           % NODE_CERT_EXPIRY_MAX_DAYS,
     remediation="Shorten the node certificates' lifetime: docker swarm update --cert-expiry 720h (30 days) or less.",
 )
-def node_certificates(state):
+@on_swarm_node()
+def node_certificates(swarm):
     # Nodes renew their certificates by themselves between 50% and 80% of the lifetime; the lifetime is how long a
     # certificate copied off a node (or a removed node's) stays usable. Docker's default is 90 days; CIS's example
     # is 48 hours and Docker Bench passes only "2 days". 30 days is the threshold here: a month-long window at most,
     # and renewal every 15 to 24 days, without the churn of hours-long certificates on large swarms. Unscored: warn.
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     missing = _cluster(swarm)
     if missing:
         return missing
@@ -307,13 +310,11 @@ def _day(moment):
     remediation="Rotate the swarm's root CA (docker swarm ca --rotate), at least yearly and whenever a manager "
                 "may have been compromised.",
 )
-def ca_rotation(state):
+@on_swarm_node()
+def ca_rotation(swarm):
     # A CIS INFO check, decidable after all: the root certificate's notBefore is when the current root CA was made,
     # at `swarm init` or by the last rotation. Older than a year warns (a common key rotation policy; Docker's
     # root certificate is valid 20 years, so expiry never forces it).
-    swarm, outcome = _gate(state)
-    if outcome:
-        return outcome
     missing = _cluster(swarm)
     if missing:
         return missing
@@ -346,13 +347,11 @@ def ca_rotation(state):
     remediation="Give the data plane its own interface: docker swarm init (or join) --advertise-addr <management ip> "
                 "--data-path-addr <data ip>.",
 )
-def plane_separation(state):
+@on_swarm_node(manager=False)
+def plane_separation(swarm):
     # A CIS INFO check, decidable per node: without --data-path-addr, container traffic between nodes (VXLAN,
     # port 4789) goes over the management address. Unscored, so a shared address warns for a person to judge
     # (a single-node swarm has no traffic between nodes yet; the next node to join would).
-    swarm, outcome = _gate(state, manager=False)
-    if outcome:
-        return outcome
     if swarm.node_config is None:
         return skipped("node addresses unknown: %s" % swarm.node_config_error)
     advertised = swarm.node_config.get("AdvertiseAddr") or swarm.swarm.get("NodeAddr") or ""

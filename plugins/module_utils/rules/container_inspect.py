@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Small readings of container inspect data (and of the daemon's seccomp profile) shared by several rules."""
 
 from __future__ import annotations
@@ -24,18 +25,13 @@ DEFAULT_CAPABILITIES = frozenset([
 ROOT_USERS = frozenset(["", "0", "root", "0:0", "root:root", "0:root", "root:0"])
 
 
-# Docker Hub's names and the RepoTags spelling of a reference: one table for every reader (common.references).
-DOCKER_HUB_NAMES = references.DOCKER_HUB_NAMES
-familiar_reference = references.familiar_reference
-
-
 def reference_names_image(reference, image_inspect):
     """True while a tag or digest reference still names this image (its RepoTags or RepoDigests).
 
     Tags are unique: once a pull or a build moves a tag, the image it named loses it.
     """
     names = set(image_inspect.get("RepoTags") or []) | set(image_inspect.get("RepoDigests") or [])
-    return familiar_reference(reference) in names
+    return references.familiar_reference(reference) in names
 
 
 def capability_names(values):

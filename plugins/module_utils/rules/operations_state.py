@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The facts CIS sections 6 (security operations) and 7 (swarm) read: the image and container lists, docker info's
 Swarm block and what a manager adds, and the pure parsers they need (docker ps ages, host:port, certificate
 validity). audit/gather_operations.py fills them; nothing here calls the Engine or reads a file."""

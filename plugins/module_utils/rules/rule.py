@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The rule catalog: every check bulwark knows, defined once.
 
 A rule is metadata (id, title, section, level, scored, severity, how it is
@@ -35,9 +36,7 @@ from __future__ import annotations
 
 import collections
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, INFO, PASS, SKIPPED, WARN
-
-SEVERITIES = ("low", "medium", "high", "critical")
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, INFO, PASS, SEVERITIES, SKIPPED, WARN
 
 # How a failing check is fixed, which tells remediation tooling what it costs:
 # live (docker update on the running container), recreate (new container),
@@ -291,7 +290,7 @@ def rule_sort_key(rule_id):
 
 
 def registered():
-    """Every registered rule in the order of the newest CIS version's ids (every rule is in it; rulebook.py
+    """Every registered rule in the order of the newest CIS version's ids (every rule is in it; catalog.py
     imports the rule modules)."""
     newest = CIS_VERSIONS[-1]
     return sorted(_REGISTRY.values(), key=lambda rule: rule_sort_key(rule.id_in(newest)))

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Every status a finding can have, in one place.
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
+"""Every status a finding can have, and every severity, in one place.
 
 Rules decide fail, warn, pass, info or skipped; waivers turn an accepted
 fail or warn into waived. How each counts in the summary:
@@ -16,6 +17,11 @@ fail or warn into waived. How each counts in the summary:
   tests/unit/plugins/module_utils/rules/test_scored_rules.py holds every
   scored rule to this: each fails on an insecure world, and only the
   exceptions it lists may warn.
+
+Severities rank failures: a rule has one, and a failure may lower it where
+the evidence says why. The rule registry, the report (its checks, its order,
+the HTML page's severity filter) and the fail thresholds of audit_verdict and
+failing_at_or_above all derive from SEVERITIES here.
 """
 
 from __future__ import annotations
@@ -35,3 +41,16 @@ ALL_STATUSES = RULE_STATUSES + (WAIVED,)
 PROBLEM_STATUSES = (FAIL, WARN, WAIVED)
 # Findings a waiver may accept.
 WAIVABLE_STATUSES = (FAIL, WARN)
+
+LOW = "low"
+MEDIUM = "medium"
+HIGH = "high"
+CRITICAL = "critical"
+
+# Every severity a rule or a finding can have, lowest first.
+SEVERITIES = (LOW, MEDIUM, HIGH, CRITICAL)
+
+
+def severity_rank(severity):
+    """1 for low up to 4 for critical; 0 for anything that is not a severity, so it ranks below every one."""
+    return SEVERITIES.index(severity) + 1 if severity in SEVERITIES else 0

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The audit rules of the host (CIS 1.1.3-1.1.18): what the running kernel has loaded (auditctl -l), or the
 rule files on disk, parsed into watches, and which of them cover or suppress a path. Parsing is separate
 from reading, so the parser is tested on text."""

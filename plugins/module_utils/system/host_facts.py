@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Facts about the Docker host that section 1 and section 3 rules read: the docker group, mounts, processes,
 binaries and systemd units, content trust settings, file metadata, container or machine. The host's audit
 rules are read in audit_rules.py, the package that installed dockerd in packages.py.
@@ -13,6 +14,7 @@ Ansible or the Docker SDK.
 from __future__ import annotations
 
 import collections
+import functools
 import glob
 import grp
 import os
@@ -21,6 +23,8 @@ import pwd
 import re
 import shutil
 import stat
+
+from ansible_collections.bulwark.hardening.plugins.module_utils.common import textfiles
 
 
 # Owner, group and permission bits of a path; kind is file, dir, socket or other.
@@ -44,7 +48,6 @@ CONTENT_TRUST_FILES = (
     "/etc/systemd/system.conf.d/*.conf",
 )
 CONTENT_TRUST_ON = re.compile(r"""(?:^|[\s"'=])DOCKER_CONTENT_TRUST=["']?1["']?(?:\s|$|")""")
-
 
 
 # --- users, mounts, processes ----------------------------------------------
@@ -275,13 +278,10 @@ def container_manager(read=None, exists=None):
 
 # --- helpers ---------------------------------------------------------------
 
-def read_text(path):
-    """A text file's content, or None when it cannot be read."""
-    try:
-        with open(path, "r", encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+# A text file's content, or None when it cannot be read: a host fact that cannot be read is unknown, not an error,
+# and stray bytes in a file the host owns must not stop the audit. Callers reach it as host_facts.read_text (tests
+# replace it there).
+read_text = functools.partial(textfiles.read_text, none_on=(OSError,), errors="replace")
 
 
 def unescape_mount(field):

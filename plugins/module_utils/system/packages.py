@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The Debian package that installed dockerd (CIS 1.2.2): dpkg's and apt's answers, parsed, and Debian's
 version order. Nothing here touches the network or apt's own cache."""
 

@@ -9,7 +9,8 @@ from collections import OrderedDict
 import yaml
 
 from report_fixtures import two_hosts
-from ansible_collections.bulwark.hardening.plugins.action.compliance_report import ARGUMENT_SPEC, collection_version, host_summary_lines, plain
+from ansible_collections.bulwark.hardening.plugins.action.compliance_report import ARGUMENT_SPEC, collection_version, host_summary_lines
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import plain
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 

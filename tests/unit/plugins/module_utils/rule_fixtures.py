@@ -14,7 +14,7 @@ import copy
 import json
 import os
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import (
     AuditOptions, AuditState, ContainerView, HostFacts, ImageView,
 )
@@ -115,7 +115,7 @@ def bridge(**options):
 
 
 def findings(rule_id, audit_state):
-    return evaluate_rule(rulebook.get(rule_id), audit_state)
+    return evaluate_rule(catalog.get(rule_id), audit_state)
 
 
 def status(rule_id, audit_state, target=None):

@@ -18,7 +18,7 @@ import yaml
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import run
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import Journal
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.modules import container_remediate
 from harness import run_module
 
@@ -96,7 +96,7 @@ def engine_fixture(monkeypatch):
         views = [rule_fixtures.ContainerView(copy.deepcopy(data)) for data in client.containers
                  if data["State"]["Running"] and (not request.name_filter or data["Name"].lstrip("/") in request.name_filter)]
         state = rule_fixtures.state(containers=views, options=options)
-        return state, evaluate(rulebook.rules_for(run.SCOPES, level), state)
+        return state, evaluate(catalog.rules_for(run.SCOPES, level), state)
 
     monkeypatch.setattr(run, "audit", audit)
     monkeypatch.setattr(container_remediate, "run_remediation",
@@ -246,7 +246,7 @@ def replacing_fixture(monkeypatch):
 
     def audit(client, request, options, level=2):
         state = rule_fixtures.state(containers=[rule_fixtures.ContainerView(copy.deepcopy(client.data))], options=options)
-        return state, evaluate(rulebook.rules_for(run.SCOPES, level), state)
+        return state, evaluate(catalog.rules_for(run.SCOPES, level), state)
 
     monkeypatch.setattr(run, "audit", audit)
     monkeypatch.setattr(container_remediate, "run_remediation",

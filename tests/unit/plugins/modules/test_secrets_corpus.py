@@ -24,8 +24,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gat
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import run as audit_run
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import mask_result
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import service
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import files as report_files
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import model as report_model
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files as report_files
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model as report_model
 from ansible_collections.bulwark.hardening.plugins.modules import (
     container_audit, container_remediate, daemon_config, daemon_files, daemon_restart, file_policy,
     host_harden, image_audit, managed_files,

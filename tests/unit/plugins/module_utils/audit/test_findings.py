@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding, evaluate, summarize
 
 from rule_fixtures import container, state
@@ -11,12 +11,12 @@ from rule_fixtures import container, state
 
 def test_summary_counts_and_score():
     findings = [
-        Finding(rulebook.get("5.11"), "a", "pass", ""),
-        Finding(rulebook.get("5.11"), "b", "fail", ""),
-        Finding(rulebook.get("5.13"), "a", "pass", ""),
-        Finding(rulebook.get("5.30"), "a", "fail", ""),  # not scored
-        Finding(rulebook.get("5.9"), "a", "warn", ""),
-        Finding(rulebook.get("2.2"), "daemon", "waived", ""),
+        Finding(catalog.get("5.11"), "a", "pass", ""),
+        Finding(catalog.get("5.11"), "b", "fail", ""),
+        Finding(catalog.get("5.13"), "a", "pass", ""),
+        Finding(catalog.get("5.30"), "a", "fail", ""),  # not scored
+        Finding(catalog.get("5.9"), "a", "warn", ""),
+        Finding(catalog.get("2.2"), "daemon", "waived", ""),
     ]
     summary = summarize(findings)
     assert summary["by_status"] == {"fail": 2, "warn": 1, "pass": 2, "info": 0, "skipped": 0, "waived": 1}
@@ -31,16 +31,16 @@ def test_score_is_none_when_nothing_scored_was_decided():
 
 
 def test_finding_dict_shape():
-    findings = evaluate([rulebook.get("5.11")], state([container("hostnet")]))
+    findings = evaluate([catalog.get("5.11")], state([container("hostnet")]))
     assert findings[0].to_dict() == {
         "rule": "5.11", "title": "Ensure that the memory usage for containers is limited", "section": "5", "level": 1,
         "scored": True, "target": "fixture-hostnet", "status": "fail", "severity": "medium",
-        "evidence": "HostConfig.Memory=0 (no limit)", "remediation": rulebook.get("5.11").remediation, "fix": "live",
+        "evidence": "HostConfig.Memory=0 (no limit)", "remediation": catalog.get("5.11").remediation, "fix": "live",
         "fixed_by": ["containers_live_enabled", "containers_policy"]}
 
 
 def test_every_rule_evaluates_on_the_real_fixtures_without_error():
     audit = state([container(name) for name in ("hardened", "insecure", "hostnet", "stopped")])
-    findings = evaluate(rulebook.all_rules(), audit)
+    findings = evaluate(catalog.all_rules(), audit)
     assert set(f.status for f in findings) <= {"pass", "fail", "warn", "info", "skipped"}
-    assert set(f.rule.id for f in findings) == set(rule.id for rule in rulebook.all_rules())
+    assert set(f.rule.id for f in findings) == set(rule.id for rule in catalog.all_rules())

@@ -7,12 +7,12 @@ import datetime
 
 import pytest
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import WaiverError, apply_waivers, parse_waivers
 
 TODAY = datetime.date(2026, 6, 1)
-KNOWN_RULES = [rule.id for rule in rulebook.all_rules()]
+KNOWN_RULES = [rule.id for rule in catalog.all_rules()]
 
 
 def parse(entries):
@@ -20,7 +20,7 @@ def parse(entries):
 
 
 def finding(rule_id="5.11", target="web-1", status="fail"):
-    return Finding(rulebook.get(rule_id), target, status, "HostConfig.Memory=0 (no limit)")
+    return Finding(catalog.get(rule_id), target, status, "HostConfig.Memory=0 (no limit)")
 
 
 def test_matching_waiver_marks_finding_waived_with_reason():

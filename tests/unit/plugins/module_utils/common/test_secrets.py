@@ -12,7 +12,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets i
     MASK, check_entry, env_pairs, find_secrets, mask_data, mask_free_text, mask_text, name_says_secret, secret_values,
     shannon_entropy, url_passwords, value_says_secret,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from secrets_corpus import LOOKALIKES, SECRETS, hidden_parts, ids, leaked, line, lost
 
@@ -147,7 +147,7 @@ def test_url_passwords_lists_the_secret_parts_only():
 
 
 def test_finding_evidence_never_carries_url_credentials():
-    rule = rulebook.get("2.5")
+    rule = catalog.get("2.5")
     finding = Finding(rule, "daemon", "fail", "registry-mirrors: https://user:secret@mirror.example.com")
     shown = finding.to_dict()
     assert shown["evidence"] == "registry-mirrors: https://user:********@mirror.example.com"

@@ -115,3 +115,27 @@ def test_diff_shows_absent_files_as_empty(tmp_path):
 
 def test_read_text_of_a_missing_file_is_none(tmp_path):
     assert textfiles.read_text(str(tmp_path / "absent")) is None
+
+
+def test_read_text_raises_on_any_other_failure_by_default(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        textfiles.read_text(str(tmp_path))
+    (tmp_path / "latin1").write_bytes(b"caf\xe9\n")
+    with pytest.raises(UnicodeDecodeError):
+        textfiles.read_text(str(tmp_path / "latin1"))
+
+
+def test_read_text_says_none_for_the_failures_the_caller_names(tmp_path):
+    # Host facts: an unreadable file is an unknown fact, stray bytes are replaced.
+    assert textfiles.read_text(str(tmp_path), none_on=(OSError,)) is None
+    (tmp_path / "latin1").write_bytes(b"caf\xe9\r\n")
+    assert textfiles.read_text(str(tmp_path / "latin1"), none_on=(OSError,), errors="replace") == "caf\ufffd\n"
+
+
+def test_read_text_can_raise_even_for_a_missing_file_and_keep_line_ends(tmp_path):
+    # sshd's key files: the caller names every failure itself; a file compared byte for byte keeps its \r\n.
+    with pytest.raises(FileNotFoundError):
+        textfiles.read_text(str(tmp_path / "absent"), none_on=())
+    (tmp_path / "crlf").write_bytes(b"a\r\nb\n")
+    assert textfiles.read_text(str(tmp_path / "crlf"), newline="") == "a\r\nb\n"
+    assert textfiles.read_text(str(tmp_path / "crlf")) == "a\nb\n"

@@ -25,7 +25,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.images import pa
 from ansible_collections.bulwark.hardening.plugins.module_utils.images import scan as scanning
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.save import scan_save
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan, ScanLimits
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from package_fixtures import (
     INFO, KEYCERT, SERVER_KEY, SNAKEOIL, SSL_CERT_LIST, SSL_KEY, STATUS_LIBBSD, STATUS_OPENSSL, STATUS_SSL_CERT,
@@ -215,7 +215,7 @@ def image_findings(scan, config_env=None):
     view = ImageView(inspect, history=[{"CreatedBy": "/bin/sh -c #(nop)  CMD [\"postgres\"]"}])
     view.scan = scan
     state = AuditState(options=AuditOptions(image_history=True), images={view.id: view})
-    rules = [rulebook.get("BW-010"), rulebook.get("4.10")]
+    rules = [catalog.get("BW-010"), catalog.get("4.10")]
     return dict((finding.rule.id, finding.to_dict()) for finding in evaluate_images(rules, state))
 
 

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import (
     LIVE, MANUAL, RECREATE, REMEDIES, Change, Skip, live_rules, recreate_rules,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import PolicyError
 from remediate_fixtures import MIB, audit_container, context, policy, web
@@ -36,11 +36,9 @@ def reason(rule_id, container, pol=None, ctx=None):
 
 # --- the registry -------------------------------------------------------------
 
-def test_every_remedy_and_manual_entry_is_a_catalog_rule_of_its_fix_class():
-    for rule_id, entry in REMEDIES.items():
-        assert rulebook.get(rule_id).fix == entry.fix, rule_id
+def test_every_manual_entry_is_a_catalog_rule_of_a_container_fix_class():
     for rule_id in MANUAL:
-        assert rulebook.get(rule_id).fix in (LIVE, RECREATE), rule_id
+        assert catalog.get(rule_id).fix in (LIVE, RECREATE), rule_id
     assert not set(REMEDIES) & set(MANUAL)
 
 

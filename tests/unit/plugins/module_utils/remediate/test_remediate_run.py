@@ -21,7 +21,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run im
     RemediationError, carry_out, container_rule_ids, current_usage, diff_of, failing_by_container, failing_pairs,
     plan_result, report, wanted_rules,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from remediate_fixtures import MIB, WEB_ID, audit_container, context, policy, web
 import rule_fixtures
@@ -30,7 +30,7 @@ INSECURE = "fixture-insecure"
 
 
 def finding(rule_id, target, status, evidence="evidence"):
-    return Finding(rulebook.get(rule_id), target, status, evidence)
+    return Finding(catalog.get(rule_id), target, status, evidence)
 
 
 # --- which rules ---------------------------------------------------------------------
@@ -45,7 +45,7 @@ def test_container_rules_are_only_container_kind():
     ids = container_rule_ids()
     assert "4.1" in ids
     assert "2.1" not in ids and "4.2" not in ids and "4.6" not in ids
-    assert all(rulebook.get(rule_id).section in run.SCOPES for rule_id in ids)
+    assert all(catalog.get(rule_id).section in run.SCOPES for rule_id in ids)
 
 
 def test_given_rules_are_kept_as_text():
@@ -344,7 +344,7 @@ def fake_audit_fixture(monkeypatch):
                       if not request.name_filter or name in request.name_filter]
         state = rule_fixtures.state(containers=containers, options=options)
         assert isinstance(state, AuditState)
-        return state, evaluate(rulebook.rules_for(run.SCOPES, level), state)
+        return state, evaluate(catalog.rules_for(run.SCOPES, level), state)
 
     monkeypatch.setattr(run, "audit", audit)
     return requests
@@ -418,7 +418,7 @@ def test_level_1_acts_on_the_level_1_container_rules_only():
     level_1 = wanted_rules(None, level=1)
     assert "BW-008" not in level_1 and {"5.11", "5.4", "5.22", "BW-009"} <= level_1
     assert level_1 == set(container_rule_ids(level=1)) < set(container_rule_ids())
-    assert all(rulebook.get(rule_id).level == 1 for rule_id in level_1)
+    assert all(catalog.get(rule_id).level == 1 for rule_id in level_1)
 
 
 def test_a_given_rule_above_the_level_is_valid_and_left_out():

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import split_reference
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import split_repository
 
 from rule_fixtures import container, evidence, extras, findings, image, load, state, status
 
@@ -83,8 +83,8 @@ def test_bw_005_digest_or_image_id_is_pinned():
     ("registry.example.com:5000/app/web:2@sha256:" + "b" * 64, ("registry.example.com:5000", "app/web")),
     ("localhost/app", ("localhost", "app")),
 ])
-def test_split_reference(reference, expected):
-    assert split_reference(reference) == expected
+def test_split_repository(reference, expected):
+    assert split_repository(reference) == expected
 
 
 DIGEST = "sha256:" + "c" * 64

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import split_reference
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.container_inspect import familiar_reference
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import familiar_reference, split_repository
 
 from rule_fixtures import container, evidence, image, load, state, status
 
@@ -178,6 +177,6 @@ def test_bw_006_a_hub_alias_does_not_trust_other_registries():
 
 @pytest.mark.parametrize("reference", ["registry-1.docker.io/library/nginx:1.25", "registry.hub.docker.com/library/nginx:1.25",
                                        "index.docker.io/nginx:1.25"])
-def test_both_reference_parsers_read_every_hub_alias(reference):
-    assert split_reference(reference) == ("docker.io", "library/nginx")
+def test_both_reference_forms_read_every_hub_alias(reference):
+    assert split_repository(reference) == ("docker.io", "library/nginx")
     assert familiar_reference(reference) == "nginx:1.25"

@@ -9,7 +9,7 @@ import json
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, FileText
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from rule_fixtures import container, dockerd_config, evidence, extras, state, status
 
@@ -73,7 +73,7 @@ def test_5_1_swarm_mode_fails_and_says_to_waive_it_on_swarm_nodes():
 
 def test_5_9_is_unscored_review_of_published_ports():
     # CIS v1.6 marks 5.9 Manual: which ports are needed is the owner's call.
-    assert rulebook.get("5.9").scored is False
+    assert catalog.get("5.9").scored is False
     assert "0.0.0.0" in evidence("5.9", state([container("insecure")]))
 
 

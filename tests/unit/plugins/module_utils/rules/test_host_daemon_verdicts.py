@@ -129,7 +129,7 @@ def test_1_2_2_a_dockerd_replaced_on_disk_is_not_the_installed_version(replaced_
     running = host_facts.process_binary(pid)
     assert running == path + " (deleted)"  # what the kernel says of it
     package = packages.read_docker_package(running, run=package_tools, which=lambda name: "/usr/bin/" + name,
-                                             apt_cache_dir=str(tmp_path / "apt"))
+                                           apt_cache_dir=str(tmp_path / "apt"))
     assert package.package == "docker.io" and package.replaced
     audit = state(host=HostFacts(docker_package=package))
     assert status("1.2.2", audit) == "fail"

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from rule_fixtures import evidence, image, state, status
 
@@ -31,7 +31,7 @@ def history(*commands):
 
 
 def image_findings(audit_state, rule_id):
-    return [finding for finding in evaluate_images(rulebook.all_rules(), audit_state) if finding.rule.id == rule_id]
+    return [finding for finding in evaluate_images(catalog.all_rules(), audit_state) if finding.rule.id == rule_id]
 
 
 def image_status(rule_id, view, options=None):
@@ -125,7 +125,7 @@ def test_bw_006_image_form_origin_from_repo_digests_only():
 
 def test_image_forms_are_registered_once_and_documented():
     for rule_id in ("4.1", "BW-005", "BW-006"):
-        rule = rulebook.get(rule_id)
+        rule = catalog.get(rule_id)
         assert rule.image_evaluate is not None and "image_audit:" in rule.reads
 
 
@@ -180,9 +180,9 @@ def test_bw_011_skipped_without_history():
 def test_evaluate_images_covers_every_image_rule_and_image_form_per_image():
     views = [scanned(CLEAN_SCAN, {"Id": "sha256:" + "1" * 64, "RepoTags": ["a:1"]}, history=[]),
              scanned(CLEAN_SCAN, {"Id": "sha256:" + "2" * 64, "RepoTags": ["b:1"]}, history=[])]
-    found = evaluate_images(rulebook.all_rules(), state(images=views))
+    found = evaluate_images(catalog.all_rules(), state(images=views))
     rule_ids = set(finding.rule.id for finding in found)
-    image_rules = set(rule.id for rule in rulebook.all_rules() if rule.kind == "image")
+    image_rules = set(rule.id for rule in catalog.all_rules() if rule.kind == "image")
     assert rule_ids == image_rules | {"4.1", "BW-005", "BW-006"}
     assert set(finding.target for finding in found) == {"a:1", "b:1"}
     assert len(found) == 2 * len(rule_ids)

@@ -7,7 +7,7 @@ import glob
 import os
 import re
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import FIX_CLASSES, SECTIONS, SEVERITIES, Rule, register
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,25 +20,25 @@ CIS_IDS = (["1.1.%d" % n for n in range(1, 19)] + ["1.2.1", "1.2.2"] + ["2.%d" %
 
 def test_every_cis_check_is_in_the_catalog():
     # Canonical ids are the v1.6 ids (test_cis_versions.py checks v1.8's against the reference list).
-    ids = [rule.id_in("1.6") for rule in rulebook.in_profile(rulebook.all_rules(), 2, "1.6")]
+    ids = [rule.id_in("1.6") for rule in catalog.in_profile(catalog.all_rules(), 2, "1.6")]
     assert [rule_id for rule_id in ids if not rule_id.startswith("BW-")] == CIS_IDS
-    assert all(rule.id == rule.id_in("1.6") for rule in rulebook.all_rules() if rule.in_version("1.6"))
+    assert all(rule.id == rule.id_in("1.6") for rule in catalog.all_rules() if rule.in_version("1.6"))
     assert len(CIS_IDS) == 117
 
 
 def test_at_least_80_automated_checks():
-    assert sum(1 for rule in rulebook.all_rules() if rule.automated) >= 80
+    assert sum(1 for rule in catalog.all_rules() if rule.automated) >= 80
 
 
 def test_rule_metadata_is_valid():
-    for rule in rulebook.all_rules():
+    for rule in catalog.all_rules():
         assert rule.section in SECTIONS and rule.severity in SEVERITIES and rule.fix in FIX_CLASSES
         assert rule.level in (1, 2) and isinstance(rule.scored, bool)
         assert rule.title and rule.reads and rule.remediation
 
 
 def test_bulwark_rules_are_numbered():
-    bw = [rule.id for rule in rulebook.all_rules() if rule.section == "bulwark"]
+    bw = [rule.id for rule in catalog.all_rules() if rule.section == "bulwark"]
     assert bw == ["BW-%03d" % n for n in range(1, len(bw) + 1)]
 
 
@@ -50,13 +50,13 @@ def test_every_rule_is_named_in_a_rule_test():
             text += handle.read()
     named = set(re.findall(r'"((?:\d+\.)+\d+(?:@\d+\.\d+)?|BW-\d{3})"', text))
     # Section 1 audit rules and section 3 are parametrized from their tables (AUDITED_PATHS, FILE_CHECKS).
-    named.update(rule.id for rule in rulebook.all_rules() if re.match(r"^(1\.1\.([3-9]|1\d)|3\.\d+)$", rule.id))
-    missing = [rule.id for rule in rulebook.all_rules() if rule.id not in named]
+    named.update(rule.id for rule in catalog.all_rules() if re.match(r"^(1\.1\.([3-9]|1\d)|3\.\d+)$", rule.id))
+    missing = [rule.id for rule in catalog.all_rules() if rule.id not in named]
     assert missing == []
 
 
 def test_duplicate_ids_are_refused():
-    rule = rulebook.get("5.5")
+    rule = catalog.get("5.5")
     try:
         register(Rule(rule.id, "x", "containers", 1, True, "low", "live", "x", "x", "container"))
     except ValueError as error:

@@ -18,7 +18,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_fact
 from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rules import AuditRules
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, HostFacts
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from rule_fixtures import container, dockerd_config, extras, findings, image, state, swarm
 
@@ -29,7 +29,7 @@ SCORED_WARN_EXCEPTIONS = {
     "5.6": "read-only mounts of host system directories",
 }
 
-SCORED_AUTOMATED = [rule.id for rule in rulebook.all_rules() if rule.scored and rule.automated]
+SCORED_AUTOMATED = [rule.id for rule in catalog.all_rules() if rule.scored and rule.automated]
 
 BINARIES = {
     "dockerd": "/usr/sbin/dockerd", "containerd": "/usr/bin/containerd", "containerd-shim": "/usr/bin/containerd-shim",

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """Write one run's report files into a directory: JSON, JUnit XML, HTML (with the trend read from the
 JSON reports already there) and the per-host text summaries.
 
@@ -27,7 +28,7 @@ import secrets
 import stat
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.private_dir import ancestors_problem
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import html, junit, model
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import html, junit, model
 
 DEFAULT_MODE = 0o640
 # What slugged names look like (model.slug): anything else is refused, whatever made it.

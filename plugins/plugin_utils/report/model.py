@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """The compliance report of one run, as plain data (schema bulwark.hardening/compliance-report, version 1).
 
 build_report() turns each host's registered container_audit and image_audit
@@ -34,23 +35,23 @@ import os
 import re
 import stat
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION, FIX_CLASSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import LEVELS as CIS_LEVELS
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import clean_data, escape_unprintable, is_printable
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import ALL_STATUSES, SEVERITIES, severity_rank
 
 SCHEMA = "bulwark.hardening/compliance-report"
 VERSION = 1
-STATUSES = ("fail", "warn", "pass", "info", "skipped", "waived")
-SEVERITIES = ("critical", "high", "medium", "low")
+# Every status a finding can end with (rules.status), in the order the counts list them.
+STATUSES = ALL_STATUSES
 # The two audits audit.yml runs per host, in the order they run.
 SOURCES = ("container_audit", "image_audit")
 FINDING_FIELDS = ("rule", "title", "section", "level", "scored", "target", "status", "severity", "evidence",
                   "remediation", "fix", "fixed_by", "left_open")
 AUDIT_FIELDS = ("containers", "images", "duration_s", "api_calls")
-# Severities in rising order, and the thresholds a play fails a host at (none fails nothing).
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
-THRESHOLDS = ("none",) + SEVERITY_ORDER
+# The thresholds a play fails a host at: a severity (rules.status, lowest first), or none, which fails nothing.
+THRESHOLDS = ("none",) + SEVERITIES
 FILE_PREFIX = "bulwark-report-"
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 # Characters of a slug before its digest: a file name stays far below 255 bytes with a label and a host in it.
@@ -149,7 +150,6 @@ def _section_key(section):
     return (0, int(text), "") if text.isascii() and text.isdigit() else (1 if text == "BW" else 2, 0, text)
 
 
-FIX_CLASSES = ("live", "recreate", "daemon", "files", "host", "manual")
 _ENUMS = {"status": STATUSES, "severity": SEVERITIES, "fix": FIX_CLASSES, "level": CIS_LEVELS}
 
 
@@ -407,10 +407,9 @@ def blocking(host, threshold="high"):
         raise ValueError("the severity threshold must be one of %s, not %r" % (", ".join(THRESHOLDS), threshold))
     if threshold == "none":
         return []
-    lowest = SEVERITY_ORDER.index(threshold)
+    lowest = severity_rank(threshold)
     return ["%s %s (%s)" % (finding["rule"], finding["target"], finding["severity"]) for finding in host["findings"]
-            if finding["status"] == "fail" and finding.get("severity") in SEVERITY_ORDER
-            and SEVERITY_ORDER.index(finding["severity"]) >= lowest]
+            if finding["status"] == "fail" and severity_rank(finding.get("severity")) >= lowest]
 
 
 def _mean(values):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """A compliance report as one self-contained HTML page.
 
 Inline CSS, inline SVG charts drawn here (pass/fail per section, the score
@@ -21,11 +22,13 @@ import html
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import SECTIONS
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL, SEVERITIES, SKIPPED, WAIVED, WARN, severity_rank
 
 SECTION_TITLES = dict(SECTIONS.values())
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+# Severities worst first: the choices of the severity filter and the order the page counts the shown findings in.
+SEVERITIES_WORST_FIRST = tuple(reversed(SEVERITIES))
 # Findings the table lists; the page opens filtered on fail.
-TABLE_STATUSES = ("fail", "warn", "waived", "skipped")
+TABLE_STATUSES = (FAIL, WARN, WAIVED, SKIPPED)
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "warn": "#ef8f00", "waived": "#7b7b7b"}
 
 CSS = """
@@ -46,7 +49,8 @@ th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}
 code{font-size:.8rem}
 """
 
-JS = """
+# The page's script; the severities it counts by come from rules.status (see JS below).
+_JS_TEMPLATE = """
 (function () {
   var table = document.getElementById('findings');
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
@@ -62,7 +66,7 @@ JS = """
       if (ok) { shown += 1; bySeverity[row.dataset.severity] = (bySeverity[row.dataset.severity] || 0) + 1; }
     });
     document.getElementById('visible-count').textContent = String(shown);
-    document.getElementById('visible-severity').textContent = ['critical', 'high', 'medium', 'low'].filter(function (s) {
+    document.getElementById('visible-severity').textContent = @SEVERITIES_WORST_FIRST@.filter(function (s) {
       return bySeverity[s]; }).map(function (s) { return s + ' ' + bySeverity[s]; }).join(', ') || 'none';
   }
   [text, severity, host, status].forEach(function (el) { el.addEventListener('input', apply); el.addEventListener('change', apply); });
@@ -84,6 +88,7 @@ JS = """
   document.body.setAttribute('data-ready', 'yes');
 })();
 """
+JS = _JS_TEMPLATE.replace("@SEVERITIES_WORST_FIRST@", "[%s]" % ", ".join("'%s'" % severity for severity in SEVERITIES_WORST_FIRST))
 
 
 def esc(value):
@@ -271,7 +276,7 @@ def _trend_table(points):
 def table_findings(report):
     """(host, finding) pairs the findings table lists: problems only, worst severity first."""
     pairs = [(host["name"], finding) for host in report["hosts"] for finding in host["findings"] if finding.get("status") in TABLE_STATUSES]
-    return sorted(pairs, key=lambda pair: (TABLE_STATUSES.index(pair[1]["status"]), -SEVERITY_RANK.get(pair[1].get("severity"), 0),
+    return sorted(pairs, key=lambda pair: (TABLE_STATUSES.index(pair[1]["status"]), -severity_rank(pair[1].get("severity")),
                                            pair[0], pair[1].get("rule", ""), pair[1].get("target", "")))
 
 
@@ -287,7 +292,7 @@ def _findings_table(report):
     statuses = [status for status in TABLE_STATUSES if any(finding["status"] == status for host_name, finding in pairs)]
     default = "fail" if "fail" in statuses else ""
     parts = ['<div class="filters"><input id="f-text" type="search" placeholder="filter text" aria-label="filter text">',
-             _select("f-severity", "severity", sorted(SEVERITY_RANK, key=lambda s: -SEVERITY_RANK[s])),
+             _select("f-severity", "severity", SEVERITIES_WORST_FIRST),
              _select("f-host", "host", hosts), _select("f-status", "status", statuses, default),
              '<span><b id="visible-count">?</b> of <b id="total-count">?</b> findings shown (by severity: <span id="visible-severity">?</span>)'
              '</span></div>',
@@ -306,7 +311,7 @@ def _findings_table(report):
             '<td class="ev">%s</td><td class="rem">%s</td><td>%s</td></tr>'
             % (esc(host), esc(finding["status"]), esc(severity), esc(finding.get("source")), esc(severity),
                esc(host), esc(finding.get("section")), esc(finding.get("rule")), esc(finding.get("title")), esc(finding.get("target")),
-               esc(finding["status"]), esc(finding["status"]), SEVERITY_RANK.get(severity, 0), esc(severity),
+               esc(finding["status"]), esc(finding["status"]), severity_rank(severity), esc(severity),
                esc(finding.get("evidence")), esc(finding.get("remediation")), esc(fixed)))
     parts.append("</tbody></table>")
     if not pairs:

@@ -12,7 +12,7 @@ import pytest
 
 import schema_check
 from report_fixtures import HOSTILE, two_hosts
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, html, junit, model
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, html, junit, model
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))
 SCHEMA_PATH = os.path.join(TOP, "docs", "report-schema.json")

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
 """A host's compliance as lines a person reads: what audit.yml shows for each host and what the
 <host>-<label>.txt file of a run holds.
 
@@ -13,7 +14,7 @@ which rules do not apply to this target and why. Nothing here imports Ansible.
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import SECTIONS, rule_sort_key
-from ansible_collections.bulwark.hardening.plugins.module_utils.report.model import STATUSES
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report.model import STATUSES
 
 SECTION_TITLES = dict(SECTIONS.values())
 # How a rule that cannot apply to the target says so (its evidence starts with it): skipped, with the reason.

@@ -23,7 +23,7 @@ from ansible_collections.bulwark.hardening.plugins.action.compliance_report impo
 from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines, failing_at_or_above
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import html, junit, model, text
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import html, junit, model, text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures")

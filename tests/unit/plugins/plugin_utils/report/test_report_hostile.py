@@ -15,7 +15,7 @@ import pytest
 
 import schema_check
 from report_fixtures import two_hosts
-from ansible_collections.bulwark.hardening.plugins.module_utils.report import files, html, junit, model
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, html, junit, model
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))
 NOW = "2026-11-26T05:36:56Z"
