@@ -61,7 +61,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system import pa
 from ansible_collections.bulwark.hardening.plugins.module_utils.system import audit_rules
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather_operations
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DEFAULT_DOCKER_SOCKET, api_error_class, guarded, not_found_class,
+    DEFAULT_DOCKER_SOCKET, api_error_class, guarded, not_found_class, optional_call, read_each,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import (
     DEFAULT_DOCKER_GROUP, NAMESPACE_MODES, AuditState, ContainerView, FileText, HostFacts, ImageView,
@@ -76,9 +76,6 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.systemd_
 DOCKERD_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
 STACK_BINARIES = ("containerd", "containerd-shim", "containerd-shim-runc-v1", "containerd-shim-runc-v2", "runc")
 UNIT_FILES = ("docker.service", "docker.socket")
-# Inspect requests in flight at once: the daemon answers them in parallel,
-# and a few connections hide the per-request latency without loading it.
-INSPECT_WORKERS = 4
 # docker info's names for the seccomp profiles that are not a file.
 NOT_A_PROFILE_FILE = ("", "builtin", "default", "unconfined")
 # A seccomp profile is tens of kilobytes; anything far larger is not read.
@@ -114,17 +111,7 @@ def select_containers(summaries, name_filter=None):
 
 def _inspect_all(client, ids):
     """inspect_container for each id, in order; containers removed meanwhile are left out."""
-    def inspect(container_id):
-        try:
-            return client.call("inspect_container", container_id)
-        except not_found_class():
-            return None
-    if len(ids) <= 1:
-        results = [inspect(container_id) for container_id in ids]
-    else:
-        with ThreadPoolExecutor(max_workers=INSPECT_WORKERS) as pool:
-            results = list(pool.map(inspect, ids))
-    return [result for result in results if result is not None]
+    return read_each(lambda container_id: optional_call(client, "inspect_container", container_id), ids)
 
 
 def _gather_containers(client, request):

@@ -42,7 +42,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    api_error_class, connect, connection_from, guarded, not_found_class,
+    api_error_class, connect, connection_from, guarded, optional_call, read_each,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.reads import StreamBroken
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
@@ -51,8 +51,6 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.images.save impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import ScanLimits
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
-# inspect/history requests in flight at once (as gather's INSPECT_WORKERS).
-INSPECT_WORKERS = 4
 # Layer scans in flight at once (each a docker save stream): dockerd writes one save while this process
 # reads the other's tar headers.
 SCAN_WORKERS = 2
@@ -106,25 +104,12 @@ def select_images(summaries, patterns=None, include_dangling=False):
     return selected
 
 
-def _optional(client, endpoint, *args):
-    """A per-image call; an image removed meanwhile gives None."""
-    try:
-        return client.call(endpoint, *args)
-    except not_found_class():
-        return None
-
-
 def _inspect_and_history(client, image_ids):
     """[(inspect, history)] per id, in order, with parallel requests; removed images are left out."""
     def both(image_id):
-        inspect = _optional(client, "inspect_image", image_id)
-        return (inspect, _optional(client, "history", image_id)) if inspect is not None else None
-    if len(image_ids) <= 1:
-        results = [both(image_id) for image_id in image_ids]
-    else:
-        with ThreadPoolExecutor(max_workers=INSPECT_WORKERS) as pool:
-            results = list(pool.map(both, image_ids))
-    return [result for result in results if result is not None]
+        inspect = optional_call(client, "inspect_image", image_id)
+        return (inspect, optional_call(client, "history", image_id)) if inspect is not None else None
+    return read_each(both, image_ids)
 
 
 def _scan_one(client, view, limits):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import http.client
 import importlib.util
+from concurrent.futures import ThreadPoolExecutor
 import os
 import re
 import socket
@@ -307,6 +308,30 @@ class _NoTransportError(Exception):
 def _transport_errors():
     """The SDK transport's (requests) exception base, where the SDK is installed."""
     return _requests_errors().RequestException if HAS_DOCKER else _NoTransportError
+
+
+# Requests in flight at once when many objects are read one by one (inspect, history): dockerd answers them
+# in parallel, and a few connections hide the per-request latency without loading it.
+PARALLEL_READS = 4
+
+
+def optional_call(client, endpoint, *args):
+    """client.call(endpoint, *args), or None when the object is gone (removed since it was listed)."""
+    try:
+        return client.call(endpoint, *args)
+    except not_found_class():
+        return None
+
+
+def read_each(read, items):
+    """read(item) for each item, in order, side by side when there are several; None answers (objects removed
+    meanwhile) left out."""
+    if len(items) <= 1:
+        answers = [read(item) for item in items]
+    else:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(items))) as pool:
+            answers = list(pool.map(read, items))
+    return [answer for answer in answers if answer is not None]
 
 
 def guarded(client, function, *args):

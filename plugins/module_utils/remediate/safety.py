@@ -17,15 +17,12 @@ A refusal keeps the container as it is (its live fixes still apply) and says why
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import sdk
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import optional_call, read_each, sdk
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import ports as portcheck
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.dependants import dependants_of, dependants_refusal
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.layer import changes_at_risk, layer_refusal
-
-INSPECT_WORKERS = 4
 
 
 class RecreateFacts(object):
@@ -58,15 +55,7 @@ class Neighbours(object):
         return self._all
 
     def _inspect(self, ids):
-        def inspect(container_id):
-            try:
-                return self.client.call("inspect_container", container_id)
-            except sdk().errors.NotFound:  # removed meanwhile
-                return None
-        if not ids:
-            return []
-        with ThreadPoolExecutor(max_workers=min(INSPECT_WORKERS, len(ids))) as pool:
-            return [data for data in pool.map(inspect, ids) if data is not None]
+        return read_each(lambda container_id: optional_call(self.client, "inspect_container", container_id), ids)
 
 
 def layer_changes(client, container):
