@@ -5,7 +5,7 @@
 Each host is an instance of the Molecule image bulwark-molecule/debian12
 (make images), started with the Molecule scenario's settings (capabilities
 by name, no --privileged), with the benchmark sleeper image loaded into its
-own dockerd and --containers containers of audit_scale.py's mix running in it.
+own dockerd and --containers containers of measure.py's mix running in it.
 The controller reaches the hosts with the community.docker.docker connection
 (`docker exec`), as Molecule does.
 
@@ -40,10 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
 
-import audit_scale as scale  # noqa: E402  pylint: disable=wrong-import-position
-from images import SLEEPER_REF  # noqa: E402  pylint: disable=wrong-import-position
+import measure  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.images import SLEEPER_REF  # noqa: E402  pylint: disable=wrong-import-position
 
 IMAGE = "bulwark-molecule/debian12:latest"
 LABEL = "bulwark.fleet"
@@ -54,7 +53,7 @@ CAPABILITIES = ("AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OV
                 "IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE "
                 "NET_BROADCAST NET_RAW SETFCAP SETGID SETPCAP SETUID SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE "
                 "SYS_NICE SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_TIME SYS_TTY_CONFIG WAKE_ALARM").split()
-# Containers inside each host: hardened, defaults, weak, with a secret (audit_scale.py's kinds).
+# Containers inside each host: hardened, defaults, weak, with a secret (measure.py's kinds).
 INNER_RUNS = (
     "--read-only --cap-drop ALL --security-opt no-new-privileges --memory 16m --pids-limit 16 --user 65534:65534",
     "",
@@ -121,7 +120,7 @@ def start_fleet(count, containers):
     import docker as sdk  # pylint: disable=import-outside-toplevel
 
     api = sdk.APIClient(version="auto", timeout=120)
-    scale.ensure_sleeper_image(api)
+    measure.ensure_sleeper_image(api)
     with tempfile.TemporaryDirectory(prefix="bulwark-fleet-") as directory:
         sleeper_tar = os.path.join(directory, "sleeper.tar")
         docker("save", "-o", sleeper_tar, SLEEPER_REF)
@@ -184,7 +183,7 @@ def run_audit(directory, names, run_name, default_forks):
         for name in names:
             handle.write("%s ansible_connection=community.docker.docker ansible_python_interpreter=/usr/bin/python3\n" % name)
     reports = os.path.join(directory, "reports-" + run_name)
-    env = scale.ansible_env()
+    env = measure.ansible_env()
     env.update(settings)
     env.update({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_HOST_KEY_CHECKING": "false"})
     extra = {"bulwark_audit_report_dir": reports, "bulwark_audit_fail_severity": "none"}
@@ -193,11 +192,11 @@ def run_audit(directory, names, run_name, default_forks):
     host_ids = docker("ps", "-q", "--no-trunc", "--filter", "label=%s=1" % LABEL).split()
     hosts_before = hosts_cpu_s(host_ids)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total_before, idle_before = scale.cpu_times()
+    total_before, idle_before = measure.cpu_times()
     started = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - started
-    total_after, idle_after = scale.cpu_times()
+    total_after, idle_after = measure.cpu_times()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     hosts_after = hosts_cpu_s(host_ids)
     if completed.returncode != 0:
@@ -234,7 +233,7 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     names = host_names(args.hosts)
-    scale.ensure_farm()
+    measure.ensure_farm()
     results = []
     previous_limit = raise_inotify_limit(args.hosts)
     try:
@@ -243,7 +242,7 @@ def main():
             started = time.monotonic()
             start_fleet(args.hosts, args.containers)
             print("started %d hosts in %.0f s" % (args.hosts, time.monotonic() - started), flush=True)
-        busy = scale.wait_for_quiet(limit_s=120)
+        busy = measure.wait_for_quiet(limit_s=120)
         with tempfile.TemporaryDirectory(prefix="bulwark-fleet-") as directory:
             for run_name in args.runs.split(","):
                 results.append(run_audit(directory, names, run_name, args.forks))
@@ -252,7 +251,7 @@ def main():
         if not args.keep:
             print("removed %d hosts" % remove_fleet(), flush=True)
             restore_inotify_limit(previous_limit)
-    figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": scale.machine(), "hosts": args.hosts,
+    figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": measure.machine(), "hosts": args.hosts,
                "containers_per_host": args.containers, "background_cpu_busy_percent": busy, "runs": results}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

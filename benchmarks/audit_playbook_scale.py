@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/audit_playbook_scale.py --count 1000 --repeat 3
 
 Runs `ansible-playbook bulwark.hardening.audit` against this machine
-(connection local) over N containers of benchmarks/audit_scale.py's mix
+(connection local) over N containers of benchmarks/measure.py's mix
 (hardened, default, weak, with a secret), twice per repeat:
 
 - `problems`: no report directory, so container_audit lists only fail, warn
@@ -13,7 +13,7 @@ Runs `ansible-playbook bulwark.hardening.audit` against this machine
 
 For each run it records the playbook's wall time; the wall time, CPU time
 and peak RSS of the container_audit and image_audit module processes (their
-interpreter runs under audit_scale.py's small wrapper, which records wall, peak RSS and CPU); the module's own
+interpreter runs under measure.py's small wrapper, which records wall, peak RSS and CPU); the module's own
 duration_s; the duration of each task (json callback); and the CPU time and
 peak RSS of everything the run started, the modules subtracted from the CPU:
 the controller's share. The containers are removed at the end unless --keep;
@@ -34,15 +34,14 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 
-import audit_scale as scale  # noqa: E402  pylint: disable=wrong-import-position
-from audit_scale import BENCH_LABEL  # noqa: E402  pylint: disable=wrong-import-position
+import measure  # noqa: E402  pylint: disable=wrong-import-position
+from measure import BENCH_LABEL  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def run_playbook(directory, mode, image_audit):
     """One audit.yml run; its figures."""
-    interpreter, module_log = scale.rss_wrapper(directory)
+    interpreter, module_log = measure.rss_wrapper(directory)
     if os.path.exists(module_log):
         os.unlink(module_log)
     inventory = os.path.join(directory, "inventory")
@@ -53,7 +52,7 @@ def run_playbook(directory, mode, image_audit):
              "bulwark_audit_image_audit": image_audit}
     if mode == "reports":
         extra["bulwark_audit_report_dir"] = os.path.join(directory, "reports")
-    env = scale.ansible_env()
+    env = measure.ansible_env()
     env["ANSIBLE_STDOUT_CALLBACK"] = "json"
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
                "bulwark.hardening.audit", "-e", json.dumps(extra)]
@@ -113,34 +112,34 @@ def reuse_or_start(api, count, reuse):
     running = api.containers(filters={"label": "bulwark.bench=1"})
     if reuse and len(running) == count:
         return "reused %d running benchmark containers" % count
-    scale.remove_everything(api)
-    images = scale.bench_images(api, 5)
+    measure.remove_everything(api)
+    images = measure.bench_images(api, 5)
     started = time.monotonic()
-    scale.start_containers(api, images, count)
+    measure.start_containers(api, images, count)
     return "started %d containers in %.1f s" % (count, time.monotonic() - started)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000, help="containers (max %d)" % scale.MAX_COUNT)
+    parser.add_argument("--count", type=int, default=1000, help="containers (max %d)" % measure.MAX_COUNT)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-image-audit", action="store_true", help="skip audit.yml's image_audit task")
     parser.add_argument("--keep", action="store_true", help="leave the containers running")
     parser.add_argument("--reuse", action="store_true", help="use --count benchmark containers already running")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    if not 1 <= args.count <= scale.MAX_COUNT:
-        parser.error("--count must be between 1 and %d" % scale.MAX_COUNT)
+    if not 1 <= args.count <= measure.MAX_COUNT:
+        parser.error("--count must be between 1 and %d" % measure.MAX_COUNT)
 
     import docker  # pylint: disable=import-outside-toplevel
 
-    api = docker.APIClient(version="auto", timeout=120, max_pool_size=scale.CREATE_WORKERS * 2)
+    api = docker.APIClient(version="auto", timeout=120, max_pool_size=measure.CREATE_WORKERS * 2)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
-    scale.ensure_farm()
+    measure.ensure_farm()
     runs = []
     try:
         print(reuse_or_start(api, args.count, args.reuse), flush=True)
-        busy = scale.wait_for_quiet()
+        busy = measure.wait_for_quiet()
         load = round(os.getloadavg()[0], 2)
         with tempfile.TemporaryDirectory(prefix="bulwark-bench-") as directory:
             for _round in range(args.repeat):
@@ -150,8 +149,8 @@ def main():
         controller_share(runs)
     finally:
         if not args.keep:
-            print("removed %d benchmark containers" % scale.remove_everything(api), flush=True)
-    figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": scale.machine(),
+            print("removed %d benchmark containers" % measure.remove_everything(api), flush=True)
+    figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": measure.machine(),
                "docker_server": api.version()["Version"], "containers": args.count, "labels": BENCH_LABEL,
                "background_cpu_busy_percent": busy, "load_average_1m": load, "runs": runs}
     print_figures(figures)

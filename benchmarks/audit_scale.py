@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import signal
 import statistics
@@ -30,22 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration")]
+from measure import (
+    CREATE_WORKERS, MAX_COUNT, bench_images, machine, remove_everything, rss_wrapper, start_containers, wait_for_quiet,
+)
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import ansible_env, ensure_farm  # pylint: disable=wrong-import-order
 
-from adhoc import FARM, ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
-from images import ensure_sleeper_image, import_image  # noqa: E402  pylint: disable=wrong-import-position
-
-BENCH_LABEL = {"bulwark.bench": "1", "bulwark.test": "1"}
 # The default scope's documented extras beyond containers + images + 2 (container_audit's docs): section 6's
 # image list and list of every container, and on a swarm manager section 7's node, network and secret lists.
 SECTION_6_CALLS = 2
 SWARM_MANAGER_CALLS = 3
-BENCH_IMAGE = "bulwark-bench/sleeper"
-MAX_COUNT = 1000
-CREATE_WORKERS = 8
 
 # The per-check baseline: one `docker inspect --format` per check per container,
 # the fields shell implementations read for these section-5 checks.
@@ -73,53 +66,7 @@ BASELINE_CHECKS = (
 )
 
 
-def _container_settings(api, index):
-    """A mix of configurations, so rules see hardened, default and weak containers."""
-    kind = index % 4
-    if kind == 0:  # hardened
-        host_config = api.create_host_config(read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
-                                             mem_limit="16m", pids_limit=16, network_mode="none",
-                                             restart_policy={"Name": "on-failure", "MaximumRetryCount": 5})
-        return {"user": "65534:65534", "host_config": host_config}
-    if kind == 1:  # defaults
-        return {"host_config": api.create_host_config(network_mode="none")}
-    if kind == 2:  # weak: capabilities, writable host path
-        return {"host_config": api.create_host_config(cap_add=["NET_ADMIN"], network_mode="none",
-                                                      binds=["/tmp:/host-tmp:rw"])}
-    return {"environment": {"APP_TOKEN": "bench-%06d-Zq8xTr4Lm2Vb7Nc5" % index},  # a secret, for BW-001
-            "host_config": api.create_host_config(network_mode="none", mem_limit="32m")}
-
-
-def start_containers(api, images, count):
-    def start(index):
-        settings = _container_settings(api, index)
-        created = api.create_container(images[index % len(images)], name="bulwark-bench-%04d" % index,
-                                       labels=BENCH_LABEL, **settings)
-        api.start(created["Id"])
-    with ThreadPoolExecutor(max_workers=CREATE_WORKERS) as pool:
-        list(pool.map(start, range(count)))
-
-
-def remove_everything(api):
-    containers = api.containers(all=True, filters={"label": "bulwark.bench=1"})
-    with ThreadPoolExecutor(max_workers=CREATE_WORKERS) as pool:
-        list(pool.map(lambda c: api.remove_container(c["Id"], force=True), containers))
-    for image in api.images(name=BENCH_IMAGE):
-        api.remove_image(image["Id"], force=True)
-    return len(containers)
-
-
-def bench_images(api, count):
-    """The sleeper image plus count-1 distinct variants (different config, so different ids)."""
-    images = [ensure_sleeper_image(api)]
-    for number in range(1, count):
-        images.append(import_image(api, BENCH_IMAGE, tag="v%d" % number,
-                                   extra_changes=["LABEL bulwark.bench.variant=%d" % number]))
-    return images
-
-
 def time_library(repeat):
-    sys.path.insert(0, FARM)
     from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import run_audit  # pylint: disable=import-outside-toplevel
 
     times, result = [], None
@@ -128,29 +75,6 @@ def time_library(repeat):
         result = run_audit(label_filter=["bulwark.bench=1"])
         times.append(time.monotonic() - started)
     return times, result
-
-
-RSS_WRAPPER = """#!%(python)s
-# Runs the module's interpreter as a child; records its peak RSS (kB), wall time (s) and CPU time (s).
-import resource, subprocess, sys, time
-started = time.monotonic()
-rc = subprocess.call([%(python)r] + sys.argv[1:])
-wall = time.monotonic() - started
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(%(out)r, "a") as handle:
-    handle.write("%%d %%.3f %%.3f\\n" %% (usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime))
-sys.exit(rc)
-"""
-
-
-def rss_wrapper(directory):
-    """An interpreter wrapper for ansible_python_interpreter that measures the module process exactly."""
-    script = os.path.join(directory, "python-peak-rss")
-    out = os.path.join(directory, "peak-rss-kb")
-    with open(script, "w", encoding="utf-8") as handle:
-        handle.write(RSS_WRAPPER % {"python": sys.executable, "out": out})
-    os.chmod(script, 0o755)
-    return script, out
 
 
 def time_module(repeat, report="problems"):
@@ -187,36 +111,6 @@ def time_baseline(api, sample):
         for _rule, field in BASELINE_CHECKS:
             subprocess.run(["docker", "inspect", "--format", field, container_id], capture_output=True, check=True)
     return time.monotonic() - started, len(ids)
-
-
-def cpu_times():
-    with open("/proc/stat", "r", encoding="ascii") as handle:
-        fields = [int(value) for value in handle.readline().split()[1:]]
-    return sum(fields), fields[3] + fields[4]  # total, idle + iowait
-
-
-def background_busy(window=2.0):
-    """Percentage of CPU time the host spent busy over a short window (nothing of ours running)."""
-    total_before, idle_before = cpu_times()
-    time.sleep(window)
-    total_after, idle_after = cpu_times()
-    return round(100.0 * (1 - (idle_after - idle_before) / float(max(total_after - total_before, 1))), 1)
-
-
-def wait_for_quiet(limit_s=60, busy_below=20.0):
-    """After starting hundreds of containers dockerd and the shims settle for a while: wait for it."""
-    deadline = time.monotonic() + limit_s
-    busy = background_busy()
-    while busy >= busy_below and time.monotonic() < deadline:
-        busy = background_busy()
-    return busy
-
-
-def machine():
-    with open("/proc/meminfo", "r", encoding="ascii") as handle:
-        mem_kb = int(handle.readline().split()[1])
-    return {"cpus": os.cpu_count(), "memory_gib": round(mem_kb / 1024.0 / 1024.0, 1), "kernel": platform.release(),
-            "python": platform.python_version()}
 
 
 def report(args, server_version, images, library_times, library_result, module_runs, full_run, baseline_seconds,

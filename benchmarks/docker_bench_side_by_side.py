@@ -73,12 +73,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path[:0] = [HERE, os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration")]
 
-from adhoc import run_module  # noqa: E402  pylint: disable=wrong-import-position
-from audit_scale import background_busy, machine  # noqa: E402  pylint: disable=wrong-import-position
+from measure import background_busy, machine  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module  # noqa: E402  pylint: disable=wrong-import-position
 from farm import link as ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
-from images import SLEEPER_REF, ensure_sleeper_image  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.images import (  # noqa: E402  pylint: disable=wrong-import-position
+    SLEEPER_REF, ensure_sleeper_image,
+)
 
 LABEL = "bulwark.side-by-side"
 CREATE_WORKERS = 4

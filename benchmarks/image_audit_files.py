@@ -9,7 +9,7 @@ Ansible (`ansible localhost -m bulwark.hardening.image_audit`) over that image
 with an empty cache directory each round, so every round streams the image's
 docker save and reads every layer. Each round records the wall time of the command, the
 module's duration_s, the bytes streamed, the scan's verdict for 4.8 and the
-peak RSS of the module process (benchmarks/audit_scale.py's interpreter
+peak RSS of the module process (benchmarks/measure.py's interpreter
 wrapper). The image is removed at the end, also on failure or Ctrl-C.
 Extra module options (the scan caps, for instance) go in --options as JSON.
 """
@@ -28,11 +28,10 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration"), os.path.join(TOP, "benchmarks")]
 
-from adhoc import ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
-from audit_scale import machine, rss_wrapper  # noqa: E402  pylint: disable=wrong-import-position
-from images import IMAGE_LABEL, rootfs_tarball  # noqa: E402  pylint: disable=wrong-import-position
+from measure import machine, rss_wrapper  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.images import IMAGE_LABEL, rootfs_tarball  # noqa: E402  pylint: disable=wrong-import-position
 
 DEFAULT_IMAGE = "bulwark-bench/many-files"
 PER_DIRECTORY = 1000

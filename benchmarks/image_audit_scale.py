@@ -14,7 +14,7 @@ over them:
 
 Each round records the wall time of the command, the module's duration_s,
 API calls per endpoint, bytes streamed from the Engine and the peak RSS of
-the module process (the benchmarks/audit_scale.py interpreter wrapper).
+the module process (the benchmarks/measure.py interpreter wrapper).
 The images are removed at the end, also on failure or Ctrl-C.
 """
 
@@ -31,11 +31,12 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration"), os.path.join(TOP, "benchmarks")]
 
-from adhoc import ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
-from audit_scale import machine, rss_wrapper  # noqa: E402  pylint: disable=wrong-import-position
-from images import SLEEPER_REF, build_image, ensure_sleeper_image  # noqa: E402  pylint: disable=wrong-import-position
+from measure import machine, rss_wrapper  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import ansible_env, ensure_farm  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.images import (  # noqa: E402  pylint: disable=wrong-import-position
+    SLEEPER_REF, build_image, ensure_sleeper_image,
+)
 
 REPOSITORY = "bulwark-bench/image-"
 MAX_COUNT = 500

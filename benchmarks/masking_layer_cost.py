@@ -1,12 +1,13 @@
 """What the masking layer (common/masking.py) adds to a large audit result: the recogniser over a
 container_audit-shaped result of 1000 containers x 45 findings. Run by hand from the checkout:
-.venv/bin/python benchmarks/masking_layer_cost.py (after a unit test run has made .cache/pytest-collections)."""
+.venv/bin/python benchmarks/masking_layer_cost.py."""
 
-import os
-import sys
 import time
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '.cache', 'pytest-collections'))
+
+# measure puts the collection on the import path (tests/farm.py).
+import measure  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import masker_for
+
 findings = []
 for c in range(1000):
     for r in range(45):

@@ -19,15 +19,16 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(TOP, "tests"), os.path.join(TOP, "tests", "integration")]
-
-from adhoc import run_module  # noqa: E402  pylint: disable=wrong-import-position
-from images import SLEEPER_REF, ensure_sleeper_image  # noqa: E402  pylint: disable=wrong-import-position
+# measure puts the collection on the import path (tests/farm.py).
+import measure  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.bulwark.hardening.tests.integration.images import (  # noqa: E402  pylint: disable=wrong-import-position
+    SLEEPER_REF, ensure_sleeper_image,
+)
 
 LABELS = {"bulwark.bench": "1", "bulwark.test": "1"}
 PREFIX = "bulwark-bench-rm-"

@@ -7,8 +7,8 @@ the image the first worker's containers already run.
 
 import pytest
 
-from images import docker_api, ensure_sleeper_image, ensure_userland_image
-from instances import ensure_image
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image, ensure_userland_image
+from ansible_collections.bulwark.hardening.tests.integration.instances import ensure_image
 
 
 def pytest_sessionstart(session):

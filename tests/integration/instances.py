@@ -16,8 +16,8 @@ import uuid
 
 import yaml
 
-from adhoc import BIN, ansible_env
-from images import docker_api
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import BIN, ansible_env
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGES = {"bookworm": "bulwark-molecule/debian12:latest", "trixie": "bulwark-molecule/debian13:latest"}

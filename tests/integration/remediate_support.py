@@ -9,8 +9,8 @@ import os
 import socket
 import time
 
-from adhoc import run_module
-from images import USERLAND_BIND, docker_api, ensure_sleeper_image, ensure_userland_image
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import USERLAND_BIND, docker_api, ensure_sleeper_image, ensure_userland_image
 
 DOCKER_HOST = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
 LABELS = {"bulwark.test": "1"}

@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
 from farm import TOP
-from images import SLEEPER_REF, docker_api, ensure_sleeper_image
-from instances import check_in, instance, run_playbooks, write_inventory
+from ansible_collections.bulwark.hardening.tests.integration.images import SLEEPER_REF, docker_api, ensure_sleeper_image
+from ansible_collections.bulwark.hardening.tests.integration.instances import check_in, instance, run_playbooks, write_inventory
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from adhoc import run_module, run_playbook
-from images import docker_api, ensure_sleeper_image, SLEEPER_REF
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module, run_playbook
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image, SLEEPER_REF
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import tarfile
 
 import pytest
 
-from adhoc import run_module
-from images import docker_api, ensure_sleeper_image
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image
 
 pytestmark = pytest.mark.integration
 

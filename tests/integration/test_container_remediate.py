@@ -21,8 +21,8 @@ import time
 
 import pytest
 
-from adhoc import run_module
-from images import docker_api, USERLAND_BIND, ensure_sleeper_image, ensure_userland_image
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, USERLAND_BIND, ensure_sleeper_image, ensure_userland_image
 
 pytestmark = pytest.mark.integration
 

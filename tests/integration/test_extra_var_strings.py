@@ -23,8 +23,8 @@ import os
 import pytest
 import yaml
 
-from images import docker_api
-from instances import TOP, check_in, instance, run_playbooks, write_inventory
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api
+from ansible_collections.bulwark.hardening.tests.integration.instances import TOP, check_in, instance, run_playbooks, write_inventory
 
 pytestmark = pytest.mark.integration
 

@@ -25,9 +25,9 @@ import subprocess
 
 import pytest
 
-from adhoc import BIN, ansible_env, run_module
-from images import SLEEPER_REF, docker_api, ensure_sleeper_image
-from instances import check_in, instance, write_inventory
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import BIN, ansible_env, run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import SLEEPER_REF, docker_api, ensure_sleeper_image
+from ansible_collections.bulwark.hardening.tests.integration.instances import check_in, instance, write_inventory
 
 pytestmark = pytest.mark.integration
 

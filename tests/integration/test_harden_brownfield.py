@@ -24,9 +24,9 @@ import subprocess
 
 import pytest
 
-from adhoc import BIN, ansible_env
-from images import docker_api
-from instances import check_in, instance, run_playbooks, write_inventory
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import BIN, ansible_env
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api
+from ansible_collections.bulwark.hardening.tests.integration.instances import check_in, instance, run_playbooks, write_inventory
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ import secrets
 
 import pytest
 
-from adhoc import run_module
-from images import docker_api, SLEEPER_REF, build_image, ensure_sleeper_image, import_rootfs_with
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, SLEEPER_REF, build_image, ensure_sleeper_image, import_rootfs_with
 
 pytestmark = pytest.mark.integration
 

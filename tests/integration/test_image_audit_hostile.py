@@ -42,8 +42,8 @@ import time
 
 import pytest
 
-from adhoc import BIN, ansible_env, ensure_farm, run_module
-from images import IMAGE_LABEL, docker_api, rootfs_tarball
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import BIN, ansible_env, ensure_farm, run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import IMAGE_LABEL, docker_api, rootfs_tarball
 
 pytestmark = pytest.mark.integration
 

@@ -33,8 +33,10 @@ import tarfile
 
 import pytest
 
-from adhoc import run_module
-from images import IMAGE_LABEL, _add_bytes, _add_dir, _add_file, _shared_libraries, build_image, docker_api, rootfs_tarball
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import (
+    IMAGE_LABEL, _add_bytes, _add_dir, _add_file, _shared_libraries, build_image, docker_api, rootfs_tarball,
+)
 # A fixture: a Python of the tests' own version with nothing but the standard library.
 from test_audit_without_sdk import bare_python  # noqa: F401  pylint: disable=unused-import
 

@@ -22,9 +22,9 @@ import tarfile
 
 import pytest
 
-from adhoc import run_module
-from images import _add_bytes, docker_api
-from instances import IMAGES as MOLECULE_IMAGES, ensure_image
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import _add_bytes, docker_api
+from ansible_collections.bulwark.hardening.tests.integration.instances import IMAGES as MOLECULE_IMAGES, ensure_image
 
 pytestmark = pytest.mark.integration
 

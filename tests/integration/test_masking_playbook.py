@@ -22,10 +22,10 @@ import tempfile
 
 import pytest
 
-from adhoc import BIN, ansible_env
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import BIN, ansible_env
 from farm import link as ensure_farm
-from images import docker_api, ensure_sleeper_image
-from secrets_corpus import LOOKALIKES, SECRETS, leaked, line, single_line
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.secrets_corpus import LOOKALIKES, SECRETS, leaked, line, single_line
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from images import USERLAND_BIND, ensure_userland_image
+from ansible_collections.bulwark.hardening.tests.integration.images import USERLAND_BIND, ensure_userland_image
 from test_container_remediate import LABELS, PREFIX, _api
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from remediate_support import clean, engine, entry, free_port, remediate, wait_for_port
+from ansible_collections.bulwark.hardening.tests.integration.remediate_support import clean, engine, entry, free_port, remediate, wait_for_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from remediate_support import aside_containers, clean, engine, entry, remediate, run_container
+from ansible_collections.bulwark.hardening.tests.integration.remediate_support import aside_containers, clean, engine, entry, remediate, run_container
 
 pytestmark = pytest.mark.integration
 

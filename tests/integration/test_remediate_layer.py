@@ -7,7 +7,7 @@ disposable per policy.disposable_paths (scratch and cache paths by default).
 
 import pytest
 
-from remediate_support import clean, engine, entry, remediate, run_container
+from ansible_collections.bulwark.hardening.tests.integration.remediate_support import clean, engine, entry, remediate, run_container
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,9 @@ address), or 5.10 is refused when it listens where a published port cannot reach
 
 import pytest
 
-from remediate_support import answers, clean, engine, entry, free_port, remediate, run_container, wait_for_port
+from ansible_collections.bulwark.hardening.tests.integration.remediate_support import (
+    answers, clean, engine, entry, free_port, remediate, run_container, wait_for_port,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from report_fixtures import HOSTILE, two_hosts
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.report_fixtures import HOSTILE, two_hosts
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, model
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from adhoc import run_playbook
-from report_fixtures import two_hosts
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_playbook
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.report_fixtures import two_hosts
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model
 
 pytestmark = pytest.mark.integration
@@ -203,7 +203,7 @@ def test_hostile_inventory_host_names_through_hostvars(tmp_path):
     import subprocess  # pylint: disable=import-outside-toplevel
     import sys  # pylint: disable=import-outside-toplevel
 
-    from adhoc import ansible_env, ensure_farm  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bulwark.hardening.tests.integration.adhoc import ansible_env, ensure_farm  # pylint: disable=import-outside-toplevel
 
     ensure_farm()
     (tmp_path / "inventory.yml").write_text(INVENTORY)

@@ -31,7 +31,7 @@ import time
 
 import pytest
 
-from adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from adhoc import run_module
-from images import build_image, docker_api, ensure_sleeper_image, rootfs_tarball, SLEEPER_REF
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.tests.integration.images import build_image, docker_api, ensure_sleeper_image, rootfs_tarball, SLEEPER_REF
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import yaml
 
-from report_fixtures import two_hosts
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.report_fixtures import two_hosts
 from ansible_collections.bulwark.hardening.plugins.action.compliance_report import ARGUMENT_SPEC, collection_version, host_summary_lines
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import plain
 

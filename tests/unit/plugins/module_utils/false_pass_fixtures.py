@@ -24,7 +24,7 @@ import os
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 
-from rule_fixtures import FIXTURES, load, patched, unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import FIXTURES, load, patched, unit_fixture
 
 ROLE_PROFILE = os.path.join(FIXTURES, "..", "..", "..", "roles", "docker_daemon", "files", "seccomp-hardened.json")
 

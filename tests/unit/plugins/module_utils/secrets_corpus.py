@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """The corpus of secrets and look-alikes (tests/unit/fixtures/secrets_corpus.yml) and the checks every output test makes.
 
-    from secrets_corpus import SECRETS, LOOKALIKES, leaked, hidden_parts, masked_away
+    from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.secrets_corpus import SECRETS, LOOKALIKES, leaked, hidden_parts, masked_away
 
 leaked(text, entry) lists the parts of a secret that text shows (each hidden part, and for a long one either
 half of it, so that a secret cut short is caught too); masked_away(text, entry, shown_as) says whether a

@@ -8,7 +8,7 @@ JSON as they do on a managed host, so Ansible's own output processing is part
 of what the tests see (no_log value masking, the echoed invocation, warnings).
 The harness catches the SystemExit, parses stdout and hands back the result.
 
-    from harness import fake_program, run_module
+    from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import fake_program, run_module
 
     run = run_module(daemon_config.main, {"settings": {...}}, check_mode=True, diff=True)
     assert run.changed and not run.failed

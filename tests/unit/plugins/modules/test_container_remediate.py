@@ -20,10 +20,9 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate import
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import Journal
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.modules import container_remediate
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
-import rule_fixtures
-
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils import rule_fixtures
 OLD_ID = "4b5e57f6eb2f42b9039b3d1e13929295f231749c510cbe341cd68036d9af97e2"
 NEW_ID = "9d2f6a1c3b4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4"
 LEFTOVER_ID = "7" * 64

@@ -19,7 +19,7 @@ import stat
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.modules import daemon_config
-from harness import fake_program, run_module as run_main
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import fake_program, run_module as run_main
 
 DEBIAN_ARGV = ["/usr/sbin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock", "$DOCKER_OPTS"]
 HARDENING = {

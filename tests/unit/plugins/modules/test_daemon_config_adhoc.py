@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from adhoc import ansible_env
+from ansible_collections.bulwark.hardening.tests.integration.adhoc import ansible_env
 
 SECRET = "s3cr3t-Pa55word"
 PROXY = "http://proxy-user:%s@proxy.example.com:3128" % SECRET

@@ -27,7 +27,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.files import docker_files
 from ansible_collections.bulwark.hardening.plugins.modules import daemon_files
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 MY_GROUP = grp.getgrgid(os.getgid()).gr_name

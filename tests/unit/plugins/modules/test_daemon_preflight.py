@@ -13,12 +13,12 @@ import os
 
 import pytest
 
-from rule_fixtures import unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import unit_fixture
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import host_state
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import EngineError
 from ansible_collections.bulwark.hardening.plugins.modules import daemon_preflight
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 

@@ -17,7 +17,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import s
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.restart import Checkpoint
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import EngineError
 from ansible_collections.bulwark.hardening.plugins.modules import daemon_restart
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
 CONFIG = {"icc": False, "live-restore": True}
 VERIFIED = {"verified": ["icc", "live-restore"], "unverified": [], "probe": "a container started and exited 0"}

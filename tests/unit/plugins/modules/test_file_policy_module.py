@@ -12,7 +12,7 @@ import socket
 import stat
 
 from ansible_collections.bulwark.hardening.plugins.modules import file_policy
-from harness import run_module as run_main
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module as run_main
 
 OWNERSHIP = "%s:%s" % (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
 

@@ -21,7 +21,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment, harden
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.environment import HostEnvironment
 from ansible_collections.bulwark.hardening.plugins.modules import host_harden
-from harness import fake_program, run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import fake_program, run_module
 
 ENV = HostEnvironment(in_container=None, docker_installed=True, userns_remap=None, active_units=frozenset())
 

@@ -10,7 +10,7 @@ import stat
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.files import managed_files as library
 from ansible_collections.bulwark.hardening.plugins.modules import managed_files
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name

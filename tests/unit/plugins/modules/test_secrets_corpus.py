@@ -30,9 +30,9 @@ from ansible_collections.bulwark.hardening.plugins.modules import (
     container_audit, container_remediate, daemon_config, daemon_files, daemon_restart, file_policy,
     host_harden, image_audit, managed_files,
 )
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
-import rule_fixtures
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils import rule_fixtures
 import test_container_remediate as remediate_tests
 import test_daemon_preflight as preflight_tests
 import test_daemon_restart as restart_tests
@@ -41,7 +41,7 @@ import test_host_harden as harden_tests
 from test_container_remediate import replacing_fixture  # noqa: F401  pylint: disable=unused-import
 from test_daemon_preflight import host  # noqa: F401  pylint: disable=unused-import
 from test_host_harden import fixed_host  # noqa: F401  pylint: disable=unused-import
-from secrets_corpus import LOOKALIKES, SECRETS, leaked, line, lost, single_line
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.secrets_corpus import LOOKALIKES, SECRETS, leaked, line, lost, single_line
 
 EVERYTHING = SECRETS + LOOKALIKES
 

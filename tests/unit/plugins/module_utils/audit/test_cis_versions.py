@@ -27,8 +27,10 @@ from ansible_collections.bulwark.hardening.plugins.modules import (
     container_audit, container_remediate, daemon_preflight, image_audit,
 )
 
-import rule_fixtures
-from rule_fixtures import container, dockerd_config, evidence, findings, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils import rule_fixtures
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import (
+    container, dockerd_config, evidence, findings, load, state, status,
+)
 
 REFERENCE = load("cis_docker_ids.json")
 DEVICEMAPPER = "2.7@1.8"  # canonical id of v1.8's 2.7 (v1.6 has no such check)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding, evaluate, summarize
 
-from rule_fixtures import container, state
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import container, state
 
 
 def test_summary_counts_and_score():

@@ -21,7 +21,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine import connection as engine
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, EngineError, connection_from
 
-from rule_fixtures import dockerd_config, extras, load
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import dockerd_config, extras, load
 
 
 class FakeResponse(object):

@@ -13,7 +13,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gat
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, connection_from
 
-from rule_fixtures import load
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import load
 
 SWARM = load("swarm.json")
 OPERATIONS = load("operations.json")

@@ -13,8 +13,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.modules import container_audit, container_remediate, image_audit
 
-import rule_fixtures
-
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils import rule_fixtures
 AUDIT_RULES = ["1.1.%d" % number for number in range(3, 19)]  # CIS 1.1.3-1.1.18, every one Level 2
 # Canonical (CIS v1.6) ids; an audit reports them in its cis_version's ids (as_reported).
 LEVEL_2_SAMPLE = AUDIT_RULES + ["2.9", "2.17", "4.5", "BW-008"]

@@ -15,7 +15,7 @@ from ansible.module_utils import basic
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import (
     MaskedModule, mask_result, masked_action, masked_main,
 )
-from harness import run_module
+from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
 
 TOKEN = "ghp_7riYs1vtHFysN7z8yQbYoJVmxkmaXiQNcVse"
 MIRROR = "https://mirroruser:M1rror-t0ken-8@mirror.example.com"

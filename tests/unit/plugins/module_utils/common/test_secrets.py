@@ -14,7 +14,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets i
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
-from secrets_corpus import LOOKALIKES, SECRETS, hidden_parts, ids, leaked, line, lost
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.secrets_corpus import LOOKALIKES, SECRETS, hidden_parts, ids, leaked, line, lost
 
 
 @pytest.mark.parametrize("name", [

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from rule_fixtures import unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import unit_fixture
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import systemd_unit
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.preflight import (

@@ -9,7 +9,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.sockets 
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.systemd_unit import SocketUnit, socket_unit
 
-from rule_fixtures import unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import unit_fixture
 
 DEBIAN_SOCKET = unit_fixture("debian12-docker.socket")
 TCP_DROP_IN = "[Socket]\nListenStream=0.0.0.0:2375\n"

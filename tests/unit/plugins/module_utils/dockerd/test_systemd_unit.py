@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from rule_fixtures import unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import unit_fixture
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.systemd_unit import (
     drop_in_without_host_flags, environment_files, exec_start, expand, parse_environment_file, quote_word,

@@ -12,7 +12,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_fil
     DOCKER_FILES, Target, group_of, policy_rules, targets,
 )
 
-from rule_fixtures import DEBIAN_DOCKER_FILES, DEBIAN_UNITS, state
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import DEBIAN_DOCKER_FILES, DEBIAN_UNITS, state
 
 TLS = {"tlscacert": "/etc/docker/tls/ca.pem", "tlscert": "/etc/docker/tls/cert.pem", "tlskey": "/etc/docker/tls/key.pem"}
 HOST = DEBIAN_DOCKER_FILES

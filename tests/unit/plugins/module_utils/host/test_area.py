@@ -9,7 +9,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common import te
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import area as host_area
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan, HostChangeError
 
-from host_fixtures import FakeRun
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import FakeRun
 
 
 def two_files(tmp_path):

@@ -21,8 +21,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import auditd
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis1_host import AUDITED_PATHS
 
-from host_fixtures import FakeRun, host_env
-from rule_fixtures import dockerd_config, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import FakeRun, host_env
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import dockerd_config, state, status
 
 BINARIES = {
     "dockerd": "/usr/sbin/dockerd", "containerd": "/usr/bin/containerd", "containerd-shim": "/usr/bin/containerd-shim",

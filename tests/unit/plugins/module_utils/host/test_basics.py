@@ -9,7 +9,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system import ho
 from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import basics
 
-from host_fixtures import host_env, reader
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import host_env, reader
 
 LOGIN_DEFS = """#
 # /etc/login.defs - Configuration control definitions for the login package.

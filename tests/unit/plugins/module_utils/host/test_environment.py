@@ -7,7 +7,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system import ho
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import environment
 
-from host_fixtures import FakeRun, reader
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import FakeRun, reader
 
 
 def no_file(_path):

@@ -10,7 +10,7 @@ import subprocess
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import area as host_area
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import file_modes
 
-from host_fixtures import FakeRun
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import FakeRun
 
 
 def record(mode, kind, path):

@@ -12,8 +12,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.host import area
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import harden
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import AreaPlan, HostChangeError
 
-from host_fixtures import FakeRun, host_env
-from rule_fixtures import state
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import FakeRun, host_env
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import state
 
 BASICS_OFF = dict(unattended_upgrades=False, auto_upgrades_path=None, core_dumps_off=False, core_limits_path=None,
                   coredump_conf_path=None, login_defs={}, age_existing_accounts=False, time_sync=False, apparmor=False)

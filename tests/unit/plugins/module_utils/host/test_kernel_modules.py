@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import kernel_modules
 
-from host_fixtures import host_env, reader
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import host_env, reader
 
 # /proc/modules as the kernel writes it: name size refcount users state address.
 PROC_MODULES = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import failed, passed, skipped
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import mounts
 
-from host_fixtures import host_env, reader
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import host_env, reader
 
 PROC_MOUNTS = (
     "/dev/vda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"

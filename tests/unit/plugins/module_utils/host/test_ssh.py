@@ -12,8 +12,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.host import area
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh
 from ansible_collections.bulwark.hardening.plugins.module_utils.host.area import HostChangeError
 
-from host_fixtures import FakeRun, host_env
-from ssh_fixtures import ACCOUNTS, KEY, SESSION, deploy_host, machine, sshd_output
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import FakeRun, host_env
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.ssh_fixtures import ACCOUNTS, KEY, SESSION, deploy_host, machine, sshd_output
 
 # Debian's sshd_config, as far as it matters here (the drop-ins first).
 DEBIAN_SSHD_CONFIG = "Include /etc/ssh/sshd_config.d/*.conf\n\nKbdInteractiveAuthentication no\nUsePAM yes\n"

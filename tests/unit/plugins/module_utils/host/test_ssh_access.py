@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh_access, ssh_keys
 
-from ssh_fixtures import DEPLOY, KEY, RELEASES, ROOT, deploy_host, effective
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.ssh_fixtures import DEPLOY, KEY, RELEASES, ROOT, deploy_host, effective
 
 ADDRESS = "192.0.2.10"
 

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import ssh_keys
 
-from ssh_fixtures import DEPLOY, KEY, OTHER_KEY, ROOT, deploy_host, effective
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.ssh_fixtures import DEPLOY, KEY, OTHER_KEY, ROOT, deploy_host, effective
 
 NOW = time.mktime((2027, 1, 15, 12, 0, 0, 0, 0, -1))
 DEFAULTS = effective("debian12", "role-defaults")

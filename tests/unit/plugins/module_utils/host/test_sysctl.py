@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import sysctl
 
-from host_fixtures import host_env, reader
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import host_env, reader
 
 # A kernel as /proc/sys shows it (files end with a newline; multi-field values use tabs).
 LIVE = {

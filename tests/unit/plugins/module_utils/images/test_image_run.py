@@ -21,7 +21,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connectio
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import FORMAT
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run import run_image_audit, select_images
 
-from rule_fixtures import load
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import load
 from save_tars import entry, save_of
 
 SECRET = "Xq7rT2mLp9vK4wZs8bN3cY6d"

@@ -20,7 +20,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import Policy
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import Context
 
-from rule_fixtures import load, patched
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import load, patched
 
 MIB = 1024 ** 2
 WEB_ID = "4b5e57f6eb2f42b9039b3d1e13929295f231749c510cbe341cd68036d9af97e2"

@@ -24,8 +24,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run im
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
 from remediate_fixtures import MIB, WEB_ID, audit_container, context, policy, web
-import rule_fixtures
-
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils import rule_fixtures
 INSECURE = "fixture-insecure"
 
 

@@ -11,7 +11,9 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import split_repository
 
-from rule_fixtures import container, evidence, extras, findings, image, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import (
+    container, evidence, extras, findings, image, load, state, status,
+)
 
 SECRET_ENV_VALUE = "Xq7rT2mLp9vK4wZs8bN3cY6d"  # the DB_PASSWORD in the insecure fixture
 SECRET_LABEL_VALUE = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.references import familiar_reference, split_repository
 
-from rule_fixtures import container, evidence, image, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import container, evidence, image, load, state, status
 
 PROCESS_CHECKS = AuditOptions(process_checks=True)
 DRIFT_CHECKS = AuditOptions(drift_checks=True)

@@ -13,9 +13,9 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system import ho
 from ansible_collections.bulwark.hardening.plugins.module_utils.host import auditd, environment
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis1_host import AUDITED_PATHS
 
-from host_fixtures import host_env
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.host_fixtures import host_env
 
-from rule_fixtures import evidence, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, state, status
 
 # /proc/self/mountinfo lines as the kernel writes them.
 ROOT = "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw"

@@ -9,7 +9,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, FileText
 
-from rule_fixtures import bridge, dockerd_config, evidence, findings, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import bridge, dockerd_config, evidence, findings, state, status
 
 
 def flags(**options):

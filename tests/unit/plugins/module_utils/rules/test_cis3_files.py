@@ -10,7 +10,9 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effectiv
 from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_facts import FileStat
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES
 
-from rule_fixtures import DEBIAN_DOCKER_FILES, DEBIAN_UNITS, DOCKER_GID, evidence, findings, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import (
+    DEBIAN_DOCKER_FILES, DEBIAN_UNITS, DOCKER_GID, evidence, findings, state, status,
+)
 
 TLS = DaemonConfig(cmdline={"tlscacert": "/etc/docker/tls/ca.pem", "tlscert": "/etc/docker/tls/cert.pem",
                             "tlskey": "/etc/docker/tls/key.pem"}, file_options={})

@@ -7,7 +7,9 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import HostFacts
 
-from rule_fixtures import container, evidence, extras, findings, image, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import (
+    container, evidence, extras, findings, image, load, state, status,
+)
 
 # `docker history` CreatedBy lines as the classic builder and BuildKit write them.
 BASE_LAYER = "/bin/sh -c #(nop) ADD file:5d68d27cc15a80653c93d3a0b262a28112d47a46326ff5fc2dfbf7fa3b9a0ce8 in / "

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, ImageView
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import cis4_images
 
-from rule_fixtures import evidence, image, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, image, load, state, status
 
 BASES = load("history_bases.json")
 DATES = load("image_dates.json")

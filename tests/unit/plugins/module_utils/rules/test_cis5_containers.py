@@ -11,7 +11,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
-from rule_fixtures import container, dockerd_config, evidence, extras, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import container, dockerd_config, evidence, extras, state, status
 
 APPARMOR_AND_SELINUX = {"SecurityOptions": ["name=apparmor", "name=seccomp,profile=default", "name=selinux"]}
 

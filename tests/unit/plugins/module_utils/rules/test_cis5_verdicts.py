@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView, ImageView
 
-from rule_fixtures import evidence, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, load, state, status
 
 REAL = load("container_verdicts.json")
 SELINUX = {"SecurityOptions": ["name=seccomp,profile=default", "name=selinux"]}

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.operations_state import status_age
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis6_operations import SPRAWL_WARN_ABOVE
 
-from rule_fixtures import evidence, load, operations, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, load, operations, state, status
 
 
 def with_operations(facts):

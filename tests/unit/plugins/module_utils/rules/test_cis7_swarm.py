@@ -17,7 +17,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis7_swarm
     CA_MAX_AGE_DAYS, NODE_CERT_EXPIRY_MAX_DAYS,
 )
 
-from rule_fixtures import evidence, findings, load, state, status, swarm, swarm_state
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, findings, load, state, status, swarm, swarm_state
 
 SWARM_IDS = ["7.%d" % number for number in range(1, 10)]
 DAY = 86400

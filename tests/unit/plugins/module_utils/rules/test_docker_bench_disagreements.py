@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ContainerView
 
-from rule_fixtures import evidence, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, load, state, status
 
 REAL = load("docker_bench_side_by_side.json")
 

@@ -12,7 +12,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings i
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.secrets import mask_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
-from rule_fixtures import container, state, swarm_state
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import container, state, swarm_state
 
 STATES = {
     "containers": lambda: state([container(name) for name in ("hardened", "hostnet", "insecure", "stopped")]),

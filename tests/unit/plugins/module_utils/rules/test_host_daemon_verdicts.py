@@ -21,7 +21,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system.audit_rul
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import HostFacts
 
-from rule_fixtures import dockerd_config, evidence, state, status, unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import dockerd_config, evidence, state, status, unit_fixture
 
 AUDITCTL_L = unit_fixture("auditctl-l_never.txt")
 RULE_LINES = unit_fixture("audit_rules_never.rules")

@@ -13,7 +13,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
-from rule_fixtures import evidence, image, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, image, state, status
 
 SECRET = "Xq7rT2mLp9vK4wZs8bN3cY6d"
 CLEAN_SCAN = LayerScan(files=120)
@@ -52,7 +52,7 @@ def test_4_1_image_user(user, expected):
 
 def test_4_1_image_form_is_not_evaluated_by_container_audit():
     # container_audit evaluates 4.1 over containers only: no container, no finding.
-    from rule_fixtures import findings  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import findings  # pylint: disable=import-outside-toplevel
     assert findings("4.1", state(images=[image({"Config.User": "root"})])) == []
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import CountingClient, connection_from
 
-from false_pass_fixtures import inspect, real_container
-from rule_fixtures import evidence, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.false_pass_fixtures import inspect, real_container
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, load, state, status
 
 HOSTNET, PIDHOST = real_container("hostnet-donor"), real_container("hostpid-donor")
 

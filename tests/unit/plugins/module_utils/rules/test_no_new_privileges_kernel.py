@@ -17,8 +17,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_fact
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd.effective import DaemonConfig
 
-from false_pass_fixtures import proc_status, real_container
-from rule_fixtures import evidence, findings, state, status, unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.false_pass_fixtures import proc_status, real_container
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, findings, state, status, unit_fixture
 
 DAEMON_DEFAULT_ON = DaemonConfig(cmdline={}, file_options={"no-new-privileges": True}, pid=1234)
 

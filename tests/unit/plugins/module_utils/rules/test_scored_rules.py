@@ -20,7 +20,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import LayerScan
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 
-from rule_fixtures import container, dockerd_config, extras, findings, image, state, swarm
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import container, dockerd_config, extras, findings, image, state, swarm
 
 # Scored rules allowed to answer warn, each with why a person has to judge it.
 SCORED_WARN_EXCEPTIONS = {

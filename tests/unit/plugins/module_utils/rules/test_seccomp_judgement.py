@@ -21,8 +21,8 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.seccomp_pr
     SeccompContext, judge_profile, judge_text,
 )
 
-from false_pass_fixtures import inspect, real_container, role_profile_text
-from rule_fixtures import evidence, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.false_pass_fixtures import inspect, real_container, role_profile_text
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import evidence, state, status
 
 PROFILE_PATH = "/etc/docker/seccomp-bulwark.json"
 AMD64 = SeccompContext("amd64", (6, 1), DEFAULT_CAPABILITIES)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import ImageView
 
-from rule_fixtures import container, evidence, load, state, status
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import container, evidence, load, state, status
 
 IMAGES = load("secret_lookalike_images.json")
 # Every secret value set in the 'secrets' image: none may show in any evidence, nor a piece of it.

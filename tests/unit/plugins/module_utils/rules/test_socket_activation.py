@@ -18,7 +18,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.system.host_fact
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, AuditState
 from ansible_collections.bulwark.hardening.plugins.module_utils.files.docker_files import DOCKER_FILES, policy_rules
 
-from rule_fixtures import dockerd_config, evidence, findings, info, status, unit_fixture
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.rule_fixtures import dockerd_config, evidence, findings, info, status, unit_fixture
 
 DOCKER_GID, OPS_GID = 105, 1500
 GROUPS = {"docker": (DOCKER_GID, ["alice"]), "ops": (OPS_GID, ["mallory"]), "root": (0, ["root"])}

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import schema_check
-from report_fixtures import two_hosts
+from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.report_fixtures import two_hosts
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, html, junit, model
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))
