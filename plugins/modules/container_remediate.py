@@ -517,23 +517,10 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connectio
     DOCKER_IMPORT_ERROR, HAS_DOCKER, EngineError, connection_from,
 )
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.journal import DEFAULT_STATE_DIR
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import policy_options
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run import RemediationError, run_remediation
 
-POLICY_OPTIONS = dict(
-    memory=dict(type="str"),
-    memory_swap=dict(type="str"),
-    memory_headroom=dict(type="int"),
-    cpu_shares=dict(type="int"),
-    pids_limit=dict(type="int"),
-    restart_retries=dict(type="int"),
-    restart_from_always=dict(type="bool"),
-    recreate=dict(type="bool"),
-    cap_add=dict(type="list", elements="str"),
-    tmpfs=dict(type="list", elements="str"),
-    user=dict(type="str"),
-    network=dict(type="str"),
-    disposable_paths=dict(type="list", elements="str"),
-)
+POLICY_OPTIONS = policy_options()
 
 ARGUMENT_SPEC = with_connection(dict(
     containers=dict(type="list", elements="str", default=[]),

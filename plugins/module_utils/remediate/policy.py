@@ -212,6 +212,24 @@ def clean_policy(raw, where="policy"):
     return cleaned
 
 
+# How each kind of field reaches the module: Ansible's option type (and element type), before the converter
+# above reads it.
+OPTION_TYPES = {
+    "size": ("str", None), "swap": ("str", None), "user": ("str", None), "str": ("str", None),
+    "cpu_shares": ("int", None), "percent": ("int", None), "int": ("int", None), "bool": ("bool", None),
+    "capabilities": ("list", "str"), "paths": ("list", "str"), "path_globs": ("list", "str"),
+}
+
+
+def policy_options():
+    """container_remediate's argument spec for a policy dict, one option per field of POLICY_FIELDS."""
+    options = {}
+    for name, (kind, _default) in POLICY_FIELDS.items():
+        option_type, elements = OPTION_TYPES[kind]
+        options[name] = dict(type=option_type, elements=elements) if elements else dict(type=option_type)
+    return options
+
+
 def default_policy():
     return dict((name, default) for name, (_kind, default) in POLICY_FIELDS.items())
 
