@@ -6,8 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import Policy, PolicyError
-from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import REMEDIES
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
+from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import LIVE, RECREATE, rules_fixed
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.run import (
     RemediationError, container_rule_ids, wanted_rules,
 )
@@ -38,9 +37,9 @@ def remedy_rules(fix_class):
     The containers role takes its rule lists from here, so the remedies (remediate/remedies.py, each
     classed by the catalog) are the one statement of which rule is fixed how.
     """
-    if fix_class not in ("live", "recreate"):
+    if fix_class not in (LIVE, RECREATE):
         raise ValueError("remedy_rules: expected live or recreate, got %r" % (fix_class,))
-    return [rule.id for rule in catalog.all_rules() if rule.id in REMEDIES and REMEDIES[rule.id].fix == fix_class]
+    return rules_fixed(fix_class)
 
 
 class FilterModule(object):

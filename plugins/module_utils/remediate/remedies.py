@@ -22,7 +22,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.common.paths imp
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.policy import policy_value
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.ports import WILDCARDS, endpoint_text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION, rule_sort_key
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.bulwark import bw009_paths
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.cis5_containers import (
     UNBOUNDED_RESTART, cis_sensitive_dirs,
@@ -374,9 +374,14 @@ def run_as_policy_user(container, policy, context):
     return Change([("Config", "User", policy["user"])])
 
 
+def rules_fixed(fix):
+    """The rule ids with a remedy of this fix class (live or recreate), in the catalog's order."""
+    return sorted((rule for rule, entry in REMEDIES.items() if entry.fix == fix), key=rule_sort_key)
+
+
 def live_rules():
-    return [rule for rule, entry in REMEDIES.items() if entry.fix == LIVE]
+    return rules_fixed(LIVE)
 
 
 def recreate_rules():
-    return [rule for rule, entry in REMEDIES.items() if entry.fix == RECREATE]
+    return rules_fixed(RECREATE)
