@@ -12,10 +12,19 @@ from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import mo
 SOURCES = model.SOURCES
 
 
+def _is_host_results(value):
+    """A mapping of one host's results ({"container_audit": ..., "image_audit": ...}), or a registered
+    bulwark.hardening.audit result, which holds the image audit's result in image_audit."""
+    return isinstance(value, dict) and (("summary" not in value and any(source in value for source in SOURCES))
+                                        or ("summary" in value and isinstance(value.get("image_audit"), dict)))
+
+
 def _as_results(value):
-    """{"container_audit": result, "image_audit": result or None} from a registered container_audit result or
-    from such a mapping (audit.yml passes both)."""
-    if isinstance(value, dict) and any(source in value for source in SOURCES) and "summary" not in value:
+    """{"container_audit": result, "image_audit": result or None} from a registered container_audit or audit result,
+    or from such a mapping."""
+    if isinstance(value, dict) and "summary" in value:
+        return {"container_audit": value, "image_audit": value.get("image_audit") if isinstance(value.get("image_audit"), dict) else None}
+    if isinstance(value, dict) and any(source in value for source in SOURCES):
         return dict((source, value.get(source)) for source in SOURCES)
     return {"container_audit": value, "image_audit": None}
 
@@ -105,7 +114,7 @@ def failing_at_or_above(results, threshold="high"):
     of results (skipped ones ignored), over each result's own findings."""
     if threshold not in THRESHOLDS:
         raise AnsibleFilterError("the severity threshold must be one of %s, not %r" % (", ".join(THRESHOLDS), threshold))
-    if isinstance(results, dict) and any(source in results for source in SOURCES) and "summary" not in results:
+    if _is_host_results(results):
         return model.blocking(model.host_entry("host", _as_results(results)), threshold)
     if threshold == "none":
         return []

@@ -72,76 +72,6 @@ notes:
     the reason on record. warn is left for what only a person can judge - unscored rules such as
     5.9 (published ports) and 1.1.2 without O(trusted_users), and read-only mounts of host system
     directories under 5.6.
-options:
-  scope:
-    description:
-      - Which sections to audit - C(host) (CIS 1), C(daemon) (CIS 2), C(files) (CIS 3),
-        C(images) (CIS 4), C(containers) (CIS 5), C(operations) (CIS 6, image and container sprawl),
-        C(swarm) (CIS 7), C(bulwark) (BW rules).
-    type: list
-    elements: str
-    choices: [host, daemon, files, images, containers, operations, swarm, bulwark]
-    default: [host, daemon, files, images, containers, operations, swarm, bulwark]
-  include_stopped:
-    description:
-      - Audit stopped containers too, not only running ones.
-    type: bool
-    default: false
-  name_filter:
-    description:
-      - Audit only containers whose name matches one of these shell-style globs, for example C(web-*).
-      - Empty means every container.
-    type: list
-    elements: str
-    default: []
-  label_filter:
-    description:
-      - Audit only containers that carry every one of these labels, each given as C(key) or C(key=value).
-        Filtering happens in the daemon, so unselected containers cost no inspect call.
-    type: list
-    elements: str
-    default: []
-  trusted_users:
-    description:
-      - Users allowed in the group dockerd gives its socket (CIS 1.1.2) - C(docker), or the group
-        dockerd's C(-G)/C(--group) or daemon.json C(group) names. Members not listed fail the check.
-      - Unset, the members are listed with status C(warn) for a person to review.
-    type: list
-    elements: str
-  process_checks:
-    description:
-      - Run the process checks CIS 5.7 (sshd inside containers) and BW-012 (package managers or
-        downloaders running, such as C(apt-get), C(pip) or C(curl) - nothing should be fetched at run
-        time). They cost one C(docker top) API call per running container, shared by both rules, so
-        they are off by default and then C(skipped).
-      - BW-012 matches the program each process runs (the name of its executable, the applet busybox
-        runs, or the script or C(-m) module an interpreter runs) and, for package managers, its
-        subcommand - C(npm install) fetches, C(npm start) or C(yarn <script>) launch what is installed
-        and are not counted - never other words of its arguments, and reports program names,
-        subcommands and counts only, never command lines. The container's own HEALTHCHECK command is
-        not counted.
-    type: bool
-    default: false
-  drift_checks:
-    description:
-      - Run BW-013 (a container changed its own binaries or libraries - files added, changed or
-        deleted under C(/bin), C(/sbin), C(/lib), C(/lib64), C(/usr/bin), C(/usr/sbin), C(/usr/lib),
-        C(/usr/lib64) or C(/usr/local/bin), C(/usr/local/sbin), C(/usr/local/lib), or the dynamic
-        loader's C(/etc/ld.so.preload), C(/etc/ld.so.conf), C(/etc/ld.so.conf.d) and C(/etc/ld.so.cache);
-        the bytecode python writes into C(__pycache__) is named but not counted). It costs one
-        C(docker diff) API call per running container, so it is off by default and BW-013 is then
-        C(skipped).
-      - C(docker diff) compares the container's writable layer with its image, so its cost grows
-        with the files the container wrote. Containers labelled C(bulwark.immutable=true) are diffed
-        for BW-004 anyway; their one C(diff) serves both rules.
-    type: bool
-    default: false
-  image_history:
-    description:
-      - Run the build-history checks CIS 4.7 and 4.9. They cost one C(docker history) API call per
-        image, so they are off by default and then C(skipped).
-    type: bool
-    default: false
 attributes:
   check_mode:
     support: full
@@ -156,6 +86,7 @@ attributes:
 extends_documentation_fragment:
   - bulwark.hardening.docker_connection
   - bulwark.hardening.audit_options
+  - bulwark.hardening.audit_options.container_audit
 seealso:
   - module: bulwark.hardening.file_policy
 """
@@ -259,16 +190,17 @@ summary:
         and RV(findings[].rule) use.
       type: str
       sample: "1.8"
-findings:
-  description: One entry per rule and target; only problems unless O(report=all).
+rules:
+  description:
+    - Every rule RV(findings) names, once, by its id (in the numbering of O(cis_version)) - what a finding does not
+      repeat. Results before this collection listed these fields in every finding.
+    - M(bulwark.hardening.compliance_report) and the filters read findings with their rule from here.
   returned: success
-  type: list
-  elements: dict
+  type: dict
+  sample: {"5.11": {"title": "Ensure that the memory usage for containers is limited", "section": "5", "level": 1,
+                    "scored": true, "severity": "medium", "remediation": "Set a memory limit: docker update --memory 512m <container>",
+                    "fix": "live", "fixed_by": ["containers_live_enabled", "containers_policy"]}}
   contains:
-    rule:
-      description: Rule id (CIS id in the numbering of O(cis_version), or BW-xxx).
-      type: str
-      sample: "5.11"
     title:
       description: Rule title (CIS's, in O(cis_version)).
       type: str
@@ -285,6 +217,40 @@ findings:
       description: Whether the rule counts towards the score.
       type: bool
       sample: true
+    severity:
+      description: The rule's severity (low, medium, high or critical); a finding may say lower (RV(findings[].severity)).
+      type: str
+      sample: medium
+    remediation:
+      description: How to fix it.
+      type: str
+      sample: "Set a memory limit: docker update --memory 512m <container>"
+    fix:
+      description: How a fix is applied - live, recreate, daemon, files, host or manual.
+      type: str
+      sample: live
+    fixed_by:
+      description: The role variables that fix the rule; absent when no role does.
+      type: list
+      elements: str
+      sample: ["containers_live_enabled", "containers_policy"]
+    left_open:
+      description: Why the rule stays open after the roles ran with their defaults, and what closes it; absent for a
+        rule the roles close.
+      type: str
+      sample: "recreates the container: set containers_recreate_enabled: true"
+findings:
+  description:
+    - One entry per rule and target; only problems unless O(report=all).
+    - Its rule's title, section, level, scored, remediation, fix and fixed_by are in RV(rules), once.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: Rule id (CIS id in the numbering of O(cis_version), or BW-xxx); its key in RV(rules).
+      type: str
+      sample: "5.11"
     target:
       description: What the finding is about - a container or image name, a file path, C(daemon), C(host),
         C(images) or C(containers) (section 6), C(swarm) or an overlay network's name (section 7).
@@ -303,14 +269,12 @@ findings:
       description: What was observed. Secret-like values are masked.
       type: str
       sample: HostConfig.Memory=0 (no limit)
-    remediation:
-      description: How to fix it.
+    left_open:
+      description: Only on a fail, warn or waived finding whose reason to stay open is this target's own (what the
+        audit found on it, e.g. the containers that keep a daemon setting pending); otherwise the rule's
+        RV(rules.left_open) applies.
       type: str
-      sample: "Set a memory limit: docker update --memory 512m <container>"
-    fix:
-      description: How a fix is applied - live, recreate, daemon, host or manual.
-      type: str
-      sample: live
+      sample: "pending: dockerd applies icc when the default bridge has no container (web-1 holds it)"
 api_calls:
   description: Docker API calls made, retries included.
   returned: success
@@ -340,36 +304,13 @@ duration_s:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import ALL_SCOPES, AuditError, run_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.argument_specs import container_audit_spec
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, run_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
 )
 
-ARGUMENT_SPEC = with_connection(dict(
-    scope=dict(type="list", elements="str", choices=ALL_SCOPES, default=ALL_SCOPES),
-    include_stopped=dict(type="bool", default=False),
-    name_filter=dict(type="list", elements="str", default=[]),
-    label_filter=dict(type="list", elements="str", default=[]),
-    waivers=dict(
-        type="list", elements="dict", default=[],
-        options=dict(
-            rule=dict(type="str", required=True),
-            target=dict(type="str", default="*"),
-            reason=dict(type="str", required=True),
-            expires=dict(type="str"),
-        ),
-    ),
-    trusted_registries=dict(type="list", elements="str", default=[]),
-    trusted_users=dict(type="list", elements="str"),
-    process_checks=dict(type="bool", default=False),
-    drift_checks=dict(type="bool", default=False),
-    image_history=dict(type="bool", default=False),
-    report=dict(type="str", choices=["problems", "all"], default="problems"),
-    level=dict(type="int", choices=[1, 2], default=2),
-    cis_version=dict(type="str", choices=list(CIS_VERSIONS), default=DEFAULT_CIS_VERSION),
-))
+ARGUMENT_SPEC = container_audit_spec()
 
 
 @masked_main

@@ -83,53 +83,6 @@ notes:
     Cached scans of images that no longer exist are removed.
   - Scores and statuses count as in M(bulwark.hardening.container_audit) - RV(summary.score) is
     passed / (passed + failed) over findings of scored rules.
-options:
-  images:
-    description:
-      - Images to audit, by name glob (matched against each tag C(repo:tag), each repository, which selects
-        all its tags, and each registry digest C(repo@sha256:...)), or by id (12 to 64 hex digits, with or
-        without C(sha256:)).
-      - Empty means every local image.
-    type: list
-    elements: str
-    default: []
-  include_dangling:
-    description:
-      - Audit dangling (untagged) images too. An image named by id in O(images) is audited either way.
-    type: bool
-    default: false
-  layer_scan:
-    description:
-      - Read each image's layers for setuid/setgid files (4.8) and secret files (BW-010, 4.10).
-      - Without it those rules are C(skipped) (4.10 is decided from the config and history alone) and no image is
-        read.
-    type: bool
-    default: true
-  cache_dir:
-    description:
-      - Where the layer scans are cached, one JSON file per image id. Created with mode 0700 (and its missing
-        parents) on the first write (not in check mode).
-    type: path
-    default: /var/cache/bulwark/image-audit
-  scan_max_entries:
-    description:
-      - Archive entries (files, directories, links, of every layer and of the save around them) one image's scan
-        reads at most; the scan stops there and says so (see the description). Memory grows by about 8 bytes per
-        entry.
-    type: int
-    default: 2000000
-  scan_max_bytes:
-    description:
-      - Bytes of one image's save (every layer as stored, files a later layer deleted or replaced included) the
-        scan streams from the Engine at most.
-    type: int
-    default: 34359738368
-  scan_max_seconds:
-    description:
-      - Seconds one image's scan takes at most, the Engine's time to prepare the save included; checked between
-        entries and chunks of the stream.
-    type: int
-    default: 600
 attributes:
   check_mode:
     support: full
@@ -144,6 +97,7 @@ attributes:
 extends_documentation_fragment:
   - bulwark.hardening.docker_connection
   - bulwark.hardening.audit_options
+  - bulwark.hardening.audit_options.image_audit
 seealso:
   - module: bulwark.hardening.container_audit
 """
@@ -227,18 +181,25 @@ summary:
       description: The CIS Docker Benchmark version audited (O(cis_version)).
       type: str
       sample: "1.8"
+rules:
+  description: Every rule RV(findings) names, once, by its id; the same fields as M(bulwark.hardening.container_audit)'s
+    RV(bulwark.hardening.container_audit#module:rules).
+  returned: success
+  type: dict
+  sample: {"BW-010": {"title": "Image layers hold no secret files", "section": "BW", "level": 1, "scored": true,
+                      "severity": "critical", "remediation": "Rebuild without the file ...", "fix": "manual",
+                      "left_open": "a person's fix: the roles change no image"}}
 findings:
   description: One entry per rule and image; only problems unless O(report=all). Same fields as
-    M(bulwark.hardening.container_audit)'s findings; the target is the image's first tag, or its short id.
+    M(bulwark.hardening.container_audit)'s findings (their rule's metadata in RV(rules)); the target is the image's
+    first tag, or its short id.
   returned: success
   type: list
   elements: dict
-  sample: [{"rule": "BW-010", "title": "Image layers hold no secret files", "section": "BW", "level": 1,
-            "scored": true, "target": "app:1.2", "status": "fail", "severity": "critical",
+  sample: [{"rule": "BW-010", "target": "app:1.2", "status": "fail", "severity": "critical",
             "evidence": "1 secret files: /root/.ssh/id_rsa (private key, 411 bytes, layer 2 of 3, deleted in layer 3)
               (layers counted from the base; a file a later layer deleted or overwrote is still in the image: anyone
-              who has the image can read it)",
-            "remediation": "Rebuild without the file ...", "fix": "manual"}]
+              who has the image can read it)"}]
 api_calls:
   description: Docker API calls made, retries included.
   returned: success
@@ -314,40 +275,14 @@ duration_s:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.argument_spec import with_connection
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.argument_specs import image_audit_spec
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
     DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
 )
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.cache import DEFAULT_CACHE_DIR
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run import run_image_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.images.scan import (
-    DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SECONDS,
-)
 
-ARGUMENT_SPEC = with_connection(dict(
-    images=dict(type="list", elements="str", default=[]),
-    include_dangling=dict(type="bool", default=False),
-    layer_scan=dict(type="bool", default=True),
-    cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
-    scan_max_entries=dict(type="int", default=DEFAULT_MAX_ENTRIES),
-    scan_max_bytes=dict(type="int", default=DEFAULT_MAX_BYTES),
-    scan_max_seconds=dict(type="int", default=DEFAULT_MAX_SECONDS),
-    trusted_registries=dict(type="list", elements="str", default=[]),
-    waivers=dict(
-        type="list", elements="dict", default=[],
-        options=dict(
-            rule=dict(type="str", required=True),
-            target=dict(type="str", default="*"),
-            reason=dict(type="str", required=True),
-            expires=dict(type="str"),
-        ),
-    ),
-    report=dict(type="str", choices=["problems", "all"], default="problems"),
-    level=dict(type="int", choices=[1, 2], default=2),
-    cis_version=dict(type="str", choices=list(CIS_VERSIONS), default=DEFAULT_CIS_VERSION),
-))
+ARGUMENT_SPEC = image_audit_spec()
 
 
 @masked_main

@@ -17,6 +17,7 @@ import pytest
 
 from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
 from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand_all
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +135,7 @@ def test_exact_failing_rules_per_container(audit, name):
 
 
 def test_hardened_container_has_no_failing_runtime_rule(audit):
-    hardened = [f for f in audit.result["findings"] if f["target"] == PREFIX + "hardened"]
+    hardened = [f for f in expand_all(audit.result) if f["target"] == PREFIX + "hardened"]
     assert [f for f in hardened if f["section"] == "5" and f["status"] == "fail"] == []
     assert set(f["rule"] for f in hardened if f["section"] == "5") >= {"5.11", "5.13", "5.26", "5.27", "5.29", "5.30"}
 

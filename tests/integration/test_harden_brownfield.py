@@ -27,6 +27,7 @@ import pytest
 from ansible_collections.bulwark.hardening.tests.integration.adhoc import BIN, ansible_env
 from ansible_collections.bulwark.hardening.tests.integration.images import docker_api
 from ansible_collections.bulwark.hardening.tests.integration.instances import check_in, instance, run_playbooks, write_inventory
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand_all
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +140,7 @@ def test_the_audit_gives_the_same_reasons(target, inventory):
                                 "bulwark.hardening.container_audit", "-a", json.dumps({"report": "all"})],
                                capture_output=True, text=True, env=ansible_env(), check=False, timeout=300)
     result = json.loads(completed.stdout)["plays"][0]["tasks"][0]["hosts"][target]
-    findings = dict((finding["rule"], finding) for finding in result["findings"] if finding["target"] in ("daemon", "host"))
+    findings = dict((finding["rule"], finding) for finding in expand_all(result) if finding["target"] in ("daemon", "host"))
     assert result["summary"]["cis_version"] == "1.8"  # the same ids as the role's report: 2.10 is user namespaces
     assert findings["2.10"]["status"] == "fail" and "4 containers, 1 image, 1 volume" in findings["2.10"]["left_open"]
     assert findings["4.5"]["status"] == "fail" and "shop/web:local" in findings["4.5"]["left_open"]

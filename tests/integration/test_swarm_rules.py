@@ -32,6 +32,7 @@ import time
 import pytest
 
 from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand_all
 
 pytestmark = pytest.mark.integration
 
@@ -165,7 +166,7 @@ def audit(second):
 
 def statuses(result, section="7"):
     return dict(((finding["rule"], finding["target"]), finding["status"])
-                for finding in result["findings"] if finding["section"] == section)
+                for finding in expand_all(result) if finding["section"] == section)
 
 
 def evidence(result, rule_id, target="swarm"):

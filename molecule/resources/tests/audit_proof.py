@@ -26,6 +26,7 @@ import farm  # noqa: E402  pylint: disable=wrong-import-position
 farm.link()
 from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines  # noqa: E402
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog  # noqa: E402
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand_all  # noqa: E402
 
 # The roles harden.yml runs.
 HARDENING_ROLES = ("host", "docker_daemon", "containers")
@@ -83,9 +84,13 @@ def claimed(host):
 
 
 def audit_target(host, **options):
-    """container_audit on the target through Ansible, every finding listed."""
+    """container_audit on the target through Ansible, every finding listed with its rule's fields."""
     arguments = " ".join("%s=%s" % item for item in sorted(dict(report="all", **options).items()))
-    return host.ansible("bulwark.hardening.container_audit", arguments, check=False, become=True)
+    result = host.ansible("bulwark.hardening.container_audit", arguments, check=False, become=True)
+    if "findings" in result:
+        # Each finding with its rule's title, fix and reason (the module lists each rule once, in result["rules"]).
+        result["findings"] = expand_all(result)
+    return result
 
 
 @pytest.fixture(scope="module")

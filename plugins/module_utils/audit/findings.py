@@ -40,33 +40,85 @@ class Finding(object):
         self.severity = severity or rule.severity
 
     def to_dict(self, cis_version=DEFAULT_CIS_VERSION):
-        """The finding as the report shows it, with the rule's id and title in CIS version cis_version; URL
-        credentials in the evidence are masked.
+        """The finding as results and reports list it: rule id (in CIS version cis_version), target, status,
+        severity and evidence, URL credentials and other secrets masked. Its rule's title, remediation and the
+        rest are the rule's, listed once per result (rule_entry(), rules_of()).
 
-        fixed_by (the role variables that fix the rule) is present when a role
-        fixes it; left_open (why the roles leave it failing) only on a problem
-        finding the roles leave open on purpose: always for such a rule, or on
-        this target for a reason the state shows (the evaluation says it).
+        left_open (why the roles leave it failing) is present only on a problem finding whose reason is this
+        target's own (the evaluation found it on the state), not the rule's: expand() adds the rule's.
         """
-        rule = self.rule
         shown = {
-            "rule": rule.id_in(cis_version),
-            "title": rule.title_in(cis_version),
-            "section": rule.section_number,
-            "level": rule.level,
-            "scored": rule.scored,
+            "rule": self.rule.id_in(cis_version),
             "target": self.target,
             "status": self.status,
             "severity": self.severity,
             "evidence": mask_text(self.evidence),
-            "remediation": rule.remediation,
-            "fix": rule.fix,
         }
-        if rule.fixed_by:
-            shown["fixed_by"] = list(rule.fixed_by)
-        if self.left_open and self.status in PROBLEM_STATUSES:
+        if self.left_open and self.status in PROBLEM_STATUSES and self.left_open != rule_left_open(self.rule):
             shown["left_open"] = mask_text(self.left_open)
         return shown
+
+
+def rule_left_open(rule):
+    """Why a rule stays open after the roles ran with their defaults: its own reason, else its fix class's
+    (open_reasons); None for a rule the roles close."""
+    return rule.left_open or reason_by_fix(rule)
+
+
+def rule_entry(rule, cis_version=DEFAULT_CIS_VERSION):
+    """A rule's metadata as results list it once (the `rules` map): title (in CIS version cis_version), section,
+    level, scored, severity, remediation and fix; fixed_by (the role variables that fix it) when a role does;
+    left_open (why it stays open after the roles' defaults) when it does."""
+    entry = {
+        "title": rule.title_in(cis_version),
+        "section": rule.section_number,
+        "level": rule.level,
+        "scored": rule.scored,
+        "severity": rule.severity,
+        "remediation": rule.remediation,
+        "fix": rule.fix,
+    }
+    if rule.fixed_by:
+        entry["fixed_by"] = list(rule.fixed_by)
+    reason = rule_left_open(rule)
+    if reason:
+        entry["left_open"] = mask_text(reason)
+    return entry
+
+
+def rules_of(findings, cis_version=DEFAULT_CIS_VERSION):
+    """{rule id: rule_entry()} of every rule the findings name, ids in CIS version cis_version."""
+    rules = {}
+    for finding in findings:
+        rule_id = finding.rule.id_in(cis_version)
+        if rule_id not in rules:
+            rules[rule_id] = rule_entry(finding.rule, cis_version)
+    return rules
+
+
+# What expand() takes from a finding's rule, and what a result's finding never carries itself.
+RULE_FIELDS = ("title", "section", "level", "scored", "remediation", "fix", "fixed_by")
+
+
+def expand(finding, rules):
+    """The whole view of one listed finding (a dict of a result's `findings`) with its rule's metadata from the
+    result's `rules` map: title, section, level, scored, remediation, fix, fixed_by, and left_open resolved (the
+    finding's own, else its rule's when the finding is a problem). A finding that already carries them (results
+    of collection versions before 2.0, or an unknown rule) keeps its own."""
+    rule = rules.get(finding.get("rule")) if isinstance(rules, dict) else None
+    if not isinstance(rule, dict):
+        return dict(finding)
+    shown = dict((field, rule[field]) for field in RULE_FIELDS if field in rule)
+    shown.update(finding)
+    if not shown.get("left_open") and rule.get("left_open") and finding.get("status") in PROBLEM_STATUSES:
+        shown["left_open"] = rule["left_open"]
+    return shown
+
+
+def expand_all(result):
+    """expand() of every listed finding of an audit result ({findings, rules})."""
+    rules = result.get("rules") or {}
+    return [expand(finding, rules) for finding in result.get("findings") or []]
 
 
 def _global_findings(rule, state):

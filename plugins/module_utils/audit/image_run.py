@@ -35,7 +35,7 @@ import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate_images, rules_of, summarize
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, check_level, check_report_and_waivers
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions, AuditState, ImageView
@@ -166,7 +166,7 @@ def scan_limits(scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=Non
 def run_image_audit(connection=None, images=None, include_dangling=False, layer_scan=True, cache_dir=DEFAULT_CACHE_DIR,
                     check_mode=False, trusted_registries=None, waivers=None, report="problems", client=None, level=2,
                     scan_max_entries=None, scan_max_bytes=None, scan_max_seconds=None, cis_version=DEFAULT_CIS_VERSION):
-    """Audit local images and return {summary, findings, api_calls, api_calls_by_endpoint, images, cache,
+    """Audit local images and return {summary, rules, findings, api_calls, api_calls_by_endpoint, images, cache,
     scan_errors, scans_incomplete, duration_s}.
 
     check_mode: the cache is read but nothing is written or pruned (the audit makes nothing else on the host
@@ -205,6 +205,7 @@ def run_image_audit(connection=None, images=None, include_dangling=False, layer_
         stats["unusable"] = "layer_scan is off"
     return {
         "summary": summary,
+        "rules": rules_of(listed, cis_version),
         "findings": [finding.to_dict(cis_version) for finding in listed],
         "api_calls": client.total,
         "api_calls_by_endpoint": dict(client.calls),

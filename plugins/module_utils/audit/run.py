@@ -15,7 +15,7 @@ import time
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state import AuditOptions
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, summarize
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, rules_of, summarize
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION, SECTIONS, check_cis_version
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import PROBLEM_STATUSES
 from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from
@@ -82,7 +82,7 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
               label_filter=None, waivers=None, trusted_registries=None, trusted_users=None,
               process_checks=False, image_history=False, report="problems", client=None, drift_checks=False, level=2,
               cis_version=DEFAULT_CIS_VERSION):
-    """Audit and return {summary, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
+    """Audit and return {summary, rules, findings, api_calls, api_calls_by_endpoint, containers, images, duration_s}.
 
     connection: engine.connection.Connection (default: the local socket). level: the CIS profile, 1 or
     2 (every rule); rules above it are neither evaluated nor reported, and summary.level says which.
@@ -112,6 +112,7 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
     summary["level"] = level
     return {
         "summary": summary,
+        "rules": rules_of(listed, cis_version),
         "findings": [finding.to_dict(cis_version) for finding in listed],
         "api_calls": client.total,
         "api_calls_by_endpoint": dict(client.calls),

@@ -2,12 +2,15 @@
 # Copyright: bulwark.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the bulwark.hardening collection: other collections must not import it, and it may change in any release.
-"""The compliance report of one run, as plain data (schema bulwark.hardening/compliance-report, version 1).
+"""The compliance report of one run, as plain data (schema bulwark.hardening/compliance-report, version 2).
 
 build_report() turns each host's registered container_audit and image_audit
 results into one document for every host of the play; the JSON file is that
-document, and the JUnit, HTML and text renderers read it. load_history()
-reads the earlier reports of the same directory for the trend. Nothing here
+document, and the JUnit, HTML and text renderers read it (a finding with its
+rule's metadata through details()). Each rule's metadata is in the document
+once, in `rules`, and findings name their rule by id (version 2; version 1
+repeated the rule in every finding). load_history() reads the earlier reports
+of the same directory, of either version, for the trend. Nothing here
 imports Ansible: plain functions over plain data.
 
 Hostile input is the normal case: host names come from inventories, labels
@@ -35,20 +38,24 @@ import os
 import re
 import stat
 
-from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION, FIX_CLASSES
+from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import CIS_VERSIONS, DEFAULT_CIS_VERSION, FIX_CLASSES, rule_sort_key
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import LEVELS as CIS_LEVELS
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import clean_data, escape_unprintable, is_printable
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog as rulebook
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import ALL_STATUSES, SEVERITIES, severity_rank
 
 SCHEMA = "bulwark.hardening/compliance-report"
-VERSION = 1
+VERSION = 2
+# The versions whose earlier reports the trend reads: version 2 changed the findings, not what the trend reads.
+TREND_VERSIONS = (1, 2)
 # Every status a finding can end with (rules.status), in the order the counts list them.
 STATUSES = ALL_STATUSES
 # The two audits audit.yml runs per host, in the order they run.
 SOURCES = ("container_audit", "image_audit")
-FINDING_FIELDS = ("rule", "title", "section", "level", "scored", "target", "status", "severity", "evidence",
-                  "remediation", "fix", "fixed_by", "left_open")
+# A finding names its rule by id; the rule's metadata (RULE_FIELDS) is in the report once, in `rules`.
+FINDING_FIELDS = ("rule", "target", "status", "severity", "evidence", "left_open")
+RULE_FIELDS = ("title", "section", "level", "scored", "severity", "remediation", "fix", "fixed_by", "left_open")
 AUDIT_FIELDS = ("containers", "images", "duration_s", "api_calls")
 # The thresholds a play fails a host at: a severity (rules.status, lowest first), or none, which fails nothing.
 THRESHOLDS = ("none",) + SEVERITIES
@@ -153,28 +160,79 @@ def _section_key(section):
 _ENUMS = {"status": STATUSES, "severity": SEVERITIES, "fix": FIX_CLASSES, "level": CIS_LEVELS}
 
 
-def _finding(source, finding):
-    """A finding as the report lists it, or None when it is not one (not a mapping, an unknown status)."""
+def _typed(field, value):
+    """value as the schema has the field (an enum member, a boolean, a list of strings, a string), or None."""
+    if field in _ENUMS:
+        return value if value in _ENUMS[field] and not isinstance(value, bool) else None
+    if field == "scored":
+        return bool(value)
+    if field == "fixed_by":
+        return _as_strings(value)
+    return "%s" % (value,)
+
+
+def _rule_entry(meta):
+    """A rule's metadata as the report keeps it (RULE_FIELDS, each of its type), or None when it is not a mapping."""
+    if not isinstance(meta, dict):
+        return None
+    entry = {}
+    for field in RULE_FIELDS:
+        value = meta.get(field)
+        typed = _typed(field, value) if value is not None else None
+        if typed is not None:
+            entry[field] = typed
+    for field in ("title", "section", "remediation"):
+        entry.setdefault(field, "")
+    return entry
+
+
+def _result_rules(result):
+    """{rule id: metadata} of an audit result: its `rules` map, else (results of the modules before they listed
+    each rule once) what its findings carried of their rules."""
+    listed = result.get("rules")
+    if isinstance(listed, dict):
+        pairs = listed.items()
+    else:
+        pairs = ((finding.get("rule"), finding) for finding in result.get("findings") or [] if isinstance(finding, dict))
+    rules = {}
+    for rule_id, meta in pairs:
+        entry = _rule_entry(meta)
+        if rule_id is not None and entry is not None:
+            rules.setdefault("%s" % (rule_id,), entry)
+    return rules
+
+
+def _finding(source, finding, rules):
+    """A finding as the report lists it (its rule named by id, that rule's metadata in rules), or None when it is
+    not one (not a mapping, an unknown status). left_open is kept when it is the finding's own: rules has the
+    rule's."""
     if not isinstance(finding, dict) or finding.get("status") not in STATUSES:
         return None
     shown = {"source": source}
     for field in FINDING_FIELDS:
         value = finding.get(field)
-        if value is None:
-            continue
-        if field in _ENUMS:
-            if value in _ENUMS[field] and not isinstance(value, bool):
-                shown[field] = value
-        elif field == "scored":
-            shown[field] = bool(value)
-        elif field == "fixed_by":
-            if _as_strings(value) is not None:
-                shown[field] = _as_strings(value)
-        else:
-            shown[field] = "%s" % (value,)
-    for field in ("rule", "target", "evidence", "remediation", "section"):
+        typed = _typed(field, value) if value is not None else None
+        if typed is not None:
+            shown[field] = typed
+    for field in ("rule", "target", "evidence"):
         shown.setdefault(field, "")
+    rule = rules.get(shown["rule"], {})
+    if "left_open" in shown and shown["left_open"] == rule.get("left_open"):
+        del shown["left_open"]
+    if "severity" not in shown and rule.get("severity"):
+        shown["severity"] = rule["severity"]
     return shown
+
+
+def details(report, host, finding):
+    """The whole view of one of a host's findings: its fields with its rule's metadata (title, section, level,
+    scored, remediation, fix, fixed_by) and left_open resolved (the finding's own, else its rule's when it is a
+    problem). The rule is looked up in the host entry's own `rules` (host_entry()), else in the report's rules of
+    the host's CIS version."""
+    rules = host.get("rules")
+    if not isinstance(rules, dict):
+        rules = ((report or {}).get("rules") or {}).get(host.get("cis_version") or DEFAULT_CIS_VERSION) or {}
+    return expand(finding, rules)
 
 
 def _audit_summary(summary):
@@ -355,20 +413,24 @@ def build_host(name, results):
     if "container_audit" not in audits:
         return {"name": name, "status": "missing", "error": _why_missing(results), "score": None, "cis_score": None,
                 "image_score": None, "by_status": _zero_counts(), "by_section": {}, "fail_by_severity": {}, "audits": {},
-                "findings": []}
+                "findings": [], "rules": {}}
     raw = dict((source, audits[source]["summary"]) for source in audits)
     dropped = left_out(raw["container_audit"], raw.get("image_audit"))
     counts = host_counts(raw, dropped)
     findings = []
     summaries = {}
+    rules = {}
     for source in SOURCES:
         if source not in audits:
             continue
         result = audits[source]
         listed = result.get("findings")
-        for shown in (_finding(source, finding) for finding in (listed if isinstance(listed, list) else [])):
+        known = _result_rules(result)
+        for shown in (_finding(source, finding, known) for finding in (listed if isinstance(listed, list) else [])):
             if shown is not None and (shown["target"], shown["rule"]) not in dropped[source]:
                 findings.append(shown)
+                if shown["rule"] in known:
+                    rules.setdefault(shown["rule"], known[shown["rule"]])
         entry = {"summary": _audit_summary(raw[source])}
         entry.update((key, result[key]) for key in AUDIT_FIELDS
                      if _number(result.get(key)) and (key == "duration_s" or _as_int(result[key]) is not None))
@@ -382,7 +444,7 @@ def build_host(name, results):
     host = {
         "name": name, "status": "audited", "score": counts["score"], "cis_score": counts["cis_score"],
         "image_score": counts["image_score"], "by_status": counts["by_status"], "by_section": counts["by_section"],
-        "fail_by_severity": fail_by_severity, "audits": summaries, "findings": findings,
+        "fail_by_severity": fail_by_severity, "audits": summaries, "findings": findings, "rules": rules,
         # Verdicts each audit made that count as the other audit's (left_out()), so the figures add up.
         "left_out": dict((source, len(dropped[source])) for source in summaries),
     }
@@ -424,6 +486,13 @@ def build_report(results_by_host, label="audit", generated_at="1970-01-01T00:00:
     results_by_host = clean_data(results_by_host)
     label = escape_unprintable(label, keep_whitespace=True)
     hosts = [build_host(name, results_by_host[name]) for name in sorted(results_by_host)]
+    rules = {}
+    for host in hosts:
+        # Each rule once in the document, by the CIS version whose ids the host's findings use ("2.10" is user
+        # namespaces under 1.8 and the cgroup parent under 1.6).
+        by_id = rules.setdefault(host.get("cis_version") or DEFAULT_CIS_VERSION, {})
+        for rule_id, entry in host.pop("rules").items():
+            by_id.setdefault(rule_id, entry)
     by_status = _zero_counts()
     fail_by_severity = {}
     for host in hosts:
@@ -443,6 +512,8 @@ def build_report(results_by_host, label="audit", generated_at="1970-01-01T00:00:
             "by_status": by_status, "fail_by_severity": fail_by_severity,
         },
         "hosts": hosts,
+        "rules": dict((version, dict(sorted(by_id.items(), key=lambda item: rule_sort_key(item[0]))))
+                      for version, by_id in sorted(rules.items()) if by_id),
     }
 
 
@@ -521,8 +592,8 @@ def load_history(directory, exclude=None, warnings=None, dir_fd=None):
         try:
             with _open_report(name, dir_fd, directory) as handle:
                 report = json.loads(handle.read().decode("utf-8"))
-            if not isinstance(report, dict) or report.get("schema") != SCHEMA or report.get("version") != VERSION:
-                raise ValueError("not a %s version %d document" % (SCHEMA, VERSION))
+            if not isinstance(report, dict) or report.get("schema") != SCHEMA or report.get("version") not in TREND_VERSIONS:
+                raise ValueError("not a %s document of version %s" % (SCHEMA, " or ".join(str(v) for v in TREND_VERSIONS)))
             points.append(history_point(report))
         except (ValueError, RecursionError, OSError) as error:
             warnings.append("earlier report %s left out of the trend: %s"

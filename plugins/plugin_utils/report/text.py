@@ -14,7 +14,7 @@ which rules do not apply to this target and why. Nothing here imports Ansible.
 from __future__ import annotations
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import SECTIONS, rule_sort_key
-from ansible_collections.bulwark.hardening.plugins.plugin_utils.report.model import STATUSES
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report.model import STATUSES, details
 
 SECTION_TITLES = dict(SECTIONS.values())
 # How a rule that cannot apply to the target says so (its evidence starts with it): skipped, with the reason.
@@ -49,13 +49,16 @@ def profile(host):
     return ", ".join(parts)
 
 
+def _failing(host):
+    """The host's failing findings, each with its rule's title and its left_open resolved (model.details())."""
+    return [details(None, host, finding) for finding in host["findings"] if finding["status"] == "fail"]
+
+
 def failing_rules(host):
     """[(rule, title, failing targets, [reasons])] of the host's failing findings, in rule order; reasons are the
-    distinct left_open texts of its findings (empty when none says why)."""
+    distinct left_open texts of its findings (empty when none says why). host: an entry of model.host_entry()."""
     failing = {}
-    for finding in host["findings"]:
-        if finding["status"] != "fail":
-            continue
+    for finding in _failing(host):
         title, targets, reasons = failing.get(finding["rule"], (finding.get("title", ""), 0, []))
         reason = finding.get("left_open")
         if reason and reason not in reasons:
@@ -66,8 +69,7 @@ def failing_rules(host):
 
 def unexplained(host):
     """Rule ids that fail on some target of the host with no reason given."""
-    return sorted(set(finding["rule"] for finding in host["findings"] if finding["status"] == "fail" and not finding.get("left_open")),
-                  key=_rule_key)
+    return sorted(set(finding["rule"] for finding in _failing(host) if not finding.get("left_open")), key=_rule_key)
 
 
 def not_applicable(host):

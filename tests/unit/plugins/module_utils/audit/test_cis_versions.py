@@ -23,6 +23,7 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run 
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.plan import plan_container
 from ansible_collections.bulwark.hardening.plugins.module_utils.remediate.remedies import Context
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand_all
 from ansible_collections.bulwark.hardening.plugins.modules import (
     container_audit, container_remediate, daemon_preflight, image_audit,
 )
@@ -142,7 +143,7 @@ def devicemapper_host_fixture(monkeypatch):
 
 def by_rule(result):
     found = {}
-    for finding in result["findings"]:
+    for finding in expand_all(result):
         found.setdefault(finding["rule"], []).append(finding)
     return found
 

@@ -21,7 +21,7 @@ import pytest
 from ansible_collections.bulwark.hardening.plugins.action.audit_verdict import verdict
 from ansible_collections.bulwark.hardening.plugins.action.compliance_report import host_summary_lines
 from ansible_collections.bulwark.hardening.plugins.filter.audit_report import audit_summary_lines, failing_at_or_above
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import Finding, rules_of
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import FAIL
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import html, junit, model, text
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules import catalog
@@ -48,13 +48,19 @@ def report(results):
 
 
 @pytest.fixture(scope="module")
-def host(report):
+def host(results):
+    # The host's entry as every output builds it (the report's host entry, with the rules its findings name).
+    return model.host_entry(HOST, copy.deepcopy(results))
+
+
+def test_the_reports_host_is_the_host_entry_with_its_rules_in_the_report(report, host):
     (entry,) = report["hosts"]
-    return entry
+    assert dict(entry, rules=host["rules"]) == host
+    assert report["rules"] == {"1.8": host["rules"]}
 
 
-def scored_of(findings):
-    scored = [finding for finding in findings if finding.get("scored")]
+def scored_of(host, findings):
+    scored = [finding for finding in (model.details(None, host, finding) for finding in findings) if finding.get("scored")]
     passed = sum(1 for finding in scored if finding["status"] == "pass")
     failed = sum(1 for finding in scored if finding["status"] == "fail")
     return passed, failed
@@ -85,10 +91,10 @@ def test_image_audit_owns_the_image_rules_and_the_container_audit_how_a_containe
 
 
 def test_score_and_cis_score_are_over_the_counted_findings(host):
-    passed, failed = scored_of(host["findings"])
+    passed, failed = scored_of(host, host["findings"])
     assert host["score"] == round(100.0 * passed / (passed + failed), 1) == 87.7
     assert host["cis_score"] == passed - failed == 49
-    image_passed, image_failed = scored_of([finding for finding in host["findings"] if finding["source"] == "image_audit"])
+    image_passed, image_failed = scored_of(host, [finding for finding in host["findings"] if finding["source"] == "image_audit"])
     assert host["image_score"] == round(100.0 * image_passed / (image_passed + image_failed), 1) == 75.0
 
 
@@ -206,3 +212,22 @@ def test_an_image_only_one_audit_judged_keeps_that_audits_verdicts(results):
     assert entry["left_out"] == {"container_audit": 0, "image_audit": 0}
     assert sum(entry["by_status"].values()) == 130 + 13
     assert sorted(finding["target"] for finding in entry["findings"] if finding["rule"] == "4.1") == [WORKLOAD, "other:1"]
+
+
+def as_listed_once(result):
+    """A result of the modules before they listed each rule once (every finding repeating its rule), as they return
+    it now: the rules in `rules`, the findings without them, left_open only where it is the finding's own."""
+    version = result["summary"].get("cis_version", "1.8")
+    findings = [Finding(catalog.get_in(old["rule"], version), old["target"], old["status"], old["evidence"],
+                        old.get("left_open"), old["severity"]) for old in result["findings"]]
+    return dict(result, findings=[finding.to_dict(version) for finding in findings], rules=rules_of(findings, version))
+
+
+def test_results_listing_each_rule_once_report_as_the_earlier_results_did(results, report):
+    now = dict((source, as_listed_once(result)) for source, result in results.items())
+    again = model.build_report({HOST: now}, "after hardening", NOW, collection_version="0.1.0")
+    assert again["hosts"] == report["hosts"]
+    # The same findings with their rules (but the remediation texts, which the catalog changed since the fixture).
+    def shown(of):
+        return [dict(model.details(of, of["hosts"][0], finding), remediation=None) for finding in of["hosts"][0]["findings"]]
+    assert shown(again) == shown(report)

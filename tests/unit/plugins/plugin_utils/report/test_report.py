@@ -33,7 +33,7 @@ def report(results=None, label="weekly", when=NOW):
 
 def test_report_round_trips_through_json_and_matches_the_schema(schema):
     document = json.loads(model.to_json(report()))
-    assert document["schema"] == "bulwark.hardening/compliance-report" and document["version"] == 1
+    assert document["schema"] == "bulwark.hardening/compliance-report" and document["version"] == 2
     assert schema_check.errors(document, schema) == []
 
 
@@ -50,7 +50,7 @@ def test_empty_run_and_missing_hosts_match_the_schema(schema):
 
 def test_the_validator_catches_what_the_schema_forbids(schema):
     document = json.loads(model.to_json(report()))
-    document["version"] = 2
+    document["version"] = 1
     document["hosts"][0]["findings"][0]["status"] = "maybe"
     del document["run"]["label"]
     document["surprise"] = True
@@ -229,6 +229,20 @@ def test_trend_reads_earlier_runs_oldest_first_and_skips_foreign_files(tmp_path)
     assert re.findall(r'class="trend-point" data-run="[^"]+" data-score="([^"]+)"', svg) == ["50.0", "60.0", "50.0"]
 
 
+def test_the_trend_reads_version_1_reports_written_before_rules_were_listed_once(tmp_path):
+    earlier = model.build_report(two_hosts(), "weekly", "2026-11-06T10:00:00Z")
+    earlier["version"] = 1
+    del earlier["rules"]
+    name = tmp_path / ("bulwark-report-%s.json" % earlier["run"]["id"])
+    name.write_text(model.to_json(earlier))
+    name.chmod(0o640)
+    (tmp_path / "bulwark-report-future.json").write_text(json.dumps({"schema": model.SCHEMA, "version": 3}))
+    warnings = []
+    history = model.load_history(str(tmp_path), warnings=warnings)
+    assert [point["id"] for point in history] == [earlier["run"]["id"]] and history[0]["score"] == earlier["summary"]["score"]
+    assert len(warnings) == 1 and "future" in warnings[0] and "version 1 or 2" in warnings[0]
+
+
 def test_trend_of_a_rerun_and_of_no_scores(tmp_path):
     built = write_run(tmp_path, NOW)
     assert [point["id"] for point in model.trend(model.load_history(str(tmp_path)), built)] == [built["run"]["id"]]
@@ -268,7 +282,7 @@ def test_each_hosts_level_is_in_the_json_report_and_matches_the_schema(schema):
     assert (web["name"], web["level"], db["level"]) == ("web1", 1, 2)
     assert web["audits"]["container_audit"]["summary"]["level"] == 1 and web["audits"]["image_audit"]["summary"]["level"] == 1
     document = json.loads(model.to_json(built))
-    assert document["version"] == 1 and schema_check.errors(document, schema) == []
+    assert document["version"] == 2 and schema_check.errors(document, schema) == []
 
 
 def test_results_without_a_level_leave_it_out(schema):
