@@ -193,7 +193,9 @@ def _result_rules(result):
     if isinstance(listed, dict):
         pairs = listed.items()
     else:
-        pairs = ((finding.get("rule"), finding) for finding in result.get("findings") or [] if isinstance(finding, dict))
+        # A finding of those results carried its own left_open, resolved for its target: not the rule's.
+        pairs = ((finding.get("rule"), dict((key, value) for key, value in finding.items() if key != "left_open"))
+                 for finding in result.get("findings") or [] if isinstance(finding, dict))
     rules = {}
     for rule_id, meta in pairs:
         entry = _rule_entry(meta)
