@@ -17,7 +17,13 @@ process the run started on the controller side; the modules run inside the
 hosts and are not in it), per host; the largest controller process; and the
 machine's CPU use over the run (controller and hosts share its cores).
 
-Runs: `cold` is the first audit of fresh hosts (image_audit scans every
+Each host runs one module process per audit (bulwark.hardening.audit: the
+container audit, then the image audit). Before the runs, the hosts' own CPU
+use while idle (systemd, dockerd, the containers) is measured over
+--idle-seconds; each run then reports module_cpu_per_host_s: the hosts' CPU
+over the run, less that idle use, per host - what the audit costs each host.
+
+Runs: `cold` is the first audit of fresh hosts (the image audit scans every
 image's layers and fills its cache), `warm` an audit of the same hosts again
 (what a weekly AWX job sees when the images did not change); a run name can
 carry settings: `warm-nopipe` turns pipelining off, `warm-f10` uses 10 forks,
@@ -175,7 +181,19 @@ def settings_of(run_name, default_forks):
     return forks, env
 
 
-def run_audit(directory, names, run_name, default_forks):
+def hosts_idle_rate(host_ids, seconds):
+    """CPU seconds per second the idle hosts use (systemd, dockerd, their containers), measured over seconds; None
+    where the hosts' cgroups cannot be read."""
+    before = hosts_cpu_s(host_ids)
+    started = time.monotonic()
+    time.sleep(seconds)
+    after = hosts_cpu_s(host_ids)
+    if before is None or after is None:
+        return None
+    return (after - before) / (time.monotonic() - started)
+
+
+def run_audit(directory, names, run_name, default_forks, idle_rate=None):
     forks, settings = settings_of(run_name, default_forks)
     inventory = os.path.join(directory, "inventory")
     with open(inventory, "w", encoding="utf-8") as handle:
@@ -208,7 +226,11 @@ def run_audit(directory, names, run_name, default_forks):
         report = json.load(handle)
     machine_busy_s = ((total_after - total_before) - (idle_after - idle_before)) / float(os.sysconf("SC_CLK_TCK"))
     hosts_cpu = round(hosts_after - hosts_before, 1) if hosts_before is not None and hosts_after is not None else None
+    # What the audit cost the hosts: their CPU over the run less what they use idle over the same time.
+    module_cpu = (hosts_after - hosts_before - idle_rate * wall) / len(names) if hosts_cpu is not None and idle_rate is not None else None
     return {
+        "hosts_idle_cpu_s": round(idle_rate * wall, 1) if idle_rate is not None else None,
+        "module_cpu_per_host_s": round(module_cpu, 3) if module_cpu is not None else None,
         "machine_busy_cpu_s": round(machine_busy_s, 1), "hosts_cpu_s": hosts_cpu,
         # the outer Docker Engine serving the `docker exec` calls, and everything else on the machine
         "rest_cpu_s": round(machine_busy_s - controller_cpu - (hosts_cpu or 0), 1) if hosts_cpu is not None else None,
@@ -228,6 +250,7 @@ def main():
     parser.add_argument("--containers", type=int, default=4, help="containers running in each host")
     parser.add_argument("--forks", type=int, default=50)
     parser.add_argument("--runs", default="cold,warm", help="comma-separated run names (see the docstring)")
+    parser.add_argument("--idle-seconds", type=float, default=20, help="how long the idle hosts' CPU use is measured")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--json")
@@ -243,16 +266,19 @@ def main():
             start_fleet(args.hosts, args.containers)
             print("started %d hosts in %.0f s" % (args.hosts, time.monotonic() - started), flush=True)
         busy = measure.wait_for_quiet(limit_s=120)
+        idle_rate = hosts_idle_rate(docker("ps", "-q", "--no-trunc", "--filter", "label=%s=1" % LABEL).split(), args.idle_seconds)
+        print("idle hosts use %s CPU seconds per second" % (round(idle_rate, 3) if idle_rate is not None else "unknown"), flush=True)
         with tempfile.TemporaryDirectory(prefix="bulwark-fleet-") as directory:
             for run_name in args.runs.split(","):
-                results.append(run_audit(directory, names, run_name, args.forks))
+                results.append(run_audit(directory, names, run_name, args.forks, idle_rate))
                 print(json.dumps(results[-1]), flush=True)
     finally:
         if not args.keep:
             print("removed %d hosts" % remove_fleet(), flush=True)
             restore_inotify_limit(previous_limit)
     figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": measure.machine(), "hosts": args.hosts,
-               "containers_per_host": args.containers, "background_cpu_busy_percent": busy, "runs": results}
+               "containers_per_host": args.containers, "background_cpu_busy_percent": busy,
+               "hosts_idle_cpu_per_s": round(idle_rate, 3) if idle_rate is not None else None, "runs": results}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=2)

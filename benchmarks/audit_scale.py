@@ -9,7 +9,12 @@
    that reads getrusage(RUSAGE_CHILDREN).ru_maxrss when it exits);
 3. the shell-script way: one `docker inspect --format <field>` process per
    check per container, for 20 section-5 checks. It runs on a sample of
-   containers (--baseline-sample) and is extrapolated to N; the output says so.
+   containers (--baseline-sample) and is extrapolated to N; the output says so;
+4. with --docker-bench DIR, Docker Bench for Security on the same containers
+   (`-i bulwark-bench-`: every section, its container checks on these
+   containers only), timed in the same run: the ratio of its wall time to the
+   `ansible` command's (end to end, both). benchmarks/docker_bench_side_by_side.py
+   compares their verdicts.
 
 Containers run the locally built bulwark-test/sleeper image (and --images
 variants of it, for distinct image inspects), labelled bulwark.bench=1 and
@@ -30,6 +35,7 @@ import sys
 import tempfile
 import time
 
+from docker_bench_side_by_side import docker_bench_revision, run_docker_bench
 from measure import (
     CREATE_WORKERS, MAX_COUNT, bench_images, machine, remove_everything, rss_wrapper, start_containers, wait_for_quiet,
 )
@@ -113,8 +119,15 @@ def time_baseline(api, sample):
     return time.monotonic() - started, len(ids)
 
 
+def time_docker_bench(directory):
+    """Docker Bench's wall time (every section, its container checks on the benchmark's containers only)."""
+    with tempfile.TemporaryDirectory(prefix="bulwark-bench-dbs-") as logs:
+        _verdicts, seconds = run_docker_bench(directory, "bulwark-bench-", os.path.join(logs, "docker-bench"), False)
+    return seconds
+
+
 def report(args, server_version, images, library_times, library_result, module_runs, full_run, baseline_seconds,
-           baseline_n, load, busy):
+           baseline_n, load, busy, docker_bench_s=None):
     per_container = baseline_seconds / baseline_n
     baseline_total = per_container * args.count
     module_wall = statistics.median(run["wall_s"] for run in module_runs)
@@ -150,6 +163,9 @@ def report(args, server_version, images, library_times, library_result, module_r
         "speedup_vs_library": round(baseline_total / library_median, 1),
         "findings": library_result["summary"]["total"],
     }
+    if docker_bench_s is not None:
+        figures["docker_bench"] = {"revision": docker_bench_revision(args.docker_bench), "wall_s": round(docker_bench_s, 1),
+                                   "speedup_vs_module_wall": round(docker_bench_s / module_wall, 1)}
     return figures
 
 
@@ -181,6 +197,10 @@ def print_figures(figures):
         "; extrapolated to %d containers: %.1f s" % (figures["containers"], b["extrapolated_s"]) if b["extrapolated"] else ""))
     print("speed-up: %.1fx vs the ansible command, %.1fx vs the module process, %.1fx vs the library call" % (
         figures["speedup_vs_module_wall"], figures["speedup_vs_module_process"], figures["speedup_vs_library"]))
+    if "docker_bench" in figures:
+        bench = figures["docker_bench"]
+        print("Docker Bench for Security (%s), every section, on the same containers: %.1f s; / the ansible command "
+              "(end to end, both): %.1fx" % (bench["revision"], bench["wall_s"], bench["speedup_vs_module_wall"]))
 
 
 def main():
@@ -190,6 +210,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of the library call and of the module")
     parser.add_argument("--baseline-sample", type=int, default=25, help="containers the per-check baseline runs on")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--docker-bench", help="a copy of docker-bench-security: run it on the same containers, timed")
     args = parser.parse_args()
     if not 1 <= args.count <= MAX_COUNT:
         parser.error("--count must be between 1 and %d" % MAX_COUNT)
@@ -211,9 +232,10 @@ def main():
         module_runs = time_module(args.repeat)
         full_run = time_module(1, report="all")[0]
         baseline_seconds, baseline_n = time_baseline(api, min(args.baseline_sample, args.count))
+        docker_bench_s = time_docker_bench(args.docker_bench) if args.docker_bench else None
         load.append(round(os.getloadavg()[0], 2))
         figures = report(args, api.version()["Version"], images, library_times, library_result, module_runs, full_run,
-                         baseline_seconds, baseline_n, load, busy)
+                         baseline_seconds, baseline_n, load, busy, docker_bench_s)
     finally:
         removed = remove_everything(api)
         print("removed %d benchmark containers" % removed, flush=True)

@@ -21,11 +21,23 @@ farm.link()
 from ansible_collections.bulwark.hardening.tests.integration.images import (  # noqa: E402  pylint: disable=wrong-import-position
     ensure_sleeper_image, import_image,
 )
+from ansible_collections.bulwark.hardening.tests.integration import adhoc  # noqa: E402  pylint: disable=wrong-import-position
 
 BENCH_LABEL = {"bulwark.bench": "1", "bulwark.test": "1"}
 BENCH_IMAGE = "bulwark-bench/sleeper"
 MAX_COUNT = 1000
 CREATE_WORKERS = 8
+
+
+def ansible_env():
+    """The environment ansible and ansible-playbook run in, as the tests run them: the checkout's collection first
+    (tests/integration/adhoc.py)."""
+    return adhoc.ansible_env()
+
+
+def ensure_farm():
+    """The symlink farm that makes the checkout importable and findable as bulwark.hardening (tests/farm.py)."""
+    farm.link()
 
 
 def _container_settings(api, index):

@@ -6,8 +6,11 @@
 Runs on the controller only (never connects to a host): reads each play
 host's registered audit results from hostvars (or takes them as O(results)),
 builds the report (plugins/plugin_utils/report) and, with O(dest), writes the
-run's JSON, JUnit XML and HTML files and one text summary per host. The
-documentation lives in plugins/modules/compliance_report.py.
+run's JSON, JUnit XML and HTML files and one text summary per host. With
+O(group) the report is one slice of that run group (AWX job slicing). With
+O(merge) it reads the JSON reports of one run group's slices instead and
+writes the fleet report made of them (report.merge). The documentation lives
+in plugins/modules/compliance_report.py.
 
 Everything the action is given is checked before anything is written - the
 label (model.label_problem), the mode (files.parse_mode) and the directory
@@ -27,8 +30,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import masked_action
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
-from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import checked_arguments, plain
-from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, model, text
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import checked_arguments, host_results
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files, merge, model, text
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path"),
@@ -40,6 +43,8 @@ ARGUMENT_SPEC = dict(
     history=dict(type="int", default=20),
     host_summaries=dict(type="bool", default=True),
     mode=dict(type="raw"),
+    group=dict(type="str"),
+    merge=dict(type="list", elements="path"),
 )
 
 
@@ -77,6 +82,44 @@ def host_summary_lines(label, host, results):
     return [escape_unprintable(line) for line in lines]
 
 
+def existing_files(dest, names):
+    """{kind: bytes} of the report files names ({kind: file name}) already in dest, None for one that is missing or
+    cannot be read (a symlink is not followed): what a merge compares its files with to say whether it changed any."""
+    found = {}
+    for kind, name in names.items():
+        try:
+            descriptor = os.open(os.path.join(dest, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(descriptor, "rb") as handle:
+                found[kind] = handle.read()
+        except OSError:
+            found[kind] = None
+    return found
+
+
+def merge_inputs(paths, group, warnings):
+    """[(path, report)] of the merge option's entries: a file is one report; a directory gives the reports of
+    group in it (merge.reports_in). MergeError for a file that cannot be read, or a directory without a group."""
+    named = []
+    for path in paths:
+        if os.path.isdir(path):
+            if group is None:
+                raise merge.MergeError("%s is a directory: give group, the run group whose reports to merge from it" % escape_unprintable(path))
+            named.extend(merge.reports_in(path, group, warnings))
+        else:
+            named.append((path, merge.read_report(path)))
+    if not named:
+        raise merge.MergeError("no report of run group %s in %s" % (escape_unprintable(str(group)), ", ".join(escape_unprintable(path) for path in paths)))
+    return named
+
+
+def given_results(results):
+    """The O(results) option as {host: {"container_audit": ..., "image_audit": ...}}: a bulwark.hardening.audit
+    result given as container_audit carries its image audit's (arguments.host_results); a host whose value is not
+    a mapping has no result."""
+    return dict((str(host), host_results(value.get("container_audit"), value.get("image_audit")) if isinstance(value, Mapping) else {})
+                for host, value in results.items())
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -91,8 +134,8 @@ class ActionModule(ActionBase):
                 variables = hostvars[host]
             except KeyError:
                 variables = {}
-            results[host] = {"container_audit": plain(variables.get(args["audit_var"])),
-                             "image_audit": plain(variables.get(args["image_audit_var"]))}
+            # The audit module's result carries the image audit's; a separate image_audit task's is read otherwise.
+            results[host] = host_results(variables.get(args["audit_var"]), variables.get(args["image_audit_var"]))
         return results
 
     @masked_action
@@ -105,13 +148,19 @@ class ActionModule(ActionBase):
             mode = files.parse_mode(args["mode"])
         except files.ReportError as error:
             raise AnsibleActionFail("compliance_report: %s" % error)
+        if args["merge"] is not None:
+            return self._merge(args, mode, result)
+        if args["group"] is not None and merge.group_problem(args["group"]):
+            raise AnsibleActionFail("compliance_report: %s" % merge.group_problem(args["group"]))
         if args["results"] is not None:
-            results = dict((str(host), plain(value) if isinstance(value, Mapping) else {}) for host, value in args["results"].items())
+            results = given_results(args["results"])
         else:
             results = self._results_from_hostvars(args, task_vars)
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         report = model.build_report(results, label=args["label"], generated_at=now, check_mode=bool(task_vars.get("ansible_check_mode")),
                                     collection_version=collection_version())
+        if args["group"] is not None:
+            report = merge.set_group(report, args["group"])
         result.update(changed=False, run_id=report["run"]["id"], summary=report["summary"], stats=model.stats(report),
                       summary_lines=model.summary_table(report), files={})
         if not args["dest"]:
@@ -138,6 +187,46 @@ class ActionModule(ActionBase):
         except (OSError, files.ReportError) as error:
             raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (escape_unprintable(dest), error))
         result.update(changed=True, files=written, msg="wrote %s" % written["html"])
+        if warnings:
+            result["warnings"] = warnings
+        return result
+
+    def _merge(self, args, mode, result):
+        """The fleet report of one run group's slices (the merge option), written into dest; changed when the files
+        there did not already hold it."""
+        if not args["dest"]:
+            raise AnsibleActionFail("compliance_report: merge needs dest, the directory to write the fleet report into")
+        if args["results"] is not None or args["hosts"] is not None:
+            raise AnsibleActionFail("compliance_report: merge reads reports; it takes neither results nor hosts")
+        warnings = []
+        try:
+            report = merge.merge_reports(merge_inputs(args["merge"], args["group"], warnings), args["group"])
+        except merge.MergeError as error:
+            raise AnsibleActionFail("compliance_report: %s" % error)
+        dest = args["dest"]
+        result.update(changed=False, run_id=report["run"]["id"], summary=report["summary"], stats=model.stats(report),
+                      summary_lines=model.summary_table(report), files={},
+                      merged={"group": report["run"]["group"], "slices": report["run"]["slices"]})
+        problem = files.destination_problem(dest)
+        if problem:
+            raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (escape_unprintable(dest), problem))
+        names = model.file_names(report)
+        before = existing_files(dest, names)
+        if self._task.check_mode:
+            history = model.load_history(dest, exclude=names["json"])
+            rendered = files.render_all(report, history, args["history"])
+            changed = any(before[kind] != rendered[kind].encode("utf-8") for kind in names)
+            shown = "%s into %s" % (", ".join(sorted(names.values())), escape_unprintable(dest))
+            result.update(changed=changed, files=dict((kind, os.path.join(dest, name)) for kind, name in names.items()),
+                          msg="check mode: %s %s" % ("would write" if changed else "nothing to write: the files hold this report already,", shown))
+        else:
+            try:
+                written = files.write_reports(dest, report, limit=args["history"], mode=mode, warnings=warnings)
+            except (OSError, files.ReportError) as error:
+                raise AnsibleActionFail("compliance_report: cannot write the reports into %s: %s" % (escape_unprintable(dest), error))
+            changed = existing_files(dest, names) != before
+            result.update(changed=changed, files=written,
+                          msg="%s %s" % ("wrote" if changed else "unchanged:", written["html"]))
         if warnings:
             result["warnings"] = warnings
         return result

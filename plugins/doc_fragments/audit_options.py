@@ -10,8 +10,9 @@ class ModuleDocFragment:
 
     DOCUMENTATION: what container_audit and image_audit both take (the profile, the benchmark version, waivers, the
     findings listed, the trusted registries); both modules build them with the same functions (audit.run,
-    audit.waivers). RESULTS: how the controller's report actions, compliance_report and audit_verdict, name a run and
-    find each host's registered results.
+    audit.waivers). CONTAINER_AUDIT and IMAGE_AUDIT: each audit's own options, which the audit module takes together
+    (their argument specs: module_utils/audit/argument_specs.py). RESULTS: how the controller's report actions,
+    compliance_report and audit_verdict, name a run and find each host's registered results.
     """
 
     DOCUMENTATION = r"""
@@ -98,6 +99,131 @@ options:
     default: "1.8"
 """
 
+    # container_audit's own options (audit takes them too).
+    CONTAINER_AUDIT = r"""
+options:
+  scope:
+    description:
+      - Which sections to audit - C(host) (CIS 1), C(daemon) (CIS 2), C(files) (CIS 3),
+        C(images) (CIS 4), C(containers) (CIS 5), C(operations) (CIS 6, image and container sprawl),
+        C(swarm) (CIS 7), C(bulwark) (BW rules).
+    type: list
+    elements: str
+    choices: [host, daemon, files, images, containers, operations, swarm, bulwark]
+    default: [host, daemon, files, images, containers, operations, swarm, bulwark]
+  include_stopped:
+    description:
+      - Audit stopped containers too, not only running ones.
+    type: bool
+    default: false
+  name_filter:
+    description:
+      - Audit only containers whose name matches one of these shell-style globs, for example C(web-*).
+      - Empty means every container.
+    type: list
+    elements: str
+    default: []
+  label_filter:
+    description:
+      - Audit only containers that carry every one of these labels, each given as C(key) or C(key=value).
+        Filtering happens in the daemon, so unselected containers cost no inspect call.
+    type: list
+    elements: str
+    default: []
+  trusted_users:
+    description:
+      - Users allowed in the group dockerd gives its socket (CIS 1.1.2) - C(docker), or the group
+        dockerd's C(-G)/C(--group) or daemon.json C(group) names. Members not listed fail the check.
+      - Unset, the members are listed with status C(warn) for a person to review.
+    type: list
+    elements: str
+  process_checks:
+    description:
+      - Run the process checks CIS 5.7 (sshd inside containers) and BW-012 (package managers or
+        downloaders running, such as C(apt-get), C(pip) or C(curl) - nothing should be fetched at run
+        time). They cost one C(docker top) API call per running container, shared by both rules, so
+        they are off by default and then C(skipped).
+      - BW-012 matches the program each process runs (the name of its executable, the applet busybox
+        runs, or the script or C(-m) module an interpreter runs) and, for package managers, its
+        subcommand - C(npm install) fetches, C(npm start) or C(yarn <script>) launch what is installed
+        and are not counted - never other words of its arguments, and reports program names,
+        subcommands and counts only, never command lines. The container's own HEALTHCHECK command is
+        not counted.
+    type: bool
+    default: false
+  drift_checks:
+    description:
+      - Run BW-013 (a container changed its own binaries or libraries - files added, changed or
+        deleted under C(/bin), C(/sbin), C(/lib), C(/lib64), C(/usr/bin), C(/usr/sbin), C(/usr/lib),
+        C(/usr/lib64) or C(/usr/local/bin), C(/usr/local/sbin), C(/usr/local/lib), or the dynamic
+        loader's C(/etc/ld.so.preload), C(/etc/ld.so.conf), C(/etc/ld.so.conf.d) and C(/etc/ld.so.cache);
+        the bytecode python writes into C(__pycache__) is named but not counted). It costs one
+        C(docker diff) API call per running container, so it is off by default and BW-013 is then
+        C(skipped).
+      - C(docker diff) compares the container's writable layer with its image, so its cost grows
+        with the files the container wrote. Containers labelled C(bulwark.immutable=true) are diffed
+        for BW-004 anyway; their one C(diff) serves both rules.
+    type: bool
+    default: false
+  image_history:
+    description:
+      - Run the build-history checks CIS 4.7 and 4.9. They cost one C(docker history) API call per
+        image, so they are off by default and then C(skipped).
+    type: bool
+    default: false
+"""
+
+    # image_audit's own options (audit takes them too).
+    IMAGE_AUDIT = r"""
+options:
+  images:
+    description:
+      - Images to audit, by name glob (matched against each tag C(repo:tag), each repository, which selects
+        all its tags, and each registry digest C(repo@sha256:...)), or by id (12 to 64 hex digits, with or
+        without C(sha256:)).
+      - Empty means every local image.
+    type: list
+    elements: str
+    default: []
+  include_dangling:
+    description:
+      - Audit dangling (untagged) images too. An image named by id in O(images) is audited either way.
+    type: bool
+    default: false
+  layer_scan:
+    description:
+      - Read each image's layers for setuid/setgid files (4.8) and secret files (BW-010, 4.10).
+      - Without it those rules are C(skipped) (4.10 is decided from the config and history alone) and no image is
+        read.
+    type: bool
+    default: true
+  cache_dir:
+    description:
+      - Where the layer scans are cached, one JSON file per image id. Created with mode 0700 (and its missing
+        parents) on the first write (not in check mode).
+    type: path
+    default: /var/cache/bulwark/image-audit
+  scan_max_entries:
+    description:
+      - Archive entries (files, directories, links, of every layer and of the save around them) one image's scan
+        reads at most; the scan stops there and says so (see the description). Memory grows by about 8 bytes per
+        entry.
+    type: int
+    default: 2000000
+  scan_max_bytes:
+    description:
+      - Bytes of one image's save (every layer as stored, files a later layer deleted or replaced included) the
+        scan streams from the Engine at most.
+    type: int
+    default: 34359738368
+  scan_max_seconds:
+    description:
+      - Seconds one image's scan takes at most, the Engine's time to prepare the save included; checked between
+        entries and chunks of the stream.
+    type: int
+    default: 600
+"""
+
     RESULTS = r"""
 options:
   label:
@@ -110,11 +236,17 @@ options:
     type: str
     default: audit
   audit_var:
-    description: Name of the variable each host registered M(bulwark.hardening.container_audit)'s result in.
+    description:
+      - Name of the variable each host registered M(bulwark.hardening.audit)'s result in (C(playbooks/audit.yml) does), or
+        M(bulwark.hardening.container_audit)'s.
+      - An M(bulwark.hardening.audit) result carries the image audit's result too, in RV(bulwark.hardening.audit#module:image_audit);
+        that one is then read instead of O(image_audit_var).
     type: str
     default: bulwark_audit
   image_audit_var:
-    description: Name of the variable each host registered M(bulwark.hardening.image_audit)'s result in (may be skipped).
+    description:
+      - Name of the variable each host registered M(bulwark.hardening.image_audit)'s result in (may be skipped), for plays that
+        run the two audits as two tasks; read only when the O(audit_var) result has no image audit of its own.
     type: str
     default: bulwark_image_audit
 """

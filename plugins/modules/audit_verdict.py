@@ -12,15 +12,17 @@ module: audit_verdict
 short_description: Show one host's compliance once, as lines, and fail the host at or above a severity
 version_added: 0.2.0
 description:
-  - Reads the host's registered results of M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit)
-    (O(audit_var) and O(image_audit_var), or O(results)) and returns the host's summary as lines in
+  - Reads the host's registered result of M(bulwark.hardening.audit), which holds the image audit's too (O(audit_var)),
+    or those of M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit) run as two tasks
+    (O(audit_var) and O(image_audit_var)), or O(results), and returns the host's summary as lines in
     RV(summary_lines) - the score and cis_score, the counts per status and per section, every failing rule with why it
     is still open (or that no reason was given), and the rules that do not apply to this target with the reason.
   - The figures are the ones M(bulwark.hardening.compliance_report) writes into the table, C(set_stats), the JSON,
     the JUnit XML and the HTML - each finding counted once over both audits (which audit's verdict counts when both
     judged one image is documented in C(docs/report-schema.md)).
-  - The host fails when a failing finding (waived ones are not failing) is at or above O(fail_severity); the
-    failure's message is one line naming those findings, so the summary is printed once.
+  - The host fails when a failing finding (waived ones are not failing) is at or above O(fail_severity), and when its
+    image audit failed (M(bulwark.hardening.audit) keeps the container audit's result then), whatever O(fail_severity)
+    says; the failure's message is one line naming those findings and that failure, so the summary is printed once.
   - Without a usable container_audit result (the audit failed, or was left out of the run), the task is skipped.
   - An action that runs on the controller only; it never connects to the host.
 author:
@@ -35,7 +37,8 @@ options:
   results:
     description:
       - The host's results, a dict with the keys C(container_audit) and C(image_audit) (each a registered result, the
-        image audit's may be absent or skipped), instead of reading O(audit_var) and O(image_audit_var).
+        image audit's may be absent or skipped), instead of reading O(audit_var) and O(image_audit_var). A
+        M(bulwark.hardening.audit) result as C(container_audit) brings its image audit's result with it.
     type: dict
 attributes:
   check_mode:
@@ -51,6 +54,7 @@ attributes:
 extends_documentation_fragment:
   - bulwark.hardening.audit_options.results
 seealso:
+  - module: bulwark.hardening.audit
   - module: bulwark.hardening.container_audit
   - module: bulwark.hardening.image_audit
   - module: bulwark.hardening.compliance_report
@@ -84,7 +88,7 @@ blocking:
   elements: str
   sample: ["2.9 daemon (high)"]
 msg:
-  description: One line - the failing findings at or above O(fail_severity), or that there is none.
+  description: One line - the failing findings at or above O(fail_severity) and a failed image audit, or that there is none.
   returned: always
   type: str
   sample: "web1: 1 failing finding at or above high: 2.9 daemon (high)"

@@ -12,7 +12,8 @@ module: compliance_report
 short_description: Write the JSON, JUnit XML and HTML compliance reports of an audit run on the controller
 version_added: 0.1.0
 description:
-  - Collects the registered results of M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit)
+  - Collects the registered results of M(bulwark.hardening.audit) (which holds the image audit's), or of
+    M(bulwark.hardening.container_audit) and M(bulwark.hardening.image_audit) run as two tasks,
     of every host of the play (from C(hostvars), or from O(results)) and builds one report of the run
     (schema C(bulwark.hardening/compliance-report) version 1, documented in C(docs/report-schema.md)). Each host's
     entry records the CIS profile level and CIS Docker Benchmark version its audit reported
@@ -37,6 +38,20 @@ description:
   - Always returns a summary table (RV(summary_lines)) and a per-host summary for M(ansible.builtin.set_stats) (RV(stats)).
   - An action that runs on the controller only; it never connects to a host. Run it once (C(run_once)).
   - Hosts of the play without a usable container_audit result (unreachable, failed) are reported as C(missing).
+  - With O(group) the report is one slice of that run group - AWX job slicing runs one audit as several jobs, each
+    on a part of the inventory, and each writes its own report. The report records the group (C(run.group)) and its
+    run id gets 8 hex digits of the SHA-256 of its host names (C(<UTC time>-<label>-<digest>)), so slices started
+    in the same second with the same label never share a file.
+  - With O(merge) the action reads reports instead of results - the JSON reports of one run group's slices - and
+    writes one fleet report of them into O(dest) (JSON, JUnit XML and HTML, no per-host text files; the slices
+    wrote those). Every host once, the summary counted again over the hosts (what one unsliced run of every host
+    would have reported), the rules of every slice, C(run.group), and C(run.slices) with each slice's run id and
+    host count. Its run id is C(<UTC time of the first slice>-<label>-fleet-<group>), so merging the same slices
+    again writes the same files, and RV(changed) is false when they already hold the same content.
+  - A merge refuses, naming the report and the reason, reports of different run groups or without one, of another
+    schema or version than this collection writes, a merged fleet report given as a slice, the same host in two
+    reports with different content, one rule described differently by two slices (slices run by different
+    collection versions), slices with different labels, and two different reports of one run id.
 author:
   - bulwark.hardening contributors (@bulwark)
 options:
@@ -74,6 +89,27 @@ options:
     description: Also write C(<host>-<label>.txt) (both slugged, see the description) with each host's summary lines.
     type: bool
     default: true
+  group:
+    description:
+      - The run group this run is a slice of (C(run.group) in the report), the same in every slice of one run -
+        C(playbooks/audit.yml) gives C(bulwark_audit_run_group), by default the id of the AWX workflow job that runs
+        the slices (C(awx_workflow_job_id)). A non-empty printable string of at most 100 characters.
+      - With O(merge), the run group whose reports to merge - required when O(merge) names a directory; when it
+        names files only, the group they all carry (and they must carry this one when it is given).
+    type: str
+  merge:
+    description:
+      - Merge the reports of one run group's slices into one fleet report written into O(dest) (required) instead of
+        reporting on the play's hosts; O(results) and O(hosts) are refused with it, O(label) is not used (the fleet
+        report has the slices' label).
+      - Each entry is a JSON report file, or a directory whose C(bulwark-report-*.json) files of run group O(group)
+        are the slices. In a directory, reports of other groups and merged fleet reports are passed over, and a file
+        that cannot be read (others may write it, a symlink, not JSON) is passed over with a warning; a file named
+        on its own must be readable. A report named twice counts once.
+      - Write the fleet report into a directory of its own. The slices' directory works too, but the HTML trend
+        there shows every slice as a run of its own.
+    type: list
+    elements: path
 attributes:
   check_mode:
     support: full
@@ -112,14 +148,54 @@ EXAMPLES = r"""
     data:
       bulwark_compliance: "{{ bulwark_report.stats }}"
   run_once: true
+
+- name: Write this slice's reports, one of the run group of the AWX workflow job
+  bulwark.hardening.compliance_report:
+    dest: /var/lib/bulwark/reports
+    label: weekly
+    group: "{{ awx_workflow_job_id | string }}"
+  run_once: true
+  check_mode: false
+
+- name: Merge the slices' reports of that run group into one fleet report
+  bulwark.hardening.compliance_report:
+    merge:
+      - /var/lib/bulwark/reports
+    group: "{{ bulwark_audit_run_group }}"
+    dest: /var/lib/bulwark/reports/fleet
+  register: bulwark_fleet
 """
 
 RETURN = r"""
+changed:
+  description:
+    - Whether a file was written; with O(merge), whether the files in O(dest) did not already hold this fleet report
+      (merging the same slices again is not a change).
+  returned: always
+  type: bool
+  sample: true
 run_id:
-  description: The run's id, C(<UTC time>-<label>), as in the file names.
+  description:
+    - The run's id, C(<UTC time>-<label>), as in the file names; C(<UTC time>-<label>-<digest of the host names>) for
+      a slice of a run group (O(group)); C(<UTC time of the first slice>-<label>-fleet-<group>) for a merged report
+      (O(merge)).
   returned: always
   type: str
   sample: 20261126T053656Z-weekly
+merged:
+  description: With O(merge), the run group and the slices merged (the fleet report's C(run.slices)).
+  returned: when merge is given
+  type: dict
+  contains:
+    group:
+      description: The run group.
+      type: str
+      sample: "4711"
+    slices:
+      description: Each slice's run id and number of hosts, sorted by id.
+      type: list
+      elements: dict
+      sample: [{"id": "20261126T053656Z-weekly-1c0ffee2", "hosts": 250}, {"id": "20261126T053657Z-weekly-5ee0b0c4", "hosts": 249}]
 files:
   description: Paths of the files written (empty without O(dest)).
   returned: always

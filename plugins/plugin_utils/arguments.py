@@ -6,7 +6,8 @@
 
 Controller side: an action plugin imports this, never another action or a filter plugin, so each plugin loads on
 its own. The task's arguments are validated against the action's spec, with a label that can name a run, and
-registered results become plain JSON data before the report model reads them.
+registered results become plain JSON data before the report model reads them, each host's two audits apart
+(host_results: the audit module registers both in one result).
 """
 
 from __future__ import annotations
@@ -44,3 +45,14 @@ def checked_arguments(plugin, spec, task_args):
     if problem:
         raise AnsibleActionFail("%s: %s" % (plugin, problem))
     return args
+
+
+def host_results(audit_result, image_audit_result=None):
+    """One host's {"container_audit": ..., "image_audit": ...} (report.model.SOURCES) as plain data, from what it
+    registered. The audit module's result carries the image audit's whole result under its image_audit key, which
+    is then taken from there (and image_audit_result is not read); container_audit's result has none, and
+    image_audit_result is what a separate image_audit task registered (None when it did not run)."""
+    container = plain(audit_result) if isinstance(audit_result, Mapping) else None
+    if container is not None and isinstance(container.get("image_audit"), dict):
+        return {"container_audit": container, "image_audit": container.pop("image_audit")}
+    return {"container_audit": container, "image_audit": plain(image_audit_result) if isinstance(image_audit_result, Mapping) else None}

@@ -139,7 +139,7 @@ def test_audit_playbook_with_only_the_container_audit_tag_still_reports_and_fail
         "bulwark_audit_docker_host": DOCKER_HOST, "bulwark_audit_report_dir": str(reports), "bulwark_audit_label": "level one",
         "bulwark_audit_fail_severity": "low"})
     tasks = run.tasks()
-    assert "Audit every local image, layers included (scans cached by image id)" not in tasks  # not selected
+    assert "image_audit" not in tasks["Audit the host, its daemon and files, images and containers in one pass"]  # not selected
     assert tasks["Audit the host, its daemon and files, images and containers in one pass"]["summary"]["level"] == 1
     assert tasks["Audit the host, its daemon and files, images and containers in one pass"]["summary"]["cis_version"] == "1.6"
     assert "Publish the per-host summary for AWX workflows" in tasks

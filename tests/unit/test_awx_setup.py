@@ -194,8 +194,11 @@ def test_remediate_maps_the_container_filter_onto_the_containers_role(play):
 
 
 def test_weekly_schedule_of_the_audit(play):
-    args = _one(play, "awx.awx.schedule")["awx.awx.schedule"]
-    assert args["unified_job_template"] == "{{ bulwark_awx_prefix }} audit"
+    task = _one(play, "awx.awx.schedule")
+    args = task["awx.awx.schedule"]
+    assert args["unified_job_template"] == "{{ item.template }}" and args["state"] == "{{ item.state }}"
+    # Unsliced, the audit template's; sliced, the fleet workflow's, and the audit template's own is removed.
+    assert "bulwark_awx_sliced" in task["loop"] and "bulwark_awx_fleet_workflow" in task["loop"]
     rrule = play["vars"]["bulwark_awx_schedule_rrule"]
     assert re.fullmatch(r"DTSTART(;TZID=[\w/]+)?:\d{8}T\d{6}Z? RRULE:[A-Z0-9=;,]+", rrule), rrule
     parts = dict(part.split("=") for part in rrule.split("RRULE:")[1].split(";"))
@@ -214,7 +217,8 @@ def test_notification_on_failure_is_attached_to_the_audit(play):
     _items, templates = _job_templates(play)
     assert names.index(task["name"]) < names.index(templates["name"]), "created before the template refers to it"
     items, _templates = _job_templates(play)
-    assert "bulwark_awx_notification" in items["audit"]["notify_on_error"]
+    assert "bulwark_awx_notify_on_failure" in items["audit"]["notify_on_error"]
+    assert "[bulwark_awx_notification]" in play["vars"]["bulwark_awx_notify_on_failure"]
     assert items["harden"]["notify_on_error"] == [] and items["remediate"]["notify_on_error"] == []
     assert templates["awx.awx.job_template"]["notification_templates_error"].startswith("{{ item.notify_on_error")
 
@@ -235,7 +239,8 @@ def test_every_variable_is_prefixed_and_documented_in_the_header(play):
     used = set(re.findall(r"\bbulwark_awx_\w+", text))
     derived = {"bulwark_awx_project", "bulwark_awx_notification", "bulwark_awx_severities", "bulwark_awx_survey_spec",
                "bulwark_awx_remediate_targets", "bulwark_awx_cis_levels", "bulwark_awx_remediate_survey_spec",
-               "bulwark_awx_containers_question", "bulwark_awx_cis_level_question"}
+               "bulwark_awx_containers_question", "bulwark_awx_cis_level_question", "bulwark_awx_sliced",
+               "bulwark_awx_merge_template", "bulwark_awx_fleet_workflow", "bulwark_awx_notify_on_failure"}
     undocumented = sorted(name for name in used - derived if not re.search(r"\b%s\b" % name, header))
     assert not undocumented, "variables missing from the playbook's header comment: %s" % undocumented
     assert "bulwark_audit_fail_severity" in header and "bulwark_audit_containers" in header and "bulwark_cis_level" in header
@@ -352,3 +357,100 @@ def test_the_cis_level_default_is_offered_as_a_choice(tmp_path, level):
     for name in ("bulwark audit", "bulwark remediate"):
         (question,) = [q for q in templates[name]["survey_spec"]["spec"] if q["variable"] == "bulwark_cis_level"]
         assert question["default"] == "1" and question["default"] in question["choices"]
+
+
+# Job slicing: the fleet audit workflow -----------------------------------------------------------------
+
+def test_only_the_audit_is_sliced_and_one_slice_is_the_default(play):
+    items, task = _job_templates(play)
+    assert task["awx.awx.job_template"]["job_slice_count"] == "{{ item.job_slice_count | default(omit) }}"
+    assert items["audit"]["job_slice_count"] == "{{ bulwark_awx_audit_job_slice_count | int }}"
+    assert "job_slice_count" not in items["harden"] and "job_slice_count" not in items["remediate"]
+    assert play["vars"]["bulwark_awx_audit_job_slice_count"] == 1
+
+
+def test_the_fleet_workflow_runs_the_merge_always_after_the_sliced_audit(play):
+    task = _one(play, "awx.awx.workflow_job_template")
+    assert task["when"] == "bulwark_awx_sliced"
+    args = task["awx.awx.workflow_job_template"]
+    nodes = dict((node["identifier"], node) for node in args["workflow_nodes"])
+    assert nodes["audit"]["unified_job_template"]["name"] == "{{ bulwark_awx_prefix }} audit"
+    assert nodes["audit"]["related"] == {"always_nodes": [{"identifier": "merge"}]}, "the merge runs after a failed audit too"
+    assert nodes["merge"]["unified_job_template"]["name"] == "{{ bulwark_awx_merge_template }}"
+    assert all(node["unified_job_template"]["type"] == "job_template" for node in nodes.values())
+    assert args["survey_spec"] == "{{ bulwark_awx_survey_spec }}" and args["survey_enabled"] is True
+    (merge,) = [t for t in _tasks(play, "awx.awx.job_template") if "loop" not in t]
+    assert merge["when"] == "bulwark_awx_sliced"
+    merge_args = merge["awx.awx.job_template"]
+    assert merge_args["name"] == "{{ bulwark_awx_merge_template }}" and merge_args["job_type"] == "run"
+    assert merge_args["extra_vars"] == "{{ bulwark_awx_audit_extra_vars }}", "the audit's report directory, label and mode"
+    path = play["vars"]["bulwark_awx_merge_playbook"]
+    assert path == "playbooks/merge_reports.yml" and os.path.isfile(os.path.join(TOP, path))
+    names = [t["name"] for t in play["tasks"]]
+    assert names.index(merge["name"]) < names.index(task["name"]) < names.index(_one(play, "awx.awx.schedule")["name"])
+
+
+def test_the_slices_hand_their_run_group_to_the_merge(play):
+    audit = yaml.load(_read(os.path.join(TOP, "playbooks", "audit.yml")), Loader=_Loader)[0]
+    default = audit["vars"]["bulwark_audit_run_group_used"]
+    # AWX gives every job a workflow runs (each slice of a sliced job template) the workflow job's id.
+    assert "bulwark_audit_run_group | default(awx_workflow_job_id | default(tower_workflow_job_id" in default
+    (report,) = [t for t in audit["tasks"] if "bulwark.hardening.compliance_report" in t]
+    assert "bulwark_audit_run_group_used" in report["bulwark.hardening.compliance_report"]["group"]
+    (stats,) = [t for t in audit["tasks"] if "ansible.builtin.set_stats" in t]
+    assert "'bulwark_audit_run_group': bulwark_audit_run_group_used" in stats["ansible.builtin.set_stats"]["data"]
+    merge = yaml.load(_read(os.path.join(TOP, "playbooks", "merge_reports.yml")), Loader=_Loader)[0]
+    (task,) = [t for t in merge["tasks"] if "bulwark.hardening.compliance_report" in t]
+    assert task["bulwark.hardening.compliance_report"]["merge"] == ["{{ bulwark_audit_report_dir }}"]
+    assert "bulwark_audit_run_group" in merge["vars"]["bulwark_merge_group_used"]
+
+
+def test_rendered_default_is_one_job_without_workflow(rendered):
+    templates = {args["name"]: args for args in _calls(rendered, "job_template")}
+    assert set(templates) == {"bulwark harden", "bulwark audit", "bulwark remediate"}
+    assert templates["bulwark audit"]["job_slice_count"] == 1
+    assert "job_slice_count" not in templates["bulwark harden"] and "job_slice_count" not in templates["bulwark remediate"]
+    assert not _calls(rendered, "workflow_job_template")
+    assert [(args["unified_job_template"], args["state"]) for args in _calls(rendered, "schedule")] == [("bulwark audit", "present")]
+
+
+SLICED = {"bulwark_awx_scm_url": "https://git.example.invalid/bulwark/hardening.git", "bulwark_awx_audit_job_slice_count": "4",
+          "bulwark_awx_audit_extra_vars": {"bulwark_audit_report_dir": "/mnt/reports", "bulwark_audit_label": "weekly"},
+          "bulwark_awx_notification_type": "webhook", "bulwark_awx_notification_configuration": {"url": "https://hooks.example.invalid/x"}}
+
+
+@pytest.fixture(scope="module")
+def sliced(tmp_path_factory):
+    return _render(tmp_path_factory.mktemp("sliced"), SLICED)
+
+
+def test_rendered_sliced_audit_workflow_and_schedule(sliced):
+    templates = {args["name"]: args for args in _calls(sliced, "job_template")}
+    audit, merge = templates["bulwark audit"], templates["bulwark merge reports"]
+    assert audit["job_slice_count"] == 4 and "notification_templates_error" not in audit, "notified once, by the workflow"
+    assert merge["playbook"] == "playbooks/merge_reports.yml" and merge["job_type"] == "run"
+    assert merge["extra_vars"] == SLICED["bulwark_awx_audit_extra_vars"] and merge["inventory"] == audit["inventory"]
+    (workflow,) = _calls(sliced, "workflow_job_template")
+    assert workflow["name"] == "bulwark fleet audit" and workflow["notification_templates_error"] == ["bulwark audit failed"]
+    nodes = dict((node["identifier"], node) for node in workflow["workflow_nodes"])
+    assert nodes["audit"]["unified_job_template"] == {"name": "bulwark audit", "type": "job_template", "organization": {"name": "Default"}}
+    assert nodes["merge"]["unified_job_template"]["name"] == "bulwark merge reports"
+    assert workflow["survey_spec"]["spec"][0]["variable"] == "bulwark_audit_fail_severity", "the threshold reaches both nodes"
+    schedules = [(args["unified_job_template"], args["state"]) for args in _calls(sliced, "schedule")]
+    assert schedules == [("bulwark audit", "absent"), ("bulwark fleet audit", "present")]
+    order = [call["module"] for call in sliced]
+    assert order.index("workflow_job_template") > max(i for i, module in enumerate(order) if module == "job_template")
+    assert order.index("schedule") > order.index("workflow_job_template")
+
+
+@pytest.mark.parametrize("count", [0, -1, "four", 2.5])
+def test_invalid_slice_count_fails_before_anything_is_sent(tmp_path, count):
+    with pytest.raises(AssertionError, match="bulwark_awx_audit_job_slice_count must be a whole number, 1 or more"):
+        _render(tmp_path, {"bulwark_awx_scm_url": "x", "bulwark_awx_audit_job_slice_count": count})
+    assert not (tmp_path / "calls.jsonl").exists()
+
+
+def test_slicing_without_a_report_directory_fails_before_anything_is_sent(tmp_path):
+    with pytest.raises(AssertionError, match="bulwark_awx_audit_extra_vars must set bulwark_audit_report_dir"):
+        _render(tmp_path, {"bulwark_awx_scm_url": "x", "bulwark_awx_audit_job_slice_count": 3})
+    assert not (tmp_path / "calls.jsonl").exists()

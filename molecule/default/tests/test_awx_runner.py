@@ -48,7 +48,7 @@ def test_a_hardened_instance_passes_the_scheduled_audit(host, tmp_path):
     assert len(report_files(reports, ".json")) == len(report_files(reports, ".xml")) == len(report_files(reports, ".html")) == 1
     with open(os.path.join(str(reports), report_files(reports, ".json")[0]), encoding="utf-8") as handle:
         report = json.load(handle)
-    assert report["schema"] == "bulwark.hardening/compliance-report" and report["version"] == 1
+    assert report["schema"] == "bulwark.hardening/compliance-report" and report["version"] == 2
 
 
 @pytest.fixture()

@@ -48,3 +48,27 @@ def test_fails_nothing_at_none_and_skips_a_host_without_a_container_audit():
 def test_refuses_a_bad_threshold_and_label():
     assert "fail_severity" in run_action({"fail_severity": "severe"}, {})["msg"]
     assert "label" in run_action({"label": "a/b"}, {})["msg"]
+
+
+def test_reads_the_image_audit_from_the_audit_modules_one_result():
+    results = demo_results()
+    two_tasks = run_action({"label": "weekly"}, {"inventory_hostname": "h", "bulwark_audit": results["container_audit"],
+                                                 "bulwark_image_audit": results["image_audit"]})
+    one = dict(results["container_audit"], image_audit=results["image_audit"])
+    one_task = run_action({"label": "weekly"}, {"inventory_hostname": "h", "bulwark_audit": one})
+    assert one_task["summary_lines"] == two_tasks["summary_lines"] and one_task["msg"] == two_tasks["msg"]
+    assert any(" and image_audit (" in line for line in one_task["summary_lines"])
+    given = run_action({"label": "weekly", "results": {"container_audit": one}}, {"inventory_hostname": "h"})
+    assert given["summary_lines"] == two_tasks["summary_lines"]
+
+
+def test_a_failed_image_audit_fails_the_host_whatever_the_threshold():
+    results = demo_results()
+    one = dict(results["container_audit"], image_audit={"failed": True, "msg": "image audit: the Engine went away"})
+    result = run_action({"label": "weekly", "fail_severity": "none"}, {"inventory_hostname": "h", "bulwark_audit": one})
+    assert result["failed"] is True and result["blocking"] == []
+    assert result["msg"] == "h: the image audit failed: image audit: the Engine went away"
+    assert result["summary_lines"] and not any(" and image_audit (" in line for line in result["summary_lines"])
+    both = run_action({"label": "weekly"}, {"inventory_hostname": "h", "bulwark_audit": one})
+    assert both["msg"] == ("h: 1 failing finding at or above high: 4.1 bulwark-workload (high); "
+                           "the image audit failed: image audit: the Engine went away")

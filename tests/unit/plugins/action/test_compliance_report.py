@@ -9,6 +9,7 @@ from collections import OrderedDict
 import yaml
 
 from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.report_fixtures import two_hosts
+from ansible_collections.bulwark.hardening.plugins.action import compliance_report
 from ansible_collections.bulwark.hardening.plugins.action.compliance_report import ARGUMENT_SPEC, collection_version, host_summary_lines
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import plain
 
@@ -48,3 +49,12 @@ def test_host_summary_lines_are_printable_and_survive_results_of_any_shape():
 
 def test_the_mode_option_is_taken_as_given():
     assert ARGUMENT_SPEC["mode"] == {"type": "raw"}  # 0640 unquoted in YAML is an int; a string is octal text
+
+
+def test_results_given_as_one_audit_result_per_host_are_split_into_both_audits():
+    image = {"summary": {"total": 1}, "findings": []}
+    combined = {"summary": {"total": 2}, "findings": [], "image_audit": image}
+    given = compliance_report.given_results({"web1": {"container_audit": combined}, "db1": {"container_audit": {"summary": {}}},
+                                             "gone": "not a mapping"})
+    assert given["web1"] == {"container_audit": {"summary": {"total": 2}, "findings": []}, "image_audit": image}
+    assert given["db1"] == {"container_audit": {"summary": {}}, "image_audit": None} and given["gone"] == {}

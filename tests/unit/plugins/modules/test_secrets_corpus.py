@@ -21,13 +21,15 @@ from xml.sax.saxutils import escape as xml_escape
 import pytest
 
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import gather as gathering
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import host_run
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit import run as audit_run
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import mask_result
 from ansible_collections.bulwark.hardening.plugins.module_utils.dockerd import service
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import files as report_files
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model as report_model
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit import image_run
 from ansible_collections.bulwark.hardening.plugins.modules import (
-    container_audit, container_remediate, daemon_config, daemon_files, daemon_restart, file_policy,
+    audit, container_audit, container_remediate, daemon_config, daemon_files, daemon_restart, file_policy,
     host_harden, image_audit, managed_files,
 )
 from ansible_collections.bulwark.hardening.tests.unit.plugins.modules.harness import run_module
@@ -259,6 +261,17 @@ def test_container_audit_fails_each_secret_naming_it_and_passes_the_look_alikes(
     assert verdicts[("BW-002", "lookalikes")]["status"] == "pass"
 
 
+def strings_in(value):
+    """Every string of a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in [key] + strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
 def test_the_reports_of_a_masked_audit_show_no_secret_and_every_look_alike(audited):
     # Findings as evidence can carry them (a command line, a mount), after the module's masking layer.
     echoed = mask_result({"findings": [dict(audited.result["findings"][0], rule="5.7", target="echo-%d" % index,
@@ -270,6 +283,10 @@ def test_the_reports_of_a_masked_audit_show_no_secret_and_every_look_alike(audit
     rendered = report_files.render_all(report, [])
     for kind, text in sorted(rendered.items()):
         decoded = html.unescape(text) if kind in ("html", "junit") else text
+        if kind == "html":
+            # The findings table's data: JSON in the page, with <, > and & as \u escapes (html.findings_data).
+            data = text.split('<script type="application/json" id="findings-data">', 1)[1].split("</script>", 1)[0]
+            decoded += "\n" + "\n".join(strings_in(json.loads(data)))
         assert_no_secret(text + "\n" + decoded)
         if kind == "json":
             decoded = "\n".join(finding["evidence"] for host in json.loads(text)["hosts"] for finding in host["findings"])
@@ -316,9 +333,28 @@ def test_image_audit_masks_the_corpus_in_its_findings(monkeypatch):
     assert_lookalikes_kept(text)
 
 
+# --- audit: both audits in one module, the container audit judging the corpus, the image audit echoing it --------
+
+def test_audit_judges_the_corpus_in_containers_and_masks_it_in_the_image_findings(monkeypatch):
+    def gather(client, request, options):
+        return rule_fixtures.state(containers=corpus_containers(), options=options)
+    echoed = [{"rule": "4.10", "target": "shop/api:1", "status": "fail", "evidence": line(entry)} for entry in EVERYTHING]
+    monkeypatch.setattr(gathering, "gather", gather)
+    monkeypatch.setattr(image_run, "run_image_audit", lambda **options: {"findings": echoed, "summary": {}})
+    monkeypatch.setattr(audit, "run_host_audit", lambda **options: host_run.run_host_audit(client=CountingClient(), **options))
+    outcome = run_module(audit.main, {"scope": ["bulwark"], "report": "all"})
+    assert not outcome.failed, outcome.msg
+    text = printed(outcome)
+    assert_no_secret(text)
+    assert_lookalikes_kept(text)
+    verdicts = dict(((finding["rule"], finding["target"]), finding["status"]) for finding in outcome.result["findings"])
+    assert [index for index in range(len(SECRETS)) if verdicts[("BW-001", "secret-%d" % index)] != "fail"] == []
+    assert verdicts[("BW-001", "lookalikes")] == "pass" and len(outcome.result["image_audit"]["findings"]) == len(EVERYTHING)
+
+
 def test_every_module_has_a_corpus_test_here():
     modules = os.path.join(os.path.dirname(os.path.abspath(daemon_config.__file__)))
-    tested = set(["container_audit", "container_remediate", "daemon_config", "daemon_files", "daemon_preflight",
+    tested = set(["audit", "container_audit", "container_remediate", "daemon_config", "daemon_files", "daemon_preflight",
                   "daemon_restart", "file_policy", "host_harden", "image_audit", "managed_files"])
     # compliance_report and audit_verdict are action plugins; their reports and lines are tested above, through the
     # renderers, and their results pass through masked_action (test_masking_layer.py).
