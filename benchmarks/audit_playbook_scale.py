@@ -103,9 +103,31 @@ def run_playbook(directory, mode, image_audit):
                         if isinstance(image, dict) and "summary" in image else None),
         "module_cpu_s": round(sum(float(line[2]) for line in modules), 3),
         "usage": (usage.ru_utime + usage.ru_stime, usage.ru_maxrss),
-        "result_mb": round(len(stdout) / 1e6, 2),
+        "result_mb": round(len(stdout) / 1e6, 2),  # the whole json callback output, indented
+        "audit_result_mb": round(len(json.dumps(audit, separators=(",", ":"))) / 1e6, 2),  # the audit task's result
         "reports": sorted(os.listdir(extra["bulwark_audit_report_dir"])) if mode == "reports" else [],
     }
+
+
+# Runs a command and prints the peak RSS (kB) of the largest process under it (RUSAGE_CHILDREN is a maximum over
+# every descendant waited for: ansible-playbook, its workers, the modules).
+LARGEST_PROCESS = ("import resource, subprocess, sys\n"
+                   "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)\n"
+                   "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+
+
+def largest_process(directory, mode, image_audit):
+    """The largest process (MB) of one audit.yml run as an operator runs it: ansible's default output, not the json
+    callback the timed runs use, which keeps every task result to print them all at the end."""
+    inventory = os.path.join(directory, "inventory-default-output")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write("localhost ansible_connection=local ansible_become=false ansible_python_interpreter=%s\n" % sys.executable)
+    env = measure.ansible_env()
+    env.pop("ANSIBLE_STDOUT_CALLBACK", None)
+    command = [sys.executable, "-c", LARGEST_PROCESS, os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+               "-i", inventory, "bulwark.hardening.audit", "-e", json.dumps(extra_vars(directory, mode, image_audit))]
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return {"mode": mode, "largest_process_mb": round(int(completed.stdout.strip()) / 1024.0, 1)}
 
 
 # A project for ansible-runner: audit.yml of the installed collection, as an AWX project's playbook would import it.
@@ -143,6 +165,7 @@ def job_events(artifact_dir):
     the bytes per host (the events of that host's task results) and per task and host; events of no host (play and
     task starts, the stats) are counted under "" ."""
     by_host, by_task = collections.Counter(), collections.Counter()
+    left_out = []
     paths = glob.glob(os.path.join(artifact_dir, "job_events", "*.json"))
     for path in paths:
         size = os.path.getsize(path)
@@ -152,8 +175,12 @@ def job_events(artifact_dir):
         host = data.get("host") or ""
         by_host[host] += size
         by_task["%s | %s" % (data.get("task") or event.get("event"), host)] += size
+        # ansible-runner's event callback stores {} instead of a task result longer than MAX_EVENT_RES characters
+        # (700,000 by default; AWX sets it from its MAX_EVENT_RES_DATA setting).
+        if event.get("event") == "runner_on_ok" and data.get("res") == {}:
+            left_out.append("%s | %s" % (data.get("task"), host))
     return {"job_events_bytes": sum(by_host.values()), "events": len(paths), "bytes_by_host": dict(by_host),
-            "bytes_by_task_and_host": dict(by_task.most_common())}
+            "bytes_by_task_and_host": dict(by_task.most_common()), "results_left_out": sorted(left_out)}
 
 
 def _seconds(stamp):
@@ -202,7 +229,7 @@ def main():
     api = docker.APIClient(version="auto", timeout=120, max_pool_size=measure.CREATE_WORKERS * 2)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     measure.ensure_farm()
-    runs, events = [], []
+    runs, events, largest = [], [], []
     try:
         print(reuse_or_start(api, args.count, args.reuse), flush=True)
         busy = measure.wait_for_quiet()
@@ -212,6 +239,8 @@ def main():
                 for mode in ("problems", "reports"):
                     runs.append(run_playbook(directory, mode, not args.no_image_audit))
                     print(json.dumps({key: runs[-1][key] for key in ("mode", "wall_s", "audit", "container_audit")}), flush=True)
+            largest = [largest_process(directory, mode, not args.no_image_audit) for mode in ("problems", "reports")]
+            print(json.dumps(largest), flush=True)
             if not args.no_job_events:
                 for mode in ("problems", "reports"):
                     events.append(run_with_runner(directory, mode, not args.no_image_audit))
@@ -222,7 +251,8 @@ def main():
             print("removed %d benchmark containers" % measure.remove_everything(api), flush=True)
     figures = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": measure.machine(),
                "docker_server": api.version()["Version"], "containers": args.count, "labels": BENCH_LABEL,
-               "background_cpu_busy_percent": busy, "load_average_1m": load, "runs": runs, "job_events": events}
+               "background_cpu_busy_percent": busy, "load_average_1m": load, "runs": runs, "job_events": events,
+               "largest_process_default_output": largest}
     print_figures(figures)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
@@ -250,13 +280,19 @@ def print_figures(figures):
             image = runs[-1]["image_audit"]
             print("         image audit duration_s %s, %d images, %d API calls, %s reads shared with the container audit"
                   % ([run["image_audit"]["duration_s"] for run in runs], image["images"], image["api_calls"], image["api_calls_shared"]))
+        print("         audit task's result %s MB (compact JSON)" % runs[-1]["audit_result_mb"])
         print("         controller CPU %s s; largest process so far %s MB" % (
             [run["controller_cpu_s"] for run in runs], runs[-1]["largest_process_rss_mb"]))
+    for entry in figures["largest_process_default_output"]:
+        print("%-8s with ansible's default output: largest process %s MB" % (entry["mode"], entry["largest_process_mb"]))
     for events in figures["job_events"]:
         print("%-8s through ansible-runner: job_events/ %.2f MB in %d events; localhost's %.2f MB, of which its audit task %.2f MB"
               % (events["mode"], events["job_events_bytes"] / 1e6, events["events"], events["bytes_by_host"].get("localhost", 0) / 1e6,
                  sum(size for key, size in events["bytes_by_task_and_host"].items()
                      if key.startswith("Audit the host") and key.endswith("| localhost")) / 1e6))
+        if events.get("results_left_out"):
+            print("         results ansible-runner left out of the events (longer than MAX_EVENT_RES): %s"
+                  % "; ".join(events["results_left_out"]))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def timed(function, repeats):
     CPU time is the steadier figure on a machine others share: rendering is single-threaded pure Python."""
     walls, cpus = [], []
     result = None
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         started, started_cpu = time.perf_counter(), time.process_time()
         result = function()
         walls.append(time.perf_counter() - started)

@@ -33,7 +33,7 @@ AUDIT_TASK = "Audit the host, its daemon and files, images and containers in one
 def _remove_test_objects(api):
     for container in api.containers(all=True, filters={"label": LABEL_FILTER, "name": PREFIX}):
         api.remove_container(container["Id"], force=True)
-    for image in api.images(name=IMAGE.split(":")[0]):
+    for image in api.images(name=IMAGE.split(":", maxsplit=1)[0]):
         if (image.get("Labels") or {}).get("bulwark.test") == "1":
             api.remove_image(image["Id"], force=True)
 

@@ -180,7 +180,7 @@ class DevTools(object):
 
     def _message(self, deadline):
         while b"\0" not in self.pending:
-            ready, _, _ = select.select([self.answers], [], [], max(0.0, deadline - time.monotonic()))
+            ready, _writable, _failed = select.select([self.answers], [], [], max(0.0, deadline - time.monotonic()))
             assert ready, "Chromium did not answer within %d s" % self.timeout
             chunk = os.read(self.answers, 1 << 20)
             if not chunk:

@@ -34,6 +34,8 @@ DEFAULT_MODE = 0o640
 # What slugged names look like (model.slug): anything else is refused, whatever made it.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,250}$")
 MODE_TEXT = re.compile(r"^0?o?[0-7]{3}$")
+# Characters of a report encoded and written at a time.
+WRITE_CHUNK = 1 << 20
 
 
 class ReportError(Exception):
@@ -123,16 +125,18 @@ class ReportDirectory(object):
             raise
 
     def write(self, name, text):
-        """Write text (UTF-8) as name in the directory, replacing what is there without following it; its path."""
+        """Write text (UTF-8; a str, or pieces of it one after the other) as name in the directory, replacing what is
+        there without following it; its path."""
         if not SAFE_NAME.match(name):
             raise ReportError("refusing to write a report file named %r" % (name,))
-        data = text.encode("utf-8")
         temporary = ".bulwark-report-%s.tmp" % secrets.token_hex(8)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         descriptor = os.open(temporary, flags, 0o600, dir_fd=self.fd)
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
+                # Encoded a chunk at a time: never a second copy of a large report in memory.
+                for chunk in _chunks(text):
+                    handle.write(chunk.encode("utf-8"))
                 os.fchmod(handle.fileno(), self.mode)
             os.replace(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
         except BaseException:
@@ -153,10 +157,34 @@ class ReportDirectory(object):
         self.close()
 
 
+# Each file of a run and how it is rendered from the report and the trend's points (model.trend()).
+# Each makes the text as pieces (a str is one piece), which ReportDirectory.write() writes one after the other.
+RENDERERS = (("json", lambda report, points: model.json_parts(report)),
+             ("junit", lambda report, points: junit.junit_parts(report)),
+             ("html", html.render_html))
+
+
 def render_all(report, history, limit=20):
     """{"json": text, "junit": text, "html": text} of a report, with history (model.load_history()) for the trend."""
-    return {"json": model.to_json(report), "junit": junit.render_junit(report),
-            "html": html.render_html(report, model.trend(history, report, limit))}
+    points = model.trend(history, report, limit)
+    return dict((kind, "".join(render(report, points))) for kind, render in RENDERERS)
+
+
+def _chunks(pieces):
+    """The texts of pieces (a str, or an iterable of str) gathered into chunks of about WRITE_CHUNK characters."""
+    if isinstance(pieces, str):
+        pieces = [pieces]
+    gathered, size = [], 0
+    for piece in pieces:
+        for start in range(0, len(piece), WRITE_CHUNK):
+            part = piece[start:start + WRITE_CHUNK]
+            gathered.append(part)
+            size += len(part)
+            if size >= WRITE_CHUNK:
+                yield "".join(gathered)
+                gathered, size = [], 0
+    if gathered:
+        yield "".join(gathered)
 
 
 def write_reports(directory, report, limit=20, mode=DEFAULT_MODE, texts=None, warnings=None):
@@ -171,8 +199,10 @@ def write_reports(directory, report, limit=20, mode=DEFAULT_MODE, texts=None, wa
             raise ReportError("refusing to write a report file named %r" % (name,))
     with ReportDirectory(directory, mode, warnings) as target:
         history = model.load_history(directory, exclude=names["json"], warnings=warnings, dir_fd=target.fd)
-        rendered = render_all(report, history, limit)
-        written = dict((kind, target.write(names[kind], rendered[kind])) for kind in ("json", "junit", "html"))
+        points = model.trend(history, report, limit)
+        # One file at a time, each text let go once written: at 40,000 findings the JUnit text alone is 29 MB, and
+        # the controller's largest process is what an operator sizes AWX's container for (docs/scale.md).
+        written = dict((kind, target.write(names[kind], render(report, points))) for kind, render in RENDERERS)
         if texts is not None:
             written["text"] = [target.write(name, texts[name]) for name in sorted(texts)]
     return written

@@ -617,8 +617,15 @@ def file_names(report):
     return {"json": base + ".json", "junit": base + ".xml", "html": base + ".html"}
 
 
+def json_parts(report):
+    """The report as JSON text, in the pieces the encoder makes (to_json() joins them): a writer that never joins
+    them holds no whole copy of a large report."""
+    yield from json.JSONEncoder(indent=1, sort_keys=False, ensure_ascii=False).iterencode(report)
+    yield "\n"
+
+
 def to_json(report):
-    return json.dumps(report, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+    return "".join(json_parts(report))
 
 
 def stats(report):

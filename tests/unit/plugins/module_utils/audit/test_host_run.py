@@ -91,7 +91,7 @@ def client_of(engine):
 
 
 def options(tmp_path, name="cache", **more):
-    return dict({"scope": SCOPES, "report": "all", "cache_dir": str(tmp_path / name)}, **more)
+    return dict(dict(scope=SCOPES, report="all", cache_dir=str(tmp_path / name)), **more)
 
 
 def container_part(result):

@@ -99,7 +99,7 @@ def host_results(name, count, seed=0):
     rules = catalog.in_profile(catalog.all_rules(), 2, CIS_VERSION)
     images = ["registry.example/%s/app-%02d:1.%d" % (name, number, number % 7) for number in range(max(1, count // 100))]
     containers = ["%s-app-%04d" % (name, number) for number in range(count)]  # more than needed: cut below
-    statuses = [status for status, weight in STATUS_WEIGHTS for _ in range(weight)]
+    statuses = [status for status, weight in STATUS_WEIGHTS for _copy in range(weight)]
     container_findings, image_findings = [], []
     image_pairs = [pair for pair in _pairs(rules, [], images) if pair[0].kind == "image"]
     chosen = image_pairs[:count // 9]

@@ -228,6 +228,7 @@ def test_results_listing_each_rule_once_report_as_the_earlier_results_did(result
     again = model.build_report({HOST: now}, "after hardening", NOW, collection_version="0.1.0")
     assert [dict(host, findings=None) for host in again["hosts"]] == [dict(host, findings=None) for host in report["hosts"]]
     # The same findings with their rules (but the remediation texts, which the catalog changed since the fixture).
+
     def shown(of):
         return [dict(model.details(of, of["hosts"][0], finding), remediation=None) for finding in of["hosts"][0]["findings"]]
     assert shown(again) == shown(report)
