@@ -47,12 +47,19 @@ def checked_arguments(plugin, spec, task_args):
     return args
 
 
-def host_results(audit_result, image_audit_result=None):
+def host_results(audit_result, image_audit_result=None, copy=True):
     """One host's {"container_audit": ..., "image_audit": ...} (report.model.SOURCES) as plain data, from what it
     registered. The audit module's result carries the image audit's whole result under its image_audit key, which
     is then taken from there (and image_audit_result is not read); container_audit's result has none, and
-    image_audit_result is what a separate image_audit task registered (None when it did not run)."""
-    container = plain(audit_result) if isinstance(audit_result, Mapping) else None
-    if container is not None and isinstance(container.get("image_audit"), dict):
-        return {"container_audit": container, "image_audit": container.pop("image_audit")}
-    return {"container_audit": container, "image_audit": plain(image_audit_result) if isinstance(image_audit_result, Mapping) else None}
+    image_audit_result is what a separate image_audit task registered (None when it did not run).
+
+    copy=False leaves the results as they are (the container audit's without its image_audit key) for a reader
+    that copies them itself: report.model.build_report() makes its own printable copy, and at 1000 containers
+    each copy of a result is about 30 MB of the controller's memory."""
+    take = plain if copy else (lambda value: value)
+    container = take(audit_result) if isinstance(audit_result, Mapping) else None
+    if container is not None and isinstance(container.get("image_audit"), Mapping):
+        image = container["image_audit"]
+        container = dict((key, value) for key, value in container.items() if key != "image_audit")
+        return {"container_audit": container, "image_audit": image}
+    return {"container_audit": container, "image_audit": take(image_audit_result) if isinstance(image_audit_result, Mapping) else None}

@@ -16,6 +16,7 @@ other character, any script, stays as it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # Characters shown as escapes: C0 controls and DEL, C1 controls, lone surrogates (undecodable bytes kept by
 # surrogateescape, or broken input), the two non-characters XML forbids, and the bidirectional controls.
@@ -52,7 +53,7 @@ def is_printable(text, keep_whitespace=False):
 def clean_data(value):
     """A copy of JSON-like data (dicts, lists, scalars) with every string made printable: values keep their tab
     and line breaks (free text), keys do not (names: one line each)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or a mapping Ansible made of a registered result
         return dict((escape_unprintable(key) if isinstance(key, str) else key, clean_data(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):
         return [clean_data(item) for item in value]

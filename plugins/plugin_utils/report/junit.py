@@ -133,66 +133,67 @@ def testcase(host, finding, blocks=None):
         NEWLINE[3], properties, NEWLINE[3] + outcome if outcome else "", NEWLINE[2])
 
 
-def _suite(report, host, source, blocks):
-    """(the <testsuite> of one host's audit at depth 1 as a list of texts to join, its counts)."""
+def _suite_counts(host, source):
+    """The counts of one host's audit's <testsuite>: tests, failures, errors, skipped."""
     counts = dict.fromkeys(COUNTS, 0)
-    inner = NEWLINE[2]
-    audit = host["audits"].get(source, {})
-    summary = audit.get("summary") or {}
-    children = [_properties([("score", host["score"]), ("cis_score", host["cis_score"]), ("run", report["run"]["id"]),
-                             ("level", summary.get("level")), ("cis_version", summary.get("cis_version"))], 2)]
     if host["status"] != "audited":
-        children.append(start_tag("testcase", (("classname", "%s.audit" % host["name"]), ("name", "audit %s" % host["name"]),
-                                               ("time", "0")))
-                        + NEWLINE[3] + leaf("error", (("message", host.get("error", "no audit result")), ("type", "missing")))
-                        + inner + "</testcase>")
         counts["tests"] += 1
         counts["errors"] += 1
     for finding in host["findings"]:
         if finding["source"] != source:
             continue
-        children.append(testcase(host["name"], details(report, host, finding), blocks))
         counts["tests"] += 1
         if finding.get("status") == "fail":
             counts["failures"] += 1
         elif finding.get("status") in ("skipped", "waived"):
             counts["skipped"] += 1
+    return counts
+
+
+def _suite(report, host, source, blocks, counts):
+    """The <testsuite> of one host's audit at depth 1, as texts one after the other (a testcase each), made as they
+    are written: at 40,000 findings no list of every testcase is ever in memory."""
+    inner = NEWLINE[2]
+    audit = host["audits"].get(source, {})
+    summary = audit.get("summary") or {}
     attributes = [("name", "%s %s" % (host["name"], source)), ("hostname", host["name"]),
                   ("timestamp", report["run"]["generated_at"].rstrip("Z"))]
     attributes.extend((key, str(counts[key])) for key in COUNTS)
     attributes.append(("time", audit.get("duration_s") or 0))
-    parts = [start_tag("testsuite", attributes)]
-    for child in children:
-        parts.extend((inner, child))
-    parts.extend((NEWLINE[1], "</testsuite>"))
-    return parts, counts
+    yield start_tag("testsuite", attributes)
+    yield inner + _properties([("score", host["score"]), ("cis_score", host["cis_score"]), ("run", report["run"]["id"]),
+                               ("level", summary.get("level")), ("cis_version", summary.get("cis_version"))], 2)
+    if host["status"] != "audited":
+        yield inner + start_tag("testcase", (("classname", "%s.audit" % host["name"]), ("name", "audit %s" % host["name"]),
+                                             ("time", "0"))) \
+            + NEWLINE[3] + leaf("error", (("message", host.get("error", "no audit result")), ("type", "missing"))) + inner + "</testcase>"
+    for finding in host["findings"]:
+        if finding["source"] == source:
+            yield inner + testcase(host["name"], details(report, host, finding), blocks)
+    yield NEWLINE[1] + "</testsuite>"
 
 
 def junit_parts(report):
-    """The report as a JUnit XML document, as a list of texts to write one after the other (render_junit() joins
-    them): at 40,000 findings the document is 29 MB, and a writer that never joins it keeps one copy in memory."""
-    totals = dict.fromkeys(COUNTS, 0)
-    suites = []
-    blocks = {}
-    for host in report["hosts"]:
-        sources = sorted(set(finding["source"] for finding in host["findings"])) or ["container_audit"]
-        for source in sources:
-            suite, counts = _suite(report, host, source, blocks)
-            suites.append(suite)
-            for key in COUNTS:
-                totals[key] += counts[key]
+    """The report as a JUnit XML document, as texts to write one after the other, made as they are written
+    (render_junit() joins them): at 40,000 findings the document is 29 MB, and a writer that takes them one at a time
+    never holds it whole."""
+    suites = [(host, source, _suite_counts(host, source)) for host in report["hosts"]
+              for source in (sorted(set(finding["source"] for finding in host["findings"])) or ["container_audit"])]
+    totals = dict((key, sum(counts[key] for _host, _source, counts in suites)) for key in COUNTS)
     attributes = [("name", "bulwark.hardening compliance %s" % report["run"]["label"])]
     attributes.extend((key, str(totals[key])) for key in COUNTS)
-    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     if not suites:
-        return [head, _clean(leaf("testsuites", attributes)), "\n"]
+        yield _clean(leaf("testsuites", attributes)) + "\n"
+        return
     # Made printable piece by piece (escape_unprintable works character by character), never as a whole.
-    parts = [head, _clean(start_tag("testsuites", attributes))]
-    for suite in suites:
-        parts.append(NEWLINE[1])
-        parts.extend(_clean(part) for part in suite)
-    parts.extend((NEWLINE[0], "</testsuites>\n"))
-    return parts
+    yield _clean(start_tag("testsuites", attributes))
+    blocks = {}
+    for host, source, counts in suites:
+        yield NEWLINE[1]
+        for part in _suite(report, host, source, blocks, counts):
+            yield _clean(part)
+    yield NEWLINE[0] + "</testsuites>\n"
 
 
 def render_junit(report):

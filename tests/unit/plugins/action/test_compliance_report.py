@@ -12,6 +12,8 @@ from ansible_collections.bulwark.hardening.tests.unit.plugins.module_utils.repor
 from ansible_collections.bulwark.hardening.plugins.action import compliance_report
 from ansible_collections.bulwark.hardening.plugins.action.compliance_report import ARGUMENT_SPEC, collection_version, host_summary_lines
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.arguments import plain
+from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model
+from ansible_collections.bulwark.hardening.plugins.module_utils.common.safe_text import escape_unprintable
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -58,3 +60,14 @@ def test_results_given_as_one_audit_result_per_host_are_split_into_both_audits()
                                              "gone": "not a mapping"})
     assert given["web1"] == {"container_audit": {"summary": {"total": 2}, "findings": []}, "image_audit": image}
     assert given["db1"] == {"container_audit": {"summary": {}}, "image_audit": None} and given["gone"] == {}
+
+
+def test_the_lines_of_a_reports_host_entry_are_those_of_the_hosts_results():
+    results = two_hosts(hostile=True)
+    results["gone"] = {"container_audit": {"failed": True, "msg": "unreachable"}}
+    report = model.build_report(results, "weekly", "2026-11-26T05:36:56Z")
+    entries = dict((entry["name"], entry) for entry in report["hosts"])
+    for host in sorted(results):
+        entry = entries[escape_unprintable(host)]
+        assert compliance_report.report_host_lines("weekly", report, entry) == host_summary_lines("weekly", host, results[host])
+    assert compliance_report.report_host_lines("weekly", report, entries["gone"]) == []

@@ -56,3 +56,11 @@ def test_the_report_reads_each_hosts_image_audit_from_the_one_result():
     entries = dict((host["name"], host) for host in report["hosts"])
     assert entries["one"]["by_status"] == entries["two"]["by_status"] != entries["none"]["by_status"]
     assert "image_audit" in entries["one"]["audits"] and "image_audit" not in entries["none"]["audits"]
+
+
+def test_without_a_copy_the_registered_result_is_left_as_it_was():
+    registered = {"summary": {"total": 1}, "findings": [{"rule": "5.11"}], "image_audit": {"summary": {"total": 2}}}
+    before = copy.deepcopy(registered)
+    split = host_results(registered, copy=False)
+    assert split == {"container_audit": {"summary": {"total": 1}, "findings": [{"rule": "5.11"}]}, "image_audit": {"summary": {"total": 2}}}
+    assert registered == before and split["container_audit"]["findings"] is registered["findings"]
