@@ -91,7 +91,9 @@ def client_of(engine):
 
 
 def options(tmp_path, name="cache", **more):
-    return dict(dict(scope=SCOPES, report="all", cache_dir=str(tmp_path / name)), **more)
+    chosen = {"scope": SCOPES, "report": "all", "cache_dir": str(tmp_path / name)}
+    chosen.update(more)
+    return chosen
 
 
 def container_part(result):
