@@ -67,20 +67,29 @@ def collection_version():
     return None
 
 
-def host_summary_lines(label, host, results):
-    """The lines audit.yml shows for one host (and the .txt file holds): report.text.host_lines() of the host's
-    entry, the figures every other output shows, as printable text (a host name or evidence cannot move the cursor
-    of whoever reads the file in a terminal). Without a usable container_audit result there are no lines; results
-    whose shape the lines cannot read give one line saying so."""
-    main = results.get("container_audit")
-    if not isinstance(main, dict) or not isinstance(main.get("summary"), dict) or main.get("failed") or main.get("skipped"):
-        return []
-    heading = "%s of %s" % (label, host)
+def _lines(label, entry):
+    """report.text.host_lines() of a host entry (with its rules) as printable text; one line saying so when the
+    entry's shape cannot be read."""
+    heading = "%s of %s" % (label, entry["name"])
     try:
-        lines = text.host_lines(model.host_entry(host, results), heading)
+        lines = text.host_lines(entry, heading)
     except (KeyError, TypeError, ValueError, AttributeError):
         lines = ["== %s: the result could not be read" % heading]
     return [escape_unprintable(line) for line in lines]
+
+
+def host_summary_lines(label, host, results):
+    """The lines audit.yml shows for one host (and the .txt file holds): report.text.host_lines() of the host's
+    entry, the figures every other output shows, as printable text (a host name or evidence cannot move the cursor
+    of whoever reads the file in a terminal). Without a usable container_audit result there are no lines."""
+    main = results.get("container_audit")
+    if not isinstance(main, dict) or not isinstance(main.get("summary"), dict) or main.get("failed") or main.get("skipped"):
+        return []
+    try:
+        entry = model.host_entry(host, results)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ["== %s of %s: the result could not be read" % (label, escape_unprintable(host))]
+    return _lines(label, entry)
 
 
 def report_host_lines(label, report, host):
@@ -88,13 +97,7 @@ def report_host_lines(label, report, host):
     without building the host's entry again (at 1000 containers, a second copy of 39,131 findings in memory)."""
     if host["status"] != "audited":
         return []
-    heading = "%s of %s" % (label, host["name"])
-    entry = dict(host, rules=(report.get("rules") or {}).get(host.get("cis_version") or DEFAULT_CIS_VERSION, {}))
-    try:
-        lines = text.host_lines(entry, heading)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        lines = ["== %s: the result could not be read" % heading]
-    return [escape_unprintable(line) for line in lines]
+    return _lines(label, dict(host, rules=(report.get("rules") or {}).get(host.get("cis_version") or DEFAULT_CIS_VERSION, {})))
 
 
 def existing_files(dest, names):

@@ -165,14 +165,10 @@ api_calls_shared:
   sample: {"images": 1, "inspect_image": 2}
 """
 
-from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.argument_specs import host_audit_spec
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.host_run import run_host_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
-)
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import module_audit
 
 ARGUMENT_SPEC = host_audit_spec()
 
@@ -180,15 +176,7 @@ ARGUMENT_SPEC = host_audit_spec()
 @masked_main
 def main():
     module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    connection = connection_from(module.params)
-    sdk_problem = audit_sdk_problem(connection, missing_required_lib("docker"))
-    if sdk_problem:
-        module.fail_json(msg=sdk_problem, exception=DOCKER_IMPORT_ERROR)
-    audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
-    try:
-        result = run_host_audit(connection=connection, check_mode=module.check_mode, **audit_options)
-    except (AuditError, EngineError) as error:
-        module.fail_json(msg=str(error))
+    result = module_audit(module, run_host_audit, check_mode=module.check_mode)
     image_result = result.get("image_audit") or {}
     if image_result.get("failed"):
         module.warn("the image audit failed, the container audit's result stands: %s" % image_result.get("msg"))

@@ -193,7 +193,7 @@ summary:
 rules:
   description:
     - Every rule RV(findings) names, once, by its id (in the numbering of O(cis_version)) - what a finding does not
-      repeat. Results before this collection listed these fields in every finding.
+      repeat. Earlier versions of this module listed these fields in every finding.
     - M(bulwark.hardening.compliance_report) and the filters read findings with their rule from here.
   returned: success
   type: dict
@@ -302,13 +302,9 @@ duration_s:
   sample: 0.42
 """
 
-from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.argument_specs import container_audit_spec
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError, run_audit
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
-)
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import module_audit, run_audit
 
 ARGUMENT_SPEC = container_audit_spec()
 
@@ -316,16 +312,7 @@ ARGUMENT_SPEC = container_audit_spec()
 @masked_main
 def main():
     module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    connection = connection_from(module.params)
-    sdk_problem = audit_sdk_problem(connection, missing_required_lib("docker"))
-    if sdk_problem:
-        module.fail_json(msg=sdk_problem, exception=DOCKER_IMPORT_ERROR)
-    audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
-    try:
-        result = run_audit(connection=connection, **audit_options)
-    except (AuditError, EngineError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(changed=False, **result)
+    module.exit_json(changed=False, **module_audit(module, run_audit))
 
 
 if __name__ == "__main__":

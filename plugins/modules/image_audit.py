@@ -273,13 +273,9 @@ duration_s:
   sample: 1.8
 """
 
-from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import AuditError
+from ansible_collections.bulwark.hardening.plugins.module_utils.audit.run import module_audit
 from ansible_collections.bulwark.hardening.plugins.module_utils.common.masking import MaskedModule, masked_main
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.argument_specs import image_audit_spec
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
-    DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connection_from,
-)
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.image_run import run_image_audit
 
 ARGUMENT_SPEC = image_audit_spec()
@@ -288,16 +284,7 @@ ARGUMENT_SPEC = image_audit_spec()
 @masked_main
 def main():
     module = MaskedModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    connection = connection_from(module.params)
-    sdk_problem = audit_sdk_problem(connection, missing_required_lib("docker"))
-    if sdk_problem:
-        module.fail_json(msg=sdk_problem, exception=DOCKER_IMPORT_ERROR)
-    audit_options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
-    try:
-        result = run_image_audit(connection=connection, check_mode=module.check_mode, **audit_options)
-    except (AuditError, EngineError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(changed=False, **result)
+    module.exit_json(changed=False, **module_audit(module, run_image_audit, check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ tarball and loads it with the Engine's image import (`docker import`), with
 a second; tests and the benchmark call `ensure_sleeper_image()` and reuse it.
 """
 
+import contextlib
 import io
 import os
 import re
@@ -193,3 +194,20 @@ def docker_api(timeout=60):
     except Exception as error:  # pylint: disable=broad-except
         pytest.skip("no Docker Engine reachable at %s (%s); `make test` starts one" % (DOCKER_HOST, error))
     return api
+
+
+@contextlib.contextmanager
+def running_sleeper(api, name, label, **create):
+    """A running container of the sleeper image, named name and labelled label=1 (create: more create_container
+    arguments), removed afterwards; one of that name and label an interrupted run left is removed first. Yields its id."""
+    def remove():
+        for container in api.containers(all=True, filters={"label": label + "=1", "name": name}):
+            api.remove_container(container["Id"], force=True)
+    image_id = ensure_sleeper_image(api)
+    remove()
+    try:
+        created = api.create_container(image_id, name=name, user="65534:65534", labels={label: "1"}, **create)
+        api.start(created["Id"])
+        yield created["Id"]
+    finally:
+        remove()

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from ansible_collections.bulwark.hardening.tests.integration.adhoc import run_module, run_playbook
-from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image, SLEEPER_REF
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, running_sleeper, SLEEPER_REF
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import expand_all
 
 pytestmark = pytest.mark.integration
@@ -27,23 +27,11 @@ LABEL_FILTER = LABEL + "=1"
 LEVEL_2_SEEN = {"1.1.3", "1.1.18", "2.10", "BW-008"}
 
 
-def _remove(api):
-    for container in api.containers(all=True, filters={"label": LABEL_FILTER, "name": NAME}):
-        api.remove_container(container["Id"], force=True)
-
-
 @pytest.fixture(scope="module")
 def container():
     api = docker_api(timeout=30)
-    image_id = ensure_sleeper_image(api)
-    _remove(api)  # left by an interrupted run
-    try:
-        created = api.create_container(image_id, name=NAME, user="65534:65534", labels={LABEL: "1"},
-                                       host_config=api.create_host_config(read_only=True))
-        api.start(created["Id"])
-        yield created["Id"]
-    finally:
-        _remove(api)
+    with running_sleeper(api, NAME, LABEL, host_config=api.create_host_config(read_only=True)) as container_id:
+        yield container_id
 
 
 def audit(level, **extra):

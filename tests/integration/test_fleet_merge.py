@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.bulwark.hardening.tests.integration.adhoc import ansible_env, run_playbook
-from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, ensure_sleeper_image, SLEEPER_REF
+from ansible_collections.bulwark.hardening.tests.integration.images import docker_api, running_sleeper, SLEEPER_REF
 from ansible_collections.bulwark.hardening.plugins.plugin_utils.report import model
 
 ansible_runner = pytest.importorskip("ansible_runner")
@@ -51,22 +51,10 @@ MERGE_PLAYBOOK = """
 """
 
 
-def _remove(api):
-    for container in api.containers(all=True, filters={"label": LABEL + "=1", "name": NAME}):
-        api.remove_container(container["Id"], force=True)
-
-
 @pytest.fixture(scope="module")
 def container():
-    api = docker_api(timeout=30)
-    image_id = ensure_sleeper_image(api)
-    _remove(api)  # left by an interrupted run
-    try:
-        created = api.create_container(image_id, name=NAME, user="65534:65534", labels={LABEL: "1"})
-        api.start(created["Id"])
+    with running_sleeper(docker_api(timeout=30), NAME, LABEL):
         yield NAME
-    finally:
-        _remove(api)
 
 
 def _inventory(path, hosts):

@@ -18,7 +18,10 @@ from ansible_collections.bulwark.hardening.plugins.module_utils.rules.state impo
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.findings import evaluate, rules_of, summarize
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.rule import DEFAULT_CIS_VERSION, SECTIONS, check_cis_version
 from ansible_collections.bulwark.hardening.plugins.module_utils.rules.status import PROBLEM_STATUSES
-from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import connect, connection_from
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.bulwark.hardening.plugins.module_utils.engine.connection import (
+    DOCKER_IMPORT_ERROR, OPTION_NAMES, EngineError, audit_sdk_problem, connect, connection_from,
+)
 from ansible_collections.bulwark.hardening.plugins.module_utils.audit.waivers import apply_waivers, parse_waivers
 
 ALL_SCOPES = list(SECTIONS)
@@ -120,3 +123,20 @@ def run_audit(connection=None, scope=None, include_stopped=False, name_filter=No
         "images": len(state.images),
         "duration_s": round(time.monotonic() - started, 3),
     }
+
+
+def module_audit(module, run, **extra):
+    """The result of one audit module's run (run: run_audit, run_image_audit or audit.host_run.run_host_audit), its
+    options the module's parameters less the Docker connection's, plus extra; the module fails, naming why, when the
+    Engine cannot be reached (the SDK missing where TLS or ssh:// needs it, the API unusable) or the input is bad.
+    What container_audit, image_audit and audit share: each builds its MaskedModule and exits with the result."""
+    connection = connection_from(module.params)
+    sdk_problem = audit_sdk_problem(connection, missing_required_lib("docker"))
+    if sdk_problem:
+        module.fail_json(msg=sdk_problem, exception=DOCKER_IMPORT_ERROR)
+    options = dict((name, value) for name, value in module.params.items() if name not in OPTION_NAMES)
+    options.update(extra)
+    try:
+        return run(connection=connection, **options)
+    except (AuditError, EngineError) as error:
+        module.fail_json(msg=str(error))

@@ -34,8 +34,6 @@ DEFAULT_MODE = 0o640
 # What slugged names look like (model.slug): anything else is refused, whatever made it.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,250}$")
 MODE_TEXT = re.compile(r"^0?o?[0-7]{3}$")
-# Characters of a report encoded and written at a time.
-WRITE_CHUNK = 1 << 20
 
 
 class ReportError(Exception):
@@ -134,9 +132,9 @@ class ReportDirectory(object):
         descriptor = os.open(temporary, flags, 0o600, dir_fd=self.fd)
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                # Encoded a chunk at a time: never a second copy of a large report in memory.
-                for chunk in _chunks(text):
-                    handle.write(chunk.encode("utf-8"))
+                # Encoded a piece at a time (the file object buffers them): never a second copy of a large report.
+                for piece in [text] if isinstance(text, str) else text:
+                    handle.write(piece.encode("utf-8"))
                 os.fchmod(handle.fileno(), self.mode)
             os.replace(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
         except BaseException:
@@ -168,23 +166,6 @@ def render_all(report, history, limit=20):
     """{"json": text, "junit": text, "html": text} of a report, with history (model.load_history()) for the trend."""
     points = model.trend(history, report, limit)
     return dict((kind, "".join(render(report, points))) for kind, render in RENDERERS)
-
-
-def _chunks(pieces):
-    """The texts of pieces (a str, or an iterable of str) gathered into chunks of about WRITE_CHUNK characters."""
-    if isinstance(pieces, str):
-        pieces = [pieces]
-    gathered, size = [], 0
-    for piece in pieces:
-        for start in range(0, len(piece), WRITE_CHUNK):
-            part = piece[start:start + WRITE_CHUNK]
-            gathered.append(part)
-            size += len(part)
-            if size >= WRITE_CHUNK:
-                yield "".join(gathered)
-                gathered, size = [], 0
-    if gathered:
-        yield "".join(gathered)
 
 
 def write_reports(directory, report, limit=20, mode=DEFAULT_MODE, texts=None, warnings=None):

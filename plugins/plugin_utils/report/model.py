@@ -171,16 +171,21 @@ def _typed(field, value):
     return "%s" % (value,)
 
 
+def _typed_fields(data, fields, shown):
+    """shown with each of fields that data has, as the schema has it (_typed); values of the wrong type left out."""
+    for field in fields:
+        value = data.get(field)
+        typed = _typed(field, value) if value is not None else None
+        if typed is not None:
+            shown[field] = typed
+    return shown
+
+
 def _rule_entry(meta):
     """A rule's metadata as the report keeps it (RULE_FIELDS, each of its type), or None when it is not a mapping."""
     if not isinstance(meta, dict):
         return None
-    entry = {}
-    for field in RULE_FIELDS:
-        value = meta.get(field)
-        typed = _typed(field, value) if value is not None else None
-        if typed is not None:
-            entry[field] = typed
+    entry = _typed_fields(meta, RULE_FIELDS, {})
     for field in ("title", "section", "remediation"):
         entry.setdefault(field, "")
     return entry
@@ -210,12 +215,7 @@ def _finding(source, finding, rules):
     rule's."""
     if not isinstance(finding, dict) or finding.get("status") not in STATUSES:
         return None
-    shown = {"source": source}
-    for field in FINDING_FIELDS:
-        value = finding.get(field)
-        typed = _typed(field, value) if value is not None else None
-        if typed is not None:
-            shown[field] = typed
+    shown = _typed_fields(finding, FINDING_FIELDS, {"source": source})
     for field in ("rule", "target", "evidence"):
         shown.setdefault(field, "")
     rule = rules.get(shown["rule"], {})
